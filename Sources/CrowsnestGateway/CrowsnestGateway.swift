@@ -1,0 +1,1 @@
+// CrowsnestGateway module; see README.

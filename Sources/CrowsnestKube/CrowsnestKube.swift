@@ -1,0 +1,1 @@
+// CrowsnestKube module; see README.

@@ -1,0 +1,1 @@
+// KubeSim module; see README.

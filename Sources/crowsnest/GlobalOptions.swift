@@ -1,0 +1,42 @@
+import ArgumentParser
+import Logging
+
+/// Options every command accepts: `--log-level` and `--log-format`.
+struct GlobalOptions: ParsableArguments {
+    /// The output format of log lines.
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(help: "Lowest level logged: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Log line format: text or json.")
+    var logFormat: LogFormat = .text
+
+    /// Bootstraps the process-wide logging system once; call first in `run()`.
+    func bootstrapLogging() {
+        let level = logLevel
+        let format = logFormat
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler
+            switch format {
+            case .text: handler = StreamLogHandler.standardError(label: label)
+            case .json: handler = JSONLogHandler(label: label)
+            }
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    /// A logger for the executable itself.
+    func makeLogger(_ label: String = "crowsnest") -> Logger { Logger(label: label) }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Exit codes from SPEC §2: 0 ok, 1 runtime failure, 2 usage or configuration error.
+enum ExitStatus {
+    static let runtimeFailure = ExitCode(1)
+    static let usageOrConfigError = ExitCode(2)
+}
