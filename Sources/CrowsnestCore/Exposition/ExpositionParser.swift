@@ -1,0 +1,794 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads Prometheus text 0.0.4 and OpenMetrics 1.0 payloads from bytes, handing a visitor byte offsets instead of
+/// strings.
+///
+/// The parser allocates nothing per sample: it finds line ends with `memchr`, splits on the few special bytes and
+/// calls the visitor with offsets into the payload. Escapes are left in place (flagged), so label values can be
+/// copied into another payload verbatim and are decoded only when a caller needs them as text.
+///
+/// Both modes check syntax, names, number grammar, duplicate label names, UTF-8 of label values, limits and
+/// (OpenMetrics) the `# EOF` terminator. ``ParseMode/strict`` adds the rules of the specs and of Prometheus' strict
+/// parsers; see ``StrictValidator``.
+public struct ExpositionParser: Sendable {
+    /// The format of the payload.
+    public var format: ExpositionFormat
+    /// Strict (`check metrics`) or scrape (tolerant) rules.
+    public var mode: ParseMode
+    /// Sample, label and size limits; zero means none.
+    public var limits: ExpositionLimits
+
+    /// Creates a parser.
+    public init(format: ExpositionFormat, mode: ParseMode = .scrape, limits: ExpositionLimits = .none) {
+        self.format = format
+        self.mode = mode
+        self.limits = limits
+    }
+
+    /// What a successful parse saw.
+    public struct Summary: Sendable, Hashable {
+        /// Samples read.
+        public var sampleCount: Int
+        /// Family groups read (declared or implied).
+        public var familyCount: Int
+        /// Lines read.
+        public var lineCount: Int
+    }
+
+    /// Parses `bytes`, calling `visitor` for every metadata line and sample in order.
+    @discardableResult
+    public func parse<Visitor: ExpositionVisitor>(_ bytes: UnsafeRawBufferPointer, visitor: inout Visitor)
+        throws(ExpositionError) -> Summary
+    {
+        if limits.bodySizeLimit > 0 && bytes.count > limits.bodySizeLimit {
+            throw ExpositionError(
+                .limit,
+                line: 0,
+                column: 0,
+                "payload of \(bytes.count) bytes exceeds the body size limit of \(limits.bodySizeLimit) bytes"
+            )
+        }
+        var run = ParserRun(parser: self, bytes: bytes)
+        try run.run(visitor: &visitor)
+        return Summary(sampleCount: run.sampleCount, familyCount: run.family.ordinal + 1, lineCount: run.line)
+    }
+
+    /// Parses an array of bytes; see ``parse(_:visitor:)-(UnsafeRawBufferPointer,_)``.
+    @discardableResult
+    public func parse<Visitor: ExpositionVisitor>(_ bytes: [UInt8], visitor: inout Visitor)
+        throws(ExpositionError) -> Summary
+    {
+        let result: Result<Summary, ExpositionError> = bytes.withUnsafeBytes { buffer in
+            do throws(ExpositionError) {
+                return .success(try parse(buffer, visitor: &visitor))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
+
+// MARK: - The parse run
+
+private let newline = UInt8(ascii: "\n")
+private let space = UInt8(ascii: " ")
+private let tab = UInt8(ascii: "\t")
+private let quote = UInt8(ascii: "\"")
+private let backslash = UInt8(ascii: "\\")
+private let hash = UInt8(ascii: "#")
+private let openBrace = UInt8(ascii: "{")
+private let closeBrace = UInt8(ascii: "}")
+private let comma = UInt8(ascii: ",")
+private let equals = UInt8(ascii: "=")
+
+/// Character classes of legacy (unquoted) names.
+enum NameSyntax {
+    @inline(__always)
+    static func isMetricNameStart(_ byte: UInt8) -> Bool {
+        (byte | 0x20) &- 97 < 26 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
+    }
+
+    @inline(__always)
+    static func isMetricNameContinue(_ byte: UInt8) -> Bool {
+        isMetricNameStart(byte) || byte &- 48 < 10
+    }
+
+    @inline(__always)
+    static func isLabelNameStart(_ byte: UInt8) -> Bool {
+        (byte | 0x20) &- 97 < 26 || byte == UInt8(ascii: "_")
+    }
+
+    @inline(__always)
+    static func isLabelNameContinue(_ byte: UInt8) -> Bool {
+        isLabelNameStart(byte) || byte &- 48 < 10
+    }
+
+    /// Whether `text` is a legacy metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`), writable without quotes.
+    static func isLegacyMetricName(_ text: some Collection<UInt8>) -> Bool {
+        guard let first = text.first, isMetricNameStart(first) else { return false }
+        return text.dropFirst().allSatisfy(isMetricNameContinue)
+    }
+
+    /// Whether `text` is a legacy label name (`[a-zA-Z_][a-zA-Z0-9_]*`), writable without quotes.
+    static func isLegacyLabelName(_ text: some Collection<UInt8>) -> Bool {
+        guard let first = text.first, isLabelNameStart(first) else { return false }
+        return text.dropFirst().allSatisfy(isLabelNameContinue)
+    }
+}
+
+struct ParserRun {
+    let format: ExpositionFormat
+    let strict: Bool
+    let limits: ExpositionLimits
+    let bytes: UnsafeRawBufferPointer
+    let count: Int
+
+    var line = 0
+    var lineStart = 0
+    var family = FamilyToken.none
+    var familyHasSamples = false
+    var sampleCount = 0
+    var sawEOF = false
+    var labels: [LabelToken] = []
+    var validator: StrictValidator?
+
+    init(parser: ExpositionParser, bytes: UnsafeRawBufferPointer) {
+        self.format = parser.format
+        self.strict = parser.mode == .strict
+        self.limits = parser.limits
+        self.bytes = bytes
+        self.count = bytes.count
+        self.labels.reserveCapacity(16)
+        if strict { validator = StrictValidator(format: parser.format) }
+    }
+
+    @inline(__always)
+    func error(_ offset: Int, _ reason: String, code: ExpositionError.Code = .syntax) -> ExpositionError {
+        ExpositionError(code, line: line, column: offset - lineStart + 1, reason)
+    }
+
+    mutating func run<Visitor: ExpositionVisitor>(visitor: inout Visitor) throws(ExpositionError) {
+        guard let base = bytes.baseAddress, count > 0 else {
+            if format == .openMetrics { throw ExpositionError(.syntax, line: 1, column: 1, "missing # EOF") }
+            return
+        }
+        var start = 0
+        while start < count {
+            line += 1
+            lineStart = start
+            let end: Int
+            if let found = memchr(base + start, Int32(newline), count - start) {
+                end = base.distance(to: UnsafeRawPointer(found))
+            } else {
+                end = count
+            }
+            if sawEOF { throw error(start, "content after # EOF") }
+            try parseLine(start, end, visitor: &visitor)
+            start = end + 1
+        }
+        if format == .openMetrics && !sawEOF {
+            throw ExpositionError(.syntax, line: line, column: 0, "missing # EOF at the end of the payload")
+        }
+        if var validator {
+            try validator.finish(line: line)
+            self.validator = validator
+        }
+    }
+
+    @inline(__always)
+    func isBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+
+    @inline(__always)
+    func skipBlanks(_ index: Int, _ end: Int) -> Int {
+        var index = index
+        while index < end, isBlank(bytes[index]) { index += 1 }
+        return index
+    }
+
+    mutating func parseLine<Visitor: ExpositionVisitor>(_ start: Int, _ end: Int, visitor: inout Visitor)
+        throws(ExpositionError)
+    {
+        var index = start
+        if format == .text {
+            index = skipBlanks(start, end)
+            if index == end { return }
+        } else if index == end {
+            throw error(start, "blank line (OpenMetrics allows none)")
+        }
+        if bytes[index] == hash {
+            try parseComment(index, end, visitor: &visitor)
+        } else {
+            try parseSample(index, end, visitor: &visitor)
+        }
+    }
+
+    // MARK: Comments and metadata
+
+    mutating func parseComment<Visitor: ExpositionVisitor>(_ start: Int, _ end: Int, visitor: inout Visitor)
+        throws(ExpositionError)
+    {
+        var index = start + 1
+        if format == .openMetrics {
+            guard index < end, bytes[index] == space else { throw error(index, "comment lines are not allowed") }
+            index += 1
+            let keywordStart = index
+            while index < end, bytes[index] != space { index += 1 }
+            let keyword = UnsafeRawBufferPointer(rebasing: bytes[keywordStart..<index])
+            if keyword.elementsEqual("EOF".utf8) && index == end {
+                sawEOF = true
+                return
+            }
+            let kind: MetadataKind
+            if keyword.elementsEqual("HELP".utf8) {
+                kind = .help
+            } else if keyword.elementsEqual("TYPE".utf8) {
+                kind = .type
+            } else if keyword.elementsEqual("UNIT".utf8) {
+                kind = .unit
+            } else {
+                throw error(keywordStart, "unknown metadata keyword (expected HELP, TYPE, UNIT or EOF)")
+            }
+            guard index < end else { throw error(index, "metadata line without a metric name") }
+            index += 1
+            try parseMetadata(kind, index, end, visitor: &visitor)
+            return
+        }
+        // Text: `# HELP name …` and `# TYPE name type` are metadata; every other comment is ignored.
+        index = skipBlanks(index, end)
+        let keywordStart = index
+        while index < end, !isBlank(bytes[index]) { index += 1 }
+        let keyword = UnsafeRawBufferPointer(rebasing: bytes[keywordStart..<index])
+        let kind: MetadataKind
+        if keyword.elementsEqual("HELP".utf8) {
+            kind = .help
+        } else if keyword.elementsEqual("TYPE".utf8) {
+            kind = .type
+        } else {
+            return
+        }
+        guard index < end else { return }  // `# HELP` alone is a comment, as in Prometheus' lexer.
+        index = skipBlanks(index, end)
+        try parseMetadata(kind, index, end, visitor: &visitor)
+    }
+
+    /// Reads a metric name (legacy or quoted) at `index`; returns its content range, quoted and escaped flags.
+    mutating func readMetricName(_ index: Int, _ end: Int, what: String) throws(ExpositionError) -> (
+        start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int
+    ) {
+        guard index < end else { throw error(index, "missing \(what)") }
+        if bytes[index] == quote {
+            let (contentEnd, escaped) = try readQuoted(index + 1, end)
+            guard contentEnd > index + 1 else { throw error(index, "empty quoted \(what)") }
+            try checkUTF8(index + 1, contentEnd)
+            return (index + 1, contentEnd, true, escaped, contentEnd + 1)
+        }
+        guard NameSyntax.isMetricNameStart(bytes[index]) else { throw error(index, "invalid \(what)") }
+        var cursor = index + 1
+        while cursor < end, NameSyntax.isMetricNameContinue(bytes[cursor]) { cursor += 1 }
+        return (index, cursor, false, false, cursor)
+    }
+
+    mutating func parseMetadata<Visitor: ExpositionVisitor>(
+        _ kind: MetadataKind,
+        _ start: Int,
+        _ end: Int,
+        visitor: inout Visitor
+    ) throws(ExpositionError) {
+        let name = try readMetricName(start, end, what: "metric name in metadata")
+        var index = name.next
+        var valueStart = end
+        if index < end {
+            guard isBlank(bytes[index]) else { throw error(index, "invalid character after the metric name") }
+            if format == .openMetrics {
+                guard bytes[index] == space else { throw error(index, "expected a single space") }
+                valueStart = index + 1
+            } else {
+                valueStart = skipBlanks(index, end)
+            }
+        } else if format == .openMetrics {
+            throw error(index, "metadata line without a value")
+        } else if kind == .type {
+            throw error(index, "TYPE line without a type")
+        }
+        index = valueStart
+        try placeMetadata(kind, name: name, at: start)
+        switch kind {
+        case .help:
+            var escaped = false
+            var cursor = valueStart
+            while cursor < end {
+                if bytes[cursor] == backslash { escaped = true }
+                cursor += 1
+            }
+            family.helpStart = valueStart
+            family.helpEnd = end
+            family.helpEscaped = escaped
+            try checkUTF8(valueStart, end)
+        case .type:
+            var wordEnd = valueStart
+            while wordEnd < end, !isBlank(bytes[wordEnd]) { wordEnd += 1 }
+            let word = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<wordEnd])
+            guard let type = MetricType(word: word, format: format) else {
+                throw error(valueStart, "unknown metric type \"\(String(decoding: word.prefix(32), as: UTF8.self))\"")
+            }
+            if format == .openMetrics ? wordEnd != end : skipBlanks(wordEnd, end) != end {
+                throw error(wordEnd, "unexpected text after the metric type")
+            }
+            family.type = type
+            family.hasType = true
+        case .unit:
+            family.unitStart = valueStart
+            family.unitEnd = end
+            try checkUTF8(valueStart, end)
+        }
+        if var validator {
+            try validator.metadata(kind, family: family, bytes: bytes, line: line, column: start - lineStart + 1)
+            self.validator = validator
+        }
+        try visitor.visitMetadata(kind, family: family, bytes: bytes)
+    }
+
+    /// Attaches a metadata line to the current family or starts a new family group.
+    mutating func placeMetadata(
+        _ kind: MetadataKind,
+        name: (start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int),
+        at offset: Int
+    ) throws(ExpositionError) {
+        let sameName =
+            family.ordinal >= 0
+            && bytesEqual(family.nameStart, family.nameEnd, name.start, name.end)
+        if sameName && !familyHasSamples {
+            let repeated: Bool
+            switch kind {
+            case .help: repeated = family.hasHelp
+            case .type: repeated = family.hasType
+            case .unit: repeated = family.hasUnit
+            }
+            if !repeated { return }
+            if strict || format == .openMetrics {
+                throw error(offset, "second \(kind.word) line for metric family", code: .semantics)
+            }
+            // Scrape mode, text: a repeated line updates the family, like Prometheus' scrape parser.
+            return
+        }
+        if sameName && strict {
+            throw error(offset, "\(kind.word) line for a metric family after its samples", code: .semantics)
+        }
+        family = FamilyToken(
+            nameStart: name.start,
+            nameEnd: name.end,
+            nameEscaped: name.escaped,
+            type: .unknown,
+            helpStart: -1,
+            helpEnd: -1,
+            helpEscaped: false,
+            unitStart: -1,
+            unitEnd: -1,
+            ordinal: family.ordinal + 1,
+            hasType: false
+        )
+        familyHasSamples = false
+    }
+
+    @inline(__always)
+    func bytesEqual(_ aStart: Int, _ aEnd: Int, _ bStart: Int, _ bEnd: Int) -> Bool {
+        let length = aEnd - aStart
+        guard length == bEnd - bStart else { return false }
+        return memcmp(bytes.baseAddress! + aStart, bytes.baseAddress! + bStart, length) == 0
+    }
+
+    // MARK: Samples
+
+    mutating func parseSample<Visitor: ExpositionVisitor>(_ start: Int, _ end: Int, visitor: inout Visitor)
+        throws(ExpositionError)
+    {
+        var index = start
+        var nameStart = -1
+        var nameEnd = -1
+        var nameQuoted = false
+        var nameEscaped = false
+        labels.removeAll(keepingCapacity: true)
+        if bytes[index] != openBrace {
+            let name = try readMetricName(index, end, what: "metric name")
+            guard !name.quoted else { throw error(index, "a quoted metric name belongs inside the braces") }
+            (nameStart, nameEnd) = (name.start, name.end)
+            index = name.next
+            if format == .text { index = skipBlanks(index, end) }
+        }
+        if index < end && bytes[index] == openBrace {
+            var sampleLabels = labels
+            labels = []
+            defer { labels = sampleLabels }
+            index = try parseLabels(index + 1, end, allowMetricName: nameStart < 0, into: &sampleLabels) {
+                nameStart = $0
+                nameEnd = $1
+                nameQuoted = true
+                nameEscaped = $2
+            }
+        }
+        guard nameStart >= 0 else { throw error(start, "sample without a metric name") }
+
+        // Value.
+        guard index < end, isBlank(bytes[index]) else {
+            throw error(index, index < end ? "expected a space before the value" : "missing value")
+        }
+        if format == .openMetrics {
+            guard bytes[index] == space else { throw error(index, "expected a single space before the value") }
+            index += 1
+        } else {
+            index = skipBlanks(index, end)
+        }
+        let valueStart = index
+        while index < end, !isBlank(bytes[index]) { index += 1 }
+        let valueEnd = index
+        guard valueEnd > valueStart else { throw error(valueStart, "missing value") }
+        guard NumberSyntax.isValidValue(bytes, valueStart, valueEnd, format: format) else {
+            throw error(valueStart, "invalid value \"\(excerpt(valueStart, valueEnd))\"")
+        }
+
+        // Timestamp and exemplar.
+        var timestampStart = -1
+        var timestampEnd = -1
+        var timestamp: Double?
+        var exemplarStart = -1
+        if format == .text {
+            index = skipBlanks(index, end)
+            if index < end {
+                timestampStart = index
+                while index < end, !isBlank(bytes[index]) { index += 1 }
+                timestampEnd = index
+                guard let milliseconds = NumberSyntax.parseTextTimestamp(bytes, timestampStart, timestampEnd) else {
+                    throw error(timestampStart, "invalid timestamp \"\(excerpt(timestampStart, timestampEnd))\"")
+                }
+                timestamp = Double(milliseconds)
+                if skipBlanks(index, end) != end { throw error(index, "unexpected text after the timestamp") }
+            }
+        } else if index < end {
+            // index is at a blank: exactly one space, then a timestamp or an exemplar.
+            guard bytes[index] == space, index + 1 < end else { throw error(index, "unexpected trailing whitespace") }
+            index += 1
+            if bytes[index] != hash {
+                timestampStart = index
+                while index < end, bytes[index] != space { index += 1 }
+                timestampEnd = index
+                guard let seconds = NumberSyntax.parseOpenMetricsTimestamp(bytes, timestampStart, timestampEnd)
+                else {
+                    throw error(timestampStart, "invalid timestamp \"\(excerpt(timestampStart, timestampEnd))\"")
+                }
+                timestamp = seconds * 1000
+                if index < end {
+                    guard index + 1 < end, bytes[index + 1] == hash else {
+                        throw error(index, "unexpected text after the timestamp")
+                    }
+                    index += 1
+                }
+            }
+            if index < end {
+                exemplarStart = index
+                try parseExemplar(index, end)
+            }
+        }
+
+        // Limits.
+        sampleCount += 1
+        if limits.sampleLimit > 0 && sampleCount > limits.sampleLimit {
+            throw error(start, "sample limit of \(limits.sampleLimit) exceeded", code: .limit)
+        }
+        if limits.labelLimit > 0 && labels.count > limits.labelLimit {
+            throw error(start, "label limit of \(limits.labelLimit) exceeded", code: .limit)
+        }
+        if limits.labelNameLengthLimit > 0 || limits.labelValueLengthLimit > 0 {
+            for label in labels {
+                if limits.labelNameLengthLimit > 0 && label.nameEnd - label.nameStart > limits.labelNameLengthLimit {
+                    throw error(label.nameStart, "label name longer than \(limits.labelNameLengthLimit) bytes", code: .limit)
+                }
+                if limits.labelValueLengthLimit > 0 && label.valueEnd - label.valueStart > limits.labelValueLengthLimit
+                {
+                    throw error(
+                        label.valueStart,
+                        "label value longer than \(limits.labelValueLengthLimit) bytes",
+                        code: .limit
+                    )
+                }
+            }
+        }
+
+        let suffix = assignFamily(nameStart, nameEnd, nameEscaped)
+        familyHasSamples = true
+        let sample = SampleToken(
+            line: line,
+            lineStart: lineStart,
+            nameStart: nameStart,
+            nameEnd: nameEnd,
+            nameQuoted: nameQuoted,
+            nameEscaped: nameEscaped,
+            valueStart: valueStart,
+            valueEnd: valueEnd,
+            timestampStart: timestampStart,
+            timestampEnd: timestampEnd,
+            timestampMilliseconds: timestamp,
+            exemplarStart: exemplarStart,
+            exemplarEnd: exemplarStart >= 0 ? end : -1,
+            suffix: suffix
+        )
+        let sampleLabels = labels
+        try sampleLabels.withUnsafeBufferPointer { (labelBuffer) throws(ExpositionError) in
+            if var validator {
+                try validator.sample(sample, labels: labelBuffer, family: family, bytes: bytes)
+                self.validator = validator
+            }
+            try visitor.visitSample(sample, labels: labelBuffer, family: family, bytes: bytes)
+        }
+    }
+
+    /// Finds the family of a sample named `bytes[start..<end]`: the current one when the name is the family name
+    /// plus a suffix its type allows, otherwise a new implied family of unknown type.
+    mutating func assignFamily(_ start: Int, _ end: Int, _ escaped: Bool) -> SampleSuffix {
+        if family.ordinal >= 0 {
+            let familyLength = family.nameEnd - family.nameStart
+            let nameLength = end - start
+            if nameLength >= familyLength && bytesEqual(family.nameStart, family.nameEnd, start, start + familyLength) {
+                let suffixBytes = UnsafeRawBufferPointer(rebasing: bytes[(start + familyLength)..<end])
+                if let suffix = Self.matchSuffix(suffixBytes, type: family.type, format: format) { return suffix }
+            }
+        }
+        family = FamilyToken(
+            nameStart: start,
+            nameEnd: end,
+            nameEscaped: escaped,
+            type: .unknown,
+            helpStart: -1,
+            helpEnd: -1,
+            helpEscaped: false,
+            unitStart: -1,
+            unitEnd: -1,
+            ordinal: family.ordinal + 1,
+            hasType: false
+        )
+        familyHasSamples = false
+        return .none
+    }
+
+    static func matchSuffix(_ suffix: UnsafeRawBufferPointer, type: MetricType, format: ExpositionFormat)
+        -> SampleSuffix?
+    {
+        if suffix.isEmpty {
+            switch (type, format) {
+            case (.counter, .openMetrics), (.histogram, _), (.gaugeHistogram, _): return nil
+            case (.info, .openMetrics): return nil
+            default: return SampleSuffix.none
+            }
+        }
+        func equals(_ text: StaticString) -> Bool {
+            suffix.count == text.utf8CodeUnitCount
+                && memcmp(suffix.baseAddress!, text.utf8Start, suffix.count) == 0
+        }
+        switch (type, format) {
+        case (.counter, .openMetrics):
+            if equals("_total") { return .total }
+            if equals("_created") { return .created }
+        case (.summary, _):
+            if equals("_sum") { return .sum }
+            if equals("_count") { return .count }
+            if format == .openMetrics && equals("_created") { return .created }
+        case (.histogram, _):
+            if equals("_bucket") { return .bucket }
+            if equals("_sum") { return .sum }
+            if equals("_count") { return .count }
+            if format == .openMetrics && equals("_created") { return .created }
+        case (.gaugeHistogram, _):
+            if equals("_bucket") { return .bucket }
+            if equals("_gsum") { return .gsum }
+            if equals("_gcount") { return .gcount }
+        case (.info, .openMetrics):
+            if equals("_info") { return .info }
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// Reads a quoted string's content from `start` (just after the opening quote); returns the index of the
+    /// closing quote and whether the content holds escapes.
+    @inline(__always)
+    func readQuoted(_ start: Int, _ end: Int) throws(ExpositionError) -> (end: Int, escaped: Bool) {
+        var index = start
+        var escaped = false
+        while index < end {
+            let byte = bytes[index]
+            if byte == quote { return (index, escaped) }
+            if byte == backslash {
+                escaped = true
+                index += 1
+                guard index < end else { break }
+            }
+            index += 1
+        }
+        throw error(start - 1, "unterminated quoted string")
+    }
+
+    @inline(__always)
+    func checkUTF8(_ start: Int, _ end: Int) throws(ExpositionError) {
+        var index = start
+        while index < end {
+            if bytes[index] >= 0x80 {
+                if !UTF8Validation.isValid(bytes, index, end) { throw error(index, "invalid UTF-8") }
+                return
+            }
+            index += 1
+        }
+    }
+
+    /// Parses `name="value", …}` from just after `{`; returns the index after `}`.
+    func parseLabels(
+        _ start: Int,
+        _ end: Int,
+        allowMetricName: Bool,
+        into labels: inout [LabelToken],
+        metricName: (Int, Int, Bool) -> Void
+    ) throws(ExpositionError) -> Int {
+        var index = start
+        var first = true
+        while true {
+            if format == .text { index = skipBlanks(index, end) }
+            guard index < end else { throw error(index, "unterminated label set") }
+            if bytes[index] == closeBrace {
+                if !first && format == .openMetrics && bytes[index - 1] == comma {
+                    throw error(index - 1, "trailing comma in label set")
+                }
+                return index + 1
+            }
+            if !first && format == .openMetrics && bytes[index - 1] != comma {
+                throw error(index, "expected ',' or '}'")
+            }
+            // Label name, legacy or quoted.
+            let nameStart: Int
+            let nameEnd: Int
+            var nameQuoted = false
+            var nameEscaped = false
+            if bytes[index] == quote {
+                let (contentEnd, escaped) = try readQuoted(index + 1, end)
+                nameStart = index + 1
+                nameEnd = contentEnd
+                nameQuoted = true
+                nameEscaped = escaped
+                index = contentEnd + 1
+                try checkUTF8(nameStart, nameEnd)
+                var lookahead = index
+                if format == .text { lookahead = skipBlanks(index, end) }
+                if lookahead < end, bytes[lookahead] != equals {
+                    // A quoted string without `=`: the metric name (`{"my.metric", …}`).
+                    guard allowMetricName && first, nameEnd > nameStart else {
+                        throw error(nameStart - 1, "expected '=' after the label name")
+                    }
+                    metricName(nameStart, nameEnd, nameEscaped)
+                    index = lookahead
+                    first = false
+                    if index < end && bytes[index] == comma { index += 1 } else if index < end && bytes[index] != closeBrace {
+                        throw error(index, "expected ',' or '}'")
+                    }
+                    if index < end, bytes[index - 1] == comma, format == .openMetrics, bytes[index] == closeBrace {
+                        throw error(index - 1, "trailing comma in label set")
+                    }
+                    continue
+                }
+                guard nameEnd > nameStart else { throw error(nameStart - 1, "empty label name") }
+            } else {
+                guard NameSyntax.isLabelNameStart(bytes[index]) else { throw error(index, "invalid label name") }
+                nameStart = index
+                index += 1
+                while index < end, NameSyntax.isLabelNameContinue(bytes[index]) { index += 1 }
+                nameEnd = index
+            }
+            if format == .text { index = skipBlanks(index, end) }
+            guard index < end, bytes[index] == equals else { throw error(index, "expected '=' after the label name") }
+            index += 1
+            if format == .text { index = skipBlanks(index, end) }
+            guard index < end, bytes[index] == quote else { throw error(index, "expected a quoted label value") }
+            let (valueEnd, valueEscaped) = try readQuoted(index + 1, end)
+            let valueStart = index + 1
+            try checkUTF8(valueStart, valueEnd)
+            index = valueEnd + 1
+            let token = LabelToken(
+                nameStart: nameStart,
+                nameEnd: nameEnd,
+                nameQuoted: nameQuoted,
+                nameEscaped: nameEscaped,
+                valueStart: valueStart,
+                valueEnd: valueEnd,
+                valueEscaped: valueEscaped
+            )
+            for other in labels where bytesEqual(other.nameStart, other.nameEnd, nameStart, nameEnd) {
+                throw error(nameStart, "duplicate label name \"\(excerpt(nameStart, nameEnd))\"")
+            }
+            labels.append(token)
+            first = false
+            if format == .text { index = skipBlanks(index, end) }
+            guard index < end else { throw error(index, "unterminated label set") }
+            if bytes[index] == comma {
+                index += 1
+            } else if bytes[index] != closeBrace {
+                throw error(index, "expected ',' or '}'")
+            }
+        }
+    }
+
+    /// Checks an OpenMetrics exemplar ` # {labels} value [timestamp]` starting at `#`.
+    func parseExemplar(_ start: Int, _ end: Int) throws(ExpositionError) {
+        var index = start + 1
+        guard index < end, bytes[index] == space, index + 1 < end, bytes[index + 1] == openBrace else {
+            throw error(start, "invalid exemplar (expected \"# {labels} value\")")
+        }
+        index += 2
+        var exemplarLabels: [LabelToken] = []
+        index = try parseLabels(index, end, allowMetricName: false, into: &exemplarLabels) { _, _, _ in }
+        var runes = 0
+        for label in exemplarLabels {
+            runes += UTF8Validation.countScalars(bytes, label.nameStart, label.nameEnd)
+            runes += UTF8Validation.countScalars(bytes, label.valueStart, label.valueEnd)
+        }
+        if runes > 128 { throw error(start, "exemplar labels longer than 128 characters") }
+        guard index < end, bytes[index] == space, index + 1 < end else {
+            throw error(index, "exemplar without a value")
+        }
+        index += 1
+        let valueStart = index
+        while index < end, bytes[index] != space { index += 1 }
+        guard NumberSyntax.isValidValue(bytes, valueStart, index, format: .openMetrics) else {
+            throw error(valueStart, "invalid exemplar value")
+        }
+        if index < end {
+            index += 1
+            let timestampStart = index
+            while index < end, bytes[index] != space { index += 1 }
+            guard index == end, NumberSyntax.parseOpenMetricsTimestamp(bytes, timestampStart, index) != nil else {
+                throw error(timestampStart, "invalid exemplar timestamp")
+            }
+        }
+    }
+
+    func excerpt(_ start: Int, _ end: Int) -> String {
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<min(end, start + 40)])
+        return String(decoding: slice, as: UTF8.self)
+    }
+}
+
+extension MetadataKind {
+    var word: String {
+        switch self {
+        case .help: "HELP"
+        case .type: "TYPE"
+        case .unit: "UNIT"
+        }
+    }
+}
+
+/// UTF-8 checks on byte ranges.
+enum UTF8Validation {
+    /// Whether `bytes[start..<end]` is valid UTF-8.
+    static func isValid(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        var iterator = UnsafeRawBufferPointer(rebasing: bytes[start..<end]).makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    /// The number of Unicode scalars in a valid UTF-8 range.
+    static func countScalars(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int {
+        var scalars = 0
+        for index in start..<end where bytes[index] & 0xC0 != 0x80 { scalars += 1 }
+        return scalars
+    }
+}

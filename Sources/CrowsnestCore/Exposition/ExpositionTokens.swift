@@ -1,0 +1,185 @@
+/// A label of a parsed sample, as byte offsets into the payload.
+///
+/// Offsets delimit the name and the value *content*: without the quotes, escapes still in place. When
+/// `valueEscaped` (or `nameEscaped`) is set the content holds a backslash and must be unescaped before use as text;
+/// copied into another exposition payload it is already correctly escaped.
+public struct LabelToken: Sendable, Hashable {
+    /// Start of the label name.
+    public var nameStart: Int
+    /// End of the label name.
+    public var nameEnd: Int
+    /// Whether the name was written quoted (a UTF-8 name).
+    public var nameQuoted: Bool
+    /// Whether the (quoted) name contains escapes.
+    public var nameEscaped: Bool
+    /// Start of the value content.
+    public var valueStart: Int
+    /// End of the value content.
+    public var valueEnd: Int
+    /// Whether the value contains escapes.
+    public var valueEscaped: Bool
+
+    /// Creates a token.
+    public init(
+        nameStart: Int,
+        nameEnd: Int,
+        nameQuoted: Bool,
+        nameEscaped: Bool,
+        valueStart: Int,
+        valueEnd: Int,
+        valueEscaped: Bool
+    ) {
+        self.nameStart = nameStart
+        self.nameEnd = nameEnd
+        self.nameQuoted = nameQuoted
+        self.nameEscaped = nameEscaped
+        self.valueStart = valueStart
+        self.valueEnd = valueEnd
+        self.valueEscaped = valueEscaped
+    }
+}
+
+/// The family a sample belongs to, as the parser tracks it: declared by `# TYPE`/`# HELP`/`# UNIT` lines, or
+/// implied (type unknown, named after the sample) when a sample matches no declared family.
+public struct FamilyToken: Sendable, Hashable {
+    /// Start of the family name (escapes in place when `nameEscaped`).
+    public var nameStart: Int
+    /// End of the family name.
+    public var nameEnd: Int
+    /// Whether the name contains escapes (quoted UTF-8 name).
+    public var nameEscaped: Bool
+    /// The declared type, `.unknown` when none.
+    public var type: MetricType
+    /// Start of the raw HELP text, -1 when there is no HELP.
+    public var helpStart: Int
+    /// End of the raw HELP text.
+    public var helpEnd: Int
+    /// Whether the HELP text contains escapes.
+    public var helpEscaped: Bool
+    /// Start of the UNIT, -1 when none.
+    public var unitStart: Int
+    /// End of the UNIT.
+    public var unitEnd: Int
+    /// Counts families in payload order; changes exactly when a new family group starts.
+    public var ordinal: Int
+    /// Whether a `# TYPE` line declared the type.
+    public var hasType: Bool
+
+    /// Whether a HELP line was seen.
+    public var hasHelp: Bool { helpStart >= 0 }
+    /// Whether a UNIT line was seen.
+    public var hasUnit: Bool { unitStart >= 0 }
+
+    static let none = FamilyToken(
+        nameStart: 0,
+        nameEnd: 0,
+        nameEscaped: false,
+        type: .unknown,
+        helpStart: -1,
+        helpEnd: -1,
+        helpEscaped: false,
+        unitStart: -1,
+        unitEnd: -1,
+        ordinal: -1,
+        hasType: false
+    )
+}
+
+/// One parsed sample line, as byte offsets into the payload.
+public struct SampleToken: Sendable, Hashable {
+    /// 1-based line number.
+    public var line: Int
+    /// Offset of the line's first byte.
+    public var lineStart: Int
+    /// Start of the metric name.
+    public var nameStart: Int
+    /// End of the metric name.
+    public var nameEnd: Int
+    /// Whether the metric name was quoted (`{"name", …}`).
+    public var nameQuoted: Bool
+    /// Whether the quoted metric name contains escapes.
+    public var nameEscaped: Bool
+    /// Start of the value text.
+    public var valueStart: Int
+    /// End of the value text.
+    public var valueEnd: Int
+    /// Start of the timestamp text, -1 when absent.
+    public var timestampStart: Int
+    /// End of the timestamp text.
+    public var timestampEnd: Int
+    /// The timestamp in milliseconds (OpenMetrics seconds converted), when present.
+    public var timestampMilliseconds: Double?
+    /// Start of the exemplar (from `#`), -1 when absent.
+    public var exemplarStart: Int
+    /// End of the exemplar.
+    public var exemplarEnd: Int
+    /// Which suffix of the family this sample carries (`""`, `_total`, `_bucket`, …).
+    public var suffix: SampleSuffix
+
+    /// Whether a timestamp is present.
+    public var hasTimestamp: Bool { timestampStart >= 0 }
+}
+
+/// The part of a sample name after its family name.
+public enum SampleSuffix: UInt8, Sendable, Hashable {
+    case none, total, created, bucket, sum, count, gsum, gcount, info
+
+    /// The suffix text.
+    public var text: String {
+        switch self {
+        case .none: ""
+        case .total: "_total"
+        case .created: "_created"
+        case .bucket: "_bucket"
+        case .sum: "_sum"
+        case .count: "_count"
+        case .gsum: "_gsum"
+        case .gcount: "_gcount"
+        case .info: "_info"
+        }
+    }
+
+    init?(_ text: String) {
+        switch text {
+        case "": self = .none
+        case "_total": self = .total
+        case "_created": self = .created
+        case "_bucket": self = .bucket
+        case "_sum": self = .sum
+        case "_count": self = .count
+        case "_gsum": self = .gsum
+        case "_gcount": self = .gcount
+        case "_info": self = .info
+        default: return nil
+        }
+    }
+}
+
+/// Which metadata line was read.
+public enum MetadataKind: Sendable, Hashable {
+    case help, type, unit
+}
+
+/// Receives what the parser reads, in payload order. All offsets refer to `bytes`, valid during the call only.
+///
+/// The parser is generic over its visitor, so a visitor's methods are specialised and inlined: no per-sample
+/// allocation happens in the parser itself.
+public protocol ExpositionVisitor {
+    /// A metadata line updated `family`.
+    mutating func visitMetadata(_ kind: MetadataKind, family: FamilyToken, bytes: UnsafeRawBufferPointer)
+        throws(ExpositionError)
+    /// A sample of `family` with its labels.
+    mutating func visitSample(
+        _ sample: SampleToken,
+        labels: UnsafeBufferPointer<LabelToken>,
+        family: FamilyToken,
+        bytes: UnsafeRawBufferPointer
+    ) throws(ExpositionError)
+}
+
+extension ExpositionVisitor {
+    /// Metadata is ignored unless a visitor wants it.
+    public mutating func visitMetadata(_ kind: MetadataKind, family: FamilyToken, bytes: UnsafeRawBufferPointer)
+        throws(ExpositionError)
+    {}
+}

@@ -1,0 +1,173 @@
+/// Writes exposition payloads with canonical escaping.
+///
+/// Names that are valid legacy names are written bare; any other name is quoted (`{"my.metric"}`,
+/// `{"my.label"="v"}`). Label values escape `\`, `"` and newline; HELP escapes `\` and newline (and `"` in
+/// OpenMetrics). Values are written in their shortest round-tripping form, `NaN`, `+Inf`, `-Inf`, integers
+/// without a fraction.
+public enum ExpositionWriter {
+    /// Renders families in `format`; OpenMetrics output ends with `# EOF`.
+    ///
+    /// The caller is responsible for the families being expressible in the format (see
+    /// ``OpenMetricsConversion`` for text families written as OpenMetrics).
+    public static func write(_ families: [MetricFamily], format: ExpositionFormat) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(families.reduce(0) { $0 + 64 + $1.samples.count * 64 })
+        for family in families { append(family, format: format, into: &out) }
+        if format == .openMetrics { out.append(contentsOf: "# EOF\n".utf8) }
+        return out
+    }
+
+    /// Appends one family's metadata and samples.
+    public static func append(_ family: MetricFamily, format: ExpositionFormat, into out: inout [UInt8]) {
+        switch format {
+        case .text:
+            if let help = family.help {
+                out.append(contentsOf: "# HELP ".utf8)
+                appendMetricName(family.name, into: &out)
+                out.append(UInt8(ascii: " "))
+                appendEscapedHelp(help, format: .text, into: &out)
+                out.append(UInt8(ascii: "\n"))
+            }
+            if family.type != .unknown {
+                out.append(contentsOf: "# TYPE ".utf8)
+                appendMetricName(family.name, into: &out)
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: family.type.textName.utf8)
+                out.append(UInt8(ascii: "\n"))
+            }
+        case .openMetrics:
+            if family.type != .unknown {
+                out.append(contentsOf: "# TYPE ".utf8)
+                appendMetricName(family.name, into: &out)
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: family.type.openMetricsName.utf8)
+                out.append(UInt8(ascii: "\n"))
+            }
+            if let unit = family.unit {
+                out.append(contentsOf: "# UNIT ".utf8)
+                appendMetricName(family.name, into: &out)
+                out.append(UInt8(ascii: " "))
+                out.append(contentsOf: unit.utf8)
+                out.append(UInt8(ascii: "\n"))
+            }
+            if let help = family.help {
+                out.append(contentsOf: "# HELP ".utf8)
+                appendMetricName(family.name, into: &out)
+                out.append(UInt8(ascii: " "))
+                appendEscapedHelp(help, format: .openMetrics, into: &out)
+                out.append(UInt8(ascii: "\n"))
+            }
+        }
+        for sample in family.samples { appendSample(sample, format: format, into: &out) }
+    }
+
+    /// Appends one sample line.
+    public static func appendSample(_ sample: Sample, format: ExpositionFormat, into out: inout [UInt8]) {
+        let legacyName = NameSyntax.isLegacyMetricName(sample.name.utf8)
+        if legacyName { out.append(contentsOf: sample.name.utf8) }
+        if !legacyName || !sample.labels.isEmpty {
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            if !legacyName {
+                appendQuoted(sample.name, into: &out)
+                first = false
+            }
+            for label in sample.labels {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                appendLabelName(label.name, into: &out)
+                out.append(contentsOf: "=\"".utf8)
+                appendEscapedLabelValue(label.value.utf8, into: &out)
+                out.append(UInt8(ascii: "\""))
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: " "))
+        appendValue(sample.value, into: &out)
+        if let milliseconds = sample.timestampMilliseconds {
+            out.append(UInt8(ascii: " "))
+            switch format {
+            case .text: appendValue(milliseconds.rounded(), into: &out)
+            case .openMetrics: appendValue(milliseconds / 1000, into: &out)
+            }
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    /// Appends a metric name, quoted when it is not a legacy name.
+    public static func appendMetricName(_ name: String, into out: inout [UInt8]) {
+        if NameSyntax.isLegacyMetricName(name.utf8) { out.append(contentsOf: name.utf8) } else { appendQuoted(name, into: &out) }
+    }
+
+    /// Appends a label name, quoted when it is not a legacy name.
+    public static func appendLabelName(_ name: String, into out: inout [UInt8]) {
+        if NameSyntax.isLegacyLabelName(name.utf8) { out.append(contentsOf: name.utf8) } else { appendQuoted(name, into: &out) }
+    }
+
+    static func appendQuoted(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendEscapedLabelValue(text.utf8, into: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a label value with `\`, `"` and newline escaped.
+    @inline(__always)
+    public static func appendEscapedLabelValue(_ value: some Collection<UInt8>, into out: inout [UInt8]) {
+        for byte in value {
+            switch byte {
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            default: out.append(byte)
+            }
+        }
+    }
+
+    /// Appends HELP text, escaped for `format`.
+    public static func appendEscapedHelp(_ help: String, format: ExpositionFormat, into out: inout [UInt8]) {
+        for byte in help.utf8 {
+            switch byte {
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\"") where format == .openMetrics:
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            default: out.append(byte)
+            }
+        }
+    }
+
+    /// Appends a value: integers (|v| < 2^53) without fraction, `NaN`, `+Inf`, `-Inf`, else the shortest
+    /// round-tripping decimal.
+    public static func appendValue(_ value: Double, into out: inout [UInt8]) {
+        if value.isNaN {
+            out.append(contentsOf: "NaN".utf8)
+        } else if value.isInfinite {
+            out.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
+        } else if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
+            appendInteger(Int64(value), into: &out)
+            if value == 0 && value.sign == .minus { out.removeLast(); out.append(contentsOf: "-0".utf8) }
+        } else {
+            out.append(contentsOf: value.description.utf8)
+        }
+    }
+
+    /// Appends a base-10 integer.
+    @inline(__always)
+    public static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
+        if value == 0 {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        var magnitude = value.magnitude
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var count = 0
+            while magnitude > 0 {
+                digits[19 - count] = UInt8(truncatingIfNeeded: magnitude % 10) + 48
+                magnitude /= 10
+                count += 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[(20 - count)...]))
+        }
+    }
+}

@@ -1,0 +1,421 @@
+/// The result of rendering one scrape: every sample line, with target labels injected and the scrape timestamp
+/// appended, grouped into one contiguous byte range per output family.
+///
+/// This is what a target snapshot keeps and what `/metrics` concatenates: text 0.0.4 sample lines, no metadata
+/// (the metadata lives in ``families``).
+public struct RenderedScrape: Sendable {
+    /// Sample lines, family after family.
+    public var bytes: [UInt8]
+    /// Output families in order of first appearance, each with its byte range in ``bytes``.
+    public var families: [RenderedFamily]
+    /// Samples in the payload (Prometheus' `scrape_samples_scraped`).
+    public var samplesScraped: Int
+    /// Samples kept after `metric_relabel_configs` (`scrape_samples_post_metric_relabeling`).
+    public var samplesPostRelabeling: Int
+
+    /// Creates a rendered scrape.
+    public init(bytes: [UInt8] = [], families: [RenderedFamily] = [], samplesScraped: Int = 0, samplesPostRelabeling: Int = 0) {
+        self.bytes = bytes
+        self.families = families
+        self.samplesScraped = samplesScraped
+        self.samplesPostRelabeling = samplesPostRelabeling
+    }
+}
+
+/// One output family of a rendered scrape, as it appears in text 0.0.4.
+public struct RenderedFamily: Sendable, Hashable {
+    /// The text-format family name (`x_total` for an OpenMetrics counter `x`).
+    public var name: String
+    /// The text-format type (`.unknown` for untyped).
+    public var type: MetricType
+    /// The HELP text, decoded.
+    public var help: String?
+    /// Byte range of the family's sample lines in ``RenderedScrape/bytes``.
+    public var range: Range<Int>
+    /// Number of sample lines.
+    public var sampleCount: Int
+
+    /// Creates a family entry.
+    public init(name: String, type: MetricType, help: String?, range: Range<Int>, sampleCount: Int) {
+        self.name = name
+        self.type = type
+        self.help = help
+        self.range = range
+        self.sampleCount = sampleCount
+    }
+}
+
+/// How to render a scrape.
+public struct ScrapeRenderOptions: Sendable {
+    /// Labels every sample gets (`cluster`, `namespace`, `pod_name`, static labels, relabeling results).
+    public var targetLabels: LabelSet
+    /// Prometheus' `honor_labels`: when false, a scraped label colliding with a target label is kept as
+    /// `exported_<name>`; when true the scraped label wins.
+    public var honorLabels: Bool
+    /// The scrape time in milliseconds, appended to samples without their own timestamp; `nil` for none.
+    public var timestampMilliseconds: Int64?
+    /// Limits applied after label injection and relabeling (as Prometheus applies them).
+    public var limits: ExpositionLimits
+    /// `metric_relabel_configs`, applied per sample after label injection; returns false to drop the sample.
+    public var metricRelabeling: (@Sendable (inout LabelSet) -> Bool)?
+
+    /// Creates options.
+    public init(
+        targetLabels: LabelSet,
+        honorLabels: Bool = false,
+        timestampMilliseconds: Int64? = nil,
+        limits: ExpositionLimits = .none,
+        metricRelabeling: (@Sendable (inout LabelSet) -> Bool)? = nil
+    ) {
+        self.targetLabels = targetLabels
+        self.honorLabels = honorLabels
+        self.timestampMilliseconds = timestampMilliseconds
+        self.limits = limits
+        self.metricRelabeling = metricRelabeling
+    }
+}
+
+/// Parses a scraped payload (scrape mode), injects target labels and renders text sample lines grouped by family:
+/// the gateway's hot path.
+///
+/// Reuse one renderer across scrapes: its per-family buffers are kept, so a steady-state scrape allocates only the
+/// output (one buffer) and one string per family, never per sample.
+public struct ScrapeRenderer: Sendable {
+    private var buffers: [[UInt8]] = []
+
+    /// Creates a renderer.
+    public init() {}
+
+    /// Renders `payload` in `format`.
+    public mutating func render(_ payload: UnsafeRawBufferPointer, format: ExpositionFormat, options: ScrapeRenderOptions)
+        throws(ExpositionError) -> RenderedScrape
+    {
+        var visitor = RenderVisitor(options: options, format: format, buffers: buffers)
+        defer { buffers = visitor.recycle() }
+        let summary = try ExpositionParser(format: format, mode: .scrape).parse(payload, visitor: &visitor)
+        return visitor.finish(samplesScraped: summary.sampleCount)
+    }
+
+    /// Renders a payload held in an array.
+    public mutating func render(_ payload: [UInt8], format: ExpositionFormat, options: ScrapeRenderOptions)
+        throws(ExpositionError) -> RenderedScrape
+    {
+        let result: Result<RenderedScrape, ExpositionError> = payload.withUnsafeBytes { buffer in
+            do throws(ExpositionError) {
+                return .success(try render(buffer, format: format, options: options))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
+
+/// Target labels pre-rendered for the fast path.
+struct PreparedTargetLabels {
+    var names: [[UInt8]] = []
+    var values: [String] = []
+    /// `name="value",…` of the non-empty target labels.
+    var block: [UInt8] = []
+
+    init(_ labels: LabelSet) {
+        for label in labels where !label.value.isEmpty {
+            names.append(Array(label.name.utf8))
+            values.append(label.value)
+            if !block.isEmpty { block.append(UInt8(ascii: ",")) }
+            ExpositionWriter.appendLabelName(label.name, into: &block)
+            block.append(contentsOf: "=\"".utf8)
+            ExpositionWriter.appendEscapedLabelValue(label.value.utf8, into: &block)
+            block.append(UInt8(ascii: "\""))
+        }
+    }
+}
+
+struct RenderVisitor: ExpositionVisitor {
+    let options: ScrapeRenderOptions
+    let format: ExpositionFormat
+    let target: PreparedTargetLabels
+    var buffers: [[UInt8]]
+    var outputs: [RenderedFamily] = []
+    var outputIndex: [String: Int] = [:]
+    var ordinal = -1
+    var suffixOutputs = [Int](repeating: -1, count: 9)
+    var samplesKept = 0
+    var timestampText: [UInt8] = []
+
+    init(options: ScrapeRenderOptions, format: ExpositionFormat, buffers: [[UInt8]]) {
+        self.options = options
+        self.format = format
+        self.target = PreparedTargetLabels(options.targetLabels)
+        self.buffers = buffers
+        if let milliseconds = options.timestampMilliseconds {
+            timestampText.append(UInt8(ascii: " "))
+            ExpositionWriter.appendInteger(milliseconds, into: &timestampText)
+        }
+    }
+
+    /// The buffers, emptied, for the next scrape.
+    mutating func recycle() -> [[UInt8]] {
+        for index in buffers.indices { buffers[index].removeAll(keepingCapacity: true) }
+        return buffers
+    }
+
+    mutating func finish(samplesScraped: Int) -> RenderedScrape {
+        var total = 0
+        for index in outputs.indices { total += buffers[index].count }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(total)
+        var families = outputs
+        for index in families.indices {
+            let start = bytes.count
+            bytes.append(contentsOf: buffers[index])
+            families[index].range = start..<bytes.count
+        }
+        return RenderedScrape(
+            bytes: bytes,
+            families: families,
+            samplesScraped: samplesScraped,
+            samplesPostRelabeling: samplesKept
+        )
+    }
+
+    /// The output family (text-format name and type) of an input family and sample suffix; `nil` = skip sample.
+    static func outputName(familyName: String, type: MetricType, suffix: SampleSuffix, format: ExpositionFormat)
+        -> (name: String, type: MetricType)?
+    {
+        if format == .text { return (familyName, type) }
+        switch (type, suffix) {
+        case (_, .created): return nil  // Prometheus' OpenMetrics parser skips _created series by default.
+        case (.counter, _): return (familyName + "_total", .counter)
+        case (.histogram, _), (.summary, _): return (familyName, type)
+        case (.gaugeHistogram, _): return (familyName + suffix.text, .unknown)
+        case (.info, _): return (familyName + "_info", .gauge)
+        case (.stateSet, _), (.gauge, _): return (familyName, .gauge)
+        case (.unknown, _): return (familyName, .unknown)
+        }
+    }
+
+    mutating func outputFamily(named name: String, type: MetricType, help: String?) -> Int {
+        if let index = outputIndex[name] {
+            if outputs[index].help == nil { outputs[index].help = help }
+            return index
+        }
+        let index = outputs.count
+        outputs.append(RenderedFamily(name: name, type: type, help: help, range: 0..<0, sampleCount: 0))
+        outputIndex[name] = index
+        if buffers.count <= index { buffers.append([]) }
+        return index
+    }
+
+    mutating func visitSample(
+        _ sample: SampleToken,
+        labels: UnsafeBufferPointer<LabelToken>,
+        family: FamilyToken,
+        bytes: UnsafeRawBufferPointer
+    ) throws(ExpositionError) {
+        if family.ordinal != ordinal {
+            ordinal = family.ordinal
+            for index in suffixOutputs.indices { suffixOutputs[index] = -1 }
+        }
+        var outputSlot = suffixOutputs[Int(sample.suffix.rawValue)]
+        if outputSlot == -1 {
+            let familyName = Unescaping.string(bytes, family.nameStart, family.nameEnd, escaped: family.nameEscaped)
+            guard let output = Self.outputName(familyName: familyName, type: family.type, suffix: sample.suffix, format: format)
+            else {
+                suffixOutputs[Int(sample.suffix.rawValue)] = -2
+                return
+            }
+            let help = family.hasHelp ? FamilyBuilder.decodeHelp(bytes, family.helpStart, family.helpEnd, format: format) : nil
+            outputSlot = outputFamily(named: output.name, type: output.type, help: help)
+            suffixOutputs[Int(sample.suffix.rawValue)] = outputSlot
+        }
+        if outputSlot == -2 { return }
+
+        if options.metricRelabeling != nil {
+            try renderRelabeled(sample, labels: labels, bytes: bytes, defaultSlot: outputSlot)
+            return
+        }
+        // Fast path: no collision with a target label.
+        var collides = false
+        var scrapedCount = 0
+        for label in labels where label.valueEnd > label.valueStart {
+            scrapedCount += 1
+            let name = UnsafeRawBufferPointer(rebasing: bytes[label.nameStart..<label.nameEnd])
+            for targetName in target.names where targetName.count == name.count && targetName.elementsEqual(name) {
+                collides = true
+            }
+        }
+        if collides {
+            var set = injectedLabels(labels, bytes: bytes)
+            try checkLimits(labelCount: set.count, set: set, line: sample.line)
+            let name = Unescaping.string(bytes, sample.nameStart, sample.nameEnd, escaped: sample.nameEscaped)
+            set["__name__"] = nil
+            try appendSample(name: name, labels: set, sample: sample, bytes: bytes, slot: outputSlot)
+            return
+        }
+        try checkLimits(labelCount: scrapedCount + target.names.count, set: nil, labels: labels, bytes: bytes, line: sample.line)
+        samplesKept += 1
+        if options.limits.sampleLimit > 0 && samplesKept > options.limits.sampleLimit {
+            throw ExpositionError(.limit, line: sample.line, column: 1, "sample limit of \(options.limits.sampleLimit) exceeded")
+        }
+        outputs[outputSlot].sampleCount += 1
+        let targetBlock = target.block
+        let timestamp = timestampText
+        let format = format
+        withOutput(outputSlot) { out in
+            if sample.nameQuoted {
+                out.append(UInt8(ascii: "{"))
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.nameStart..<sample.nameEnd]))
+                out.append(UInt8(ascii: "\""))
+                if !targetBlock.isEmpty || scrapedCount > 0 { out.append(UInt8(ascii: ",")) }
+            } else {
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.nameStart..<sample.nameEnd]))
+                if !targetBlock.isEmpty || scrapedCount > 0 { out.append(UInt8(ascii: "{")) }
+            }
+            out.append(contentsOf: targetBlock)
+            var first = targetBlock.isEmpty
+            for label in labels where label.valueEnd > label.valueStart {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                if label.nameQuoted { out.append(UInt8(ascii: "\"")) }
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[label.nameStart..<label.nameEnd]))
+                if label.nameQuoted { out.append(UInt8(ascii: "\"")) }
+                out.append(UInt8(ascii: "="))
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[label.valueStart..<label.valueEnd]))
+                out.append(UInt8(ascii: "\""))
+            }
+            if sample.nameQuoted || !targetBlock.isEmpty || scrapedCount > 0 { out.append(UInt8(ascii: "}")) }
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.valueStart..<sample.valueEnd]))
+            Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestamp, into: &out)
+            out.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    @inline(__always)
+    mutating func withOutput(_ slot: Int, _ body: (inout [UInt8]) -> Void) {
+        body(&buffers[slot])
+    }
+
+    static func appendTimestamp(
+        _ sample: SampleToken,
+        bytes: UnsafeRawBufferPointer,
+        format: ExpositionFormat,
+        fallback: [UInt8],
+        into out: inout [UInt8]
+    ) {
+        guard sample.hasTimestamp else {
+            out.append(contentsOf: fallback)
+            return
+        }
+        out.append(UInt8(ascii: " "))
+        if format == .text {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.timestampStart..<sample.timestampEnd]))
+        } else {
+            let milliseconds = (sample.timestampMilliseconds ?? 0).rounded()
+            if abs(milliseconds) < 9.2e18 {
+                ExpositionWriter.appendInteger(Int64(milliseconds), into: &out)
+            } else {
+                out.removeLast()
+                out.append(contentsOf: fallback)
+            }
+        }
+    }
+
+    func checkLimits(
+        labelCount: Int,
+        set: LabelSet?,
+        labels: UnsafeBufferPointer<LabelToken>? = nil,
+        bytes: UnsafeRawBufferPointer? = nil,
+        line: Int
+    ) throws(ExpositionError) {
+        let limits = options.limits
+        if limits.labelLimit > 0 && labelCount > limits.labelLimit {
+            throw ExpositionError(.limit, line: line, column: 1, "label limit of \(limits.labelLimit) exceeded")
+        }
+        guard limits.labelNameLengthLimit > 0 || limits.labelValueLengthLimit > 0 else { return }
+        var lengths: [(Int, Int)] = []
+        if let set {
+            lengths = set.map { ($0.name.utf8.count, $0.value.utf8.count) }
+        } else if let labels {
+            lengths = labels.map { ($0.nameEnd - $0.nameStart, $0.valueEnd - $0.valueStart) }
+            lengths += target.names.indices.map { (target.names[$0].count, target.values[$0].utf8.count) }
+        }
+        for (name, value) in lengths {
+            if limits.labelNameLengthLimit > 0 && name > limits.labelNameLengthLimit {
+                throw ExpositionError(.limit, line: line, column: 1, "label name longer than \(limits.labelNameLengthLimit) bytes")
+            }
+            if limits.labelValueLengthLimit > 0 && value > limits.labelValueLengthLimit {
+                throw ExpositionError(.limit, line: line, column: 1, "label value longer than \(limits.labelValueLengthLimit) bytes")
+            }
+        }
+    }
+
+    /// Prometheus' label injection (`mutateSampleLabels`) on decoded labels: the slow path for collisions and
+    /// relabeling.
+    func injectedLabels(_ labels: UnsafeBufferPointer<LabelToken>, bytes: UnsafeRawBufferPointer) -> LabelSet {
+        let scraped = labels.map { Label(Unescaping.labelName(bytes, $0), Unescaping.labelValue(bytes, $0)) }
+        return LabelInjection.inject(target: options.targetLabels, into: LabelSet(scraped), honorLabels: options.honorLabels)
+    }
+
+    mutating func renderRelabeled(
+        _ sample: SampleToken,
+        labels: UnsafeBufferPointer<LabelToken>,
+        bytes: UnsafeRawBufferPointer,
+        defaultSlot: Int
+    ) throws(ExpositionError) {
+        let originalName = Unescaping.string(bytes, sample.nameStart, sample.nameEnd, escaped: sample.nameEscaped)
+        var set = injectedLabels(labels, bytes: bytes)
+        set["__name__"] = originalName
+        guard let relabel = options.metricRelabeling, relabel(&set) else { return }
+        guard let name = set["__name__"] else { return }
+        set["__name__"] = nil
+        try checkLimits(labelCount: set.count, set: set, line: sample.line)
+        var slot = defaultSlot
+        if name != originalName { slot = outputFamily(named: name, type: .unknown, help: nil) }
+        try appendSample(name: name, labels: set, sample: sample, bytes: bytes, slot: slot)
+    }
+
+    mutating func appendSample(
+        name: String,
+        labels: LabelSet,
+        sample: SampleToken,
+        bytes: UnsafeRawBufferPointer,
+        slot: Int
+    ) throws(ExpositionError) {
+        samplesKept += 1
+        if options.limits.sampleLimit > 0 && samplesKept > options.limits.sampleLimit {
+            throw ExpositionError(.limit, line: sample.line, column: 1, "sample limit of \(options.limits.sampleLimit) exceeded")
+        }
+        outputs[slot].sampleCount += 1
+        let timestamp = timestampText
+        let format = format
+        withOutput(slot) { out in
+            let legacy = NameSyntax.isLegacyMetricName(name.utf8)
+            if legacy { out.append(contentsOf: name.utf8) }
+            if !legacy || !labels.isEmpty {
+                out.append(UInt8(ascii: "{"))
+                var first = true
+                if !legacy {
+                    ExpositionWriter.appendQuoted(name, into: &out)
+                    first = false
+                }
+                for label in labels {
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    ExpositionWriter.appendLabelName(label.name, into: &out)
+                    out.append(contentsOf: "=\"".utf8)
+                    ExpositionWriter.appendEscapedLabelValue(label.value.utf8, into: &out)
+                    out.append(UInt8(ascii: "\""))
+                }
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.valueStart..<sample.valueEnd]))
+            Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestamp, into: &out)
+            out.append(UInt8(ascii: "\n"))
+        }
+    }
+}
