@@ -173,6 +173,9 @@ struct ParserRun {
             try parseLine(start, end, visitor: &visitor)
             start = end + 1
         }
+        if strict && format == .text && bytes[count - 1] != newline {
+            throw ExpositionError(.syntax, line: line, column: 0, "the last line does not end with a newline")
+        }
         if format == .openMetrics && !sawEOF {
             throw ExpositionError(.syntax, line: line, column: 0, "missing # EOF at the end of the payload")
         }
@@ -253,8 +256,8 @@ struct ParserRun {
         } else {
             return
         }
-        guard index < end else { return }  // `# HELP` alone is a comment, as in Prometheus' lexer.
         index = skipBlanks(index, end)
+        guard index < end else { return }  // `# HELP` without a name is a comment, as for Prometheus' parsers.
         try parseMetadata(kind, index, end, visitor: &visitor)
     }
 
@@ -358,6 +361,9 @@ struct ParserRun {
             // Scrape mode, text: a repeated line updates the family, like Prometheus' scrape parser.
             return
         }
+        if sameName && kind == .help && format == .text && !family.hasHelp {
+            return  // Text allows HELP after the samples (Prometheus' strict text parser does too).
+        }
         if sameName && strict {
             throw error(offset, "\(kind.word) line for a metric family after its samples", code: .semantics)
         }
@@ -400,7 +406,10 @@ struct ParserRun {
             guard !name.quoted else { throw error(index, "a quoted metric name belongs inside the braces") }
             (nameStart, nameEnd) = (name.start, name.end)
             index = name.next
-            if format == .text { index = skipBlanks(index, end) }
+            if format == .text {
+                let lookahead = skipBlanks(index, end)
+                if lookahead < end && bytes[lookahead] == openBrace { index = lookahead }
+            }
         }
         if index < end && bytes[index] == openBrace {
             var sampleLabels = labels
@@ -415,8 +424,9 @@ struct ParserRun {
         }
         guard nameStart >= 0 else { throw error(start, "sample without a metric name") }
 
-        // Value.
-        guard index < end, isBlank(bytes[index]) else {
+        // Value. Text allows the value right after a closing brace.
+        let afterBrace = index > start && bytes[index - 1] == closeBrace
+        guard index < end, isBlank(bytes[index]) || (format == .text && afterBrace) else {
             throw error(index, index < end ? "expected a space before the value" : "missing value")
         }
         if format == .openMetrics {
@@ -448,7 +458,8 @@ struct ParserRun {
                     throw error(timestampStart, "invalid timestamp \"\(excerpt(timestampStart, timestampEnd))\"")
                 }
                 timestamp = Double(milliseconds)
-                if skipBlanks(index, end) != end { throw error(index, "unexpected text after the timestamp") }
+                let rest = skipBlanks(index, end)
+                if rest != end { throw error(rest, "unexpected text after the timestamp") }
             }
         } else if index < end {
             // index is at a blank: exactly one space, then a timestamp or an exemplar.
@@ -462,7 +473,7 @@ struct ParserRun {
                 else {
                     throw error(timestampStart, "invalid timestamp \"\(excerpt(timestampStart, timestampEnd))\"")
                 }
-                timestamp = seconds * 1000
+                timestamp = (seconds * 1000).rounded()  // milliseconds, as Prometheus stores them
                 if index < end {
                     guard index + 1 < end, bytes[index + 1] == hash else {
                         throw error(index, "unexpected text after the timestamp")

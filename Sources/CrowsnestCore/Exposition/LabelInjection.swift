@@ -9,7 +9,7 @@ public enum LabelInjection {
     ///   kept as `exported_<name>` (prefixed again while that name is taken); shorter names are resolved first.
     /// - `honorLabels == true`: scraped labels win; a target label is added only where the sample lacks it.
     /// - A target label with an empty value removes the label.
-    public static func inject(target: LabelSet, into labels: LabelSet, honorLabels: Bool) -> LabelSet {
+    public static func inject(target: [Label], into labels: LabelSet, honorLabels: Bool) -> LabelSet {
         var result = labels
         if honorLabels {
             for label in target where result.get(label.name).isEmpty {

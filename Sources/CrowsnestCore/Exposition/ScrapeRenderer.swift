@@ -47,8 +47,10 @@ public struct RenderedFamily: Sendable, Hashable {
 
 /// How to render a scrape.
 public struct ScrapeRenderOptions: Sendable {
-    /// Labels every sample gets (`cluster`, `namespace`, `pod_name`, static labels, relabeling results).
-    public var targetLabels: LabelSet
+    /// Labels every sample gets (`cluster`, `namespace`, `pod_name`, static labels, relabeling results), unique
+    /// names. A label with an empty value removes that label from samples (a scraped value moves to
+    /// `exported_<name>` under `honor_labels: false`, as in Prometheus).
+    public var targetLabels: [Label]
     /// Prometheus' `honor_labels`: when false, a scraped label colliding with a target label is kept as
     /// `exported_<name>`; when true the scraped label wins.
     public var honorLabels: Bool
@@ -61,7 +63,7 @@ public struct ScrapeRenderOptions: Sendable {
 
     /// Creates options.
     public init(
-        targetLabels: LabelSet,
+        targetLabels: [Label],
         honorLabels: Bool = false,
         timestampMilliseconds: Int64? = nil,
         limits: ExpositionLimits = .none,
@@ -118,10 +120,15 @@ struct PreparedTargetLabels {
     /// `name="value",…` of the non-empty target labels.
     var block: [UInt8] = []
 
-    init(_ labels: LabelSet) {
-        for label in labels where !label.value.isEmpty {
+    /// Non-empty target labels (those written on every sample).
+    var writtenCount = 0
+
+    init(_ labels: [Label]) {
+        for label in labels {
             names.append(Array(label.name.utf8))
             values.append(label.value)
+            guard !label.value.isEmpty else { continue }
+            writtenCount += 1
             if !block.isEmpty { block.append(UInt8(ascii: ",")) }
             ExpositionWriter.appendLabelName(label.name, into: &block)
             block.append(contentsOf: "=\"".utf8)
@@ -253,7 +260,7 @@ struct RenderVisitor: ExpositionVisitor {
             try appendSample(name: name, labels: set, sample: sample, bytes: bytes, slot: outputSlot)
             return
         }
-        try checkLimits(labelCount: scrapedCount + target.names.count, set: nil, labels: labels, bytes: bytes, line: sample.line)
+        try checkLimits(labelCount: scrapedCount + target.writtenCount, set: nil, labels: labels, bytes: bytes, line: sample.line)
         samplesKept += 1
         if options.limits.sampleLimit > 0 && samplesKept > options.limits.sampleLimit {
             throw ExpositionError(.limit, line: sample.line, column: 1, "sample limit of \(options.limits.sampleLimit) exceeded")

@@ -87,6 +87,23 @@ struct StrictValidator {
         current = nil
         defer { current = state }
 
+        for token in labels {
+            let name = UnsafeRawBufferPointer(rebasing: bytes[token.nameStart..<token.nameEnd])
+            if name.elementsEqual("__name__".utf8) { throw fail(token.nameStart, "label name \"__name__\" is reserved") }
+            if format == .text && token.valueEscaped {
+                var index = token.valueStart
+                while index < token.valueEnd {
+                    if bytes[index] == UInt8(ascii: "\\") {
+                        let next = bytes[index + 1]
+                        guard next == UInt8(ascii: "\\") || next == UInt8(ascii: "\"") || next == UInt8(ascii: "n") else {
+                            throw fail(index, "invalid escape sequence in label value (only \\\\, \\\" and \\n)")
+                        }
+                        index += 1
+                    }
+                    index += 1
+                }
+            }
+        }
         let decodedLabels = labels.map { token in
             Label(
                 Unescaping.labelName(bytes, token),
