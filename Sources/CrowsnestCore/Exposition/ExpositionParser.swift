@@ -59,6 +59,27 @@ public struct ExpositionParser: Sendable {
         return Summary(sampleCount: run.sampleCount, familyCount: run.family.ordinal + 1, lineCount: run.line)
     }
 
+    /// Checks `bytes` and returns every problem found (up to `maxErrors`), continuing with the next line after
+    /// each; `visitor` sees what parsed. An empty result means the payload is valid.
+    public func validate<Visitor: ExpositionVisitor>(
+        _ bytes: UnsafeRawBufferPointer,
+        visitor: inout Visitor,
+        maxErrors: Int = 100
+    ) -> [ExpositionError] {
+        if limits.bodySizeLimit > 0 && bytes.count > limits.bodySizeLimit {
+            return [ExpositionError(.limit, line: 0, column: 0, "payload exceeds the body size limit of \(limits.bodySizeLimit) bytes")]
+        }
+        var run = ParserRun(parser: self, bytes: bytes)
+        run.collectedErrors = []
+        run.maxErrors = max(1, maxErrors)
+        do {
+            try run.run(visitor: &visitor)
+        } catch {
+            run.collectedErrors?.append(error)
+        }
+        return Array((run.collectedErrors ?? []).prefix(max(1, maxErrors)))
+    }
+
     /// Parses an array of bytes; see ``parse(_:visitor:)-(UnsafeRawBufferPointer,_)``.
     @discardableResult
     public func parse<Visitor: ExpositionVisitor>(_ bytes: [UInt8], visitor: inout Visitor)
@@ -97,7 +118,7 @@ enum NameSyntax {
 
     @inline(__always)
     static func isMetricNameContinue(_ byte: UInt8) -> Bool {
-        isMetricNameStart(byte) || byte &- 48 < 10
+        (byte | 0x20) &- 97 < 26 || byte &- 48 < 11 || byte == UInt8(ascii: "_")  // 48..58 = digits and ':'
     }
 
     @inline(__always)
@@ -107,7 +128,7 @@ enum NameSyntax {
 
     @inline(__always)
     static func isLabelNameContinue(_ byte: UInt8) -> Bool {
-        isLabelNameStart(byte) || byte &- 48 < 10
+        (byte | 0x20) &- 97 < 26 || byte &- 48 < 10 || byte == UInt8(ascii: "_")
     }
 
     /// Whether `text` is a legacy metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`), writable without quotes.
@@ -138,6 +159,9 @@ struct ParserRun {
     var sawEOF = false
     var labels: [LabelToken] = []
     var validator: StrictValidator?
+    /// When set, line errors are collected here and parsing continues with the next line.
+    var collectedErrors: [ExpositionError]?
+    var maxErrors = 1
 
     init(parser: ExpositionParser, bytes: UnsafeRawBufferPointer) {
         self.format = parser.format
@@ -169,8 +193,15 @@ struct ParserRun {
             } else {
                 end = count
             }
-            if sawEOF { throw error(start, "content after # EOF") }
-            try parseLine(start, end, visitor: &visitor)
+            do throws(ExpositionError) {
+                if sawEOF { throw error(start, "content after # EOF") }
+                try parseLine(start, end, visitor: &visitor)
+            } catch {
+                guard collectedErrors != nil else { throw error }
+                collectedErrors!.append(error)
+                if collectedErrors!.count >= maxErrors { return }
+                if sawEOF { return }
+            }
             start = end + 1
         }
         if strict && format == .text && bytes[count - 1] != newline {
@@ -179,9 +210,8 @@ struct ParserRun {
         if format == .openMetrics && !sawEOF {
             throw ExpositionError(.syntax, line: line, column: 0, "missing # EOF at the end of the payload")
         }
-        if var validator {
+        if let validator {
             try validator.finish(line: line)
-            self.validator = validator
         }
     }
 
@@ -262,7 +292,8 @@ struct ParserRun {
     }
 
     /// Reads a metric name (legacy or quoted) at `index`; returns its content range, quoted and escaped flags.
-    mutating func readMetricName(_ index: Int, _ end: Int, what: String) throws(ExpositionError) -> (
+    @inline(__always)
+    func readMetricName(_ index: Int, _ end: Int, what: StaticString) throws(ExpositionError) -> (
         start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int
     ) {
         guard index < end else { throw error(index, "missing \(what)") }
@@ -331,9 +362,8 @@ struct ParserRun {
             family.unitEnd = end
             try checkUTF8(valueStart, end)
         }
-        if var validator {
+        if let validator {
             try validator.metadata(kind, family: family, bytes: bytes, line: line, column: start - lineStart + 1)
-            self.validator = validator
         }
         try visitor.visitMetadata(kind, family: family, bytes: bytes)
     }
@@ -531,9 +561,8 @@ struct ParserRun {
         )
         let sampleLabels = labels
         try sampleLabels.withUnsafeBufferPointer { (labelBuffer) throws(ExpositionError) in
-            if var validator {
+            if let validator {
                 try validator.sample(sample, labels: labelBuffer, family: family, bytes: bytes)
-                self.validator = validator
             }
             try visitor.visitSample(sample, labels: labelBuffer, family: family, bytes: bytes)
         }
@@ -716,7 +745,12 @@ struct ParserRun {
                 valueEnd: valueEnd,
                 valueEscaped: valueEscaped
             )
-            for other in labels where bytesEqual(other.nameStart, other.nameEnd, nameStart, nameEnd) {
+            let nameLength = nameEnd - nameStart
+            let firstByte = bytes[nameStart]
+            for other in labels
+            where other.nameEnd - other.nameStart == nameLength && bytes[other.nameStart] == firstByte
+                && bytesEqual(other.nameStart, other.nameEnd, nameStart, nameEnd)
+            {
                 throw error(nameStart, "duplicate label name \"\(excerpt(nameStart, nameEnd))\"")
             }
             labels.append(token)

@@ -14,6 +14,12 @@ import Darwin
 ///   `inf`, `infinity`, `nan` with an optional sign.
 /// - Text timestamps are base-10 int64 milliseconds; OpenMetrics timestamps are decimal seconds, never NaN/Inf.
 enum NumberSyntax {
+    static let powersOfTen: [Double] = (0...16).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
     @inline(__always)
     static func isDigit(_ byte: UInt8) -> Bool { byte &- 48 < 10 }
 
@@ -120,6 +126,36 @@ enum NumberSyntax {
                 index += 1
             }
             if index == end && index > start { return Double(value) }
+        }
+        // Short decimals `digits.digits` (≤ 15 digits): exact integer divided by an exact power of ten is correctly
+        // rounded (Clinger's fast path).
+        if end - start <= 16 {
+            var mantissa: Int64 = 0
+            var digits = 0
+            var fractionDigits = -1
+            var index = start
+            var negative = false
+            if bytes[index] == UInt8(ascii: "-") {
+                negative = true
+                index += 1
+            }
+            while index < end {
+                let byte = bytes[index]
+                if isDigit(byte) {
+                    mantissa = mantissa &* 10 &+ Int64(byte &- 48)
+                    digits += 1
+                    if fractionDigits >= 0 { fractionDigits += 1 }
+                } else if byte == UInt8(ascii: "."), fractionDigits < 0 {
+                    fractionDigits = 0
+                } else {
+                    break
+                }
+                index += 1
+            }
+            if index == end && digits > 0 && digits <= 15 {
+                let value = Double(mantissa) / powersOfTen[max(fractionDigits, 0)]
+                return negative ? -value : value
+            }
         }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: end - start + 1) { buffer in
             var count = 0

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The result of rendering one scrape: every sample line, with target labels injected and the scrape timestamp
 /// appended, grouped into one contiguous byte range per output family.
 ///
@@ -80,10 +88,10 @@ public struct ScrapeRenderOptions: Sendable {
 /// Parses a scraped payload (scrape mode), injects target labels and renders text sample lines grouped by family:
 /// the gateway's hot path.
 ///
-/// Reuse one renderer across scrapes: its per-family buffers are kept, so a steady-state scrape allocates only the
-/// output (one buffer) and one string per family, never per sample.
-public struct ScrapeRenderer: Sendable {
-    private var buffers: [[UInt8]] = []
+/// Reuse one renderer across scrapes (it is non-copyable: one per scraping task): its per-family buffers are kept,
+/// so a steady-state scrape allocates only the output (one buffer) and per-family metadata, never per sample.
+public struct ScrapeRenderer: ~Copyable, Sendable {
+    private var buffers: [ByteSink] = []
 
     /// Creates a renderer.
     public init() {}
@@ -122,11 +130,14 @@ struct PreparedTargetLabels {
 
     /// Non-empty target labels (those written on every sample).
     var writtenCount = 0
+    /// Bit n set when a target label name has n bytes (n < 63): a quick reject for collision checks.
+    var lengthMask: UInt64 = 0
 
     init(_ labels: [Label]) {
         for label in labels {
             names.append(Array(label.name.utf8))
             values.append(label.value)
+            lengthMask |= 1 &<< UInt64(min(label.name.utf8.count, 63))
             guard !label.value.isEmpty else { continue }
             writtenCount += 1
             if !block.isEmpty { block.append(UInt8(ascii: ",")) }
@@ -142,7 +153,7 @@ struct RenderVisitor: ExpositionVisitor {
     let options: ScrapeRenderOptions
     let format: ExpositionFormat
     let target: PreparedTargetLabels
-    var buffers: [[UInt8]]
+    var buffers: [ByteSink]
     var outputs: [RenderedFamily] = []
     var outputIndex: [String: Int] = [:]
     var ordinal = -1
@@ -150,7 +161,10 @@ struct RenderVisitor: ExpositionVisitor {
     var samplesKept = 0
     var timestampText: [UInt8] = []
 
-    init(options: ScrapeRenderOptions, format: ExpositionFormat, buffers: [[UInt8]]) {
+    var currentFamilyName: String?
+    var currentHelp: String?
+
+    init(options: ScrapeRenderOptions, format: ExpositionFormat, buffers: [ByteSink]) {
         self.options = options
         self.format = format
         self.target = PreparedTargetLabels(options.targetLabels)
@@ -162,8 +176,8 @@ struct RenderVisitor: ExpositionVisitor {
     }
 
     /// The buffers, emptied, for the next scrape.
-    mutating func recycle() -> [[UInt8]] {
-        for index in buffers.indices { buffers[index].removeAll(keepingCapacity: true) }
+    mutating func recycle() -> [ByteSink] {
+        for buffer in buffers { buffer.reset() }
         return buffers
     }
 
@@ -175,7 +189,7 @@ struct RenderVisitor: ExpositionVisitor {
         var families = outputs
         for index in families.indices {
             let start = bytes.count
-            bytes.append(contentsOf: buffers[index])
+            bytes.append(contentsOf: buffers[index].bytes)
             families[index].range = start..<bytes.count
         }
         return RenderedScrape(
@@ -210,7 +224,7 @@ struct RenderVisitor: ExpositionVisitor {
         let index = outputs.count
         outputs.append(RenderedFamily(name: name, type: type, help: help, range: 0..<0, sampleCount: 0))
         outputIndex[name] = index
-        if buffers.count <= index { buffers.append([]) }
+        if buffers.count <= index { buffers.append(ByteSink()) }
         return index
     }
 
@@ -223,16 +237,23 @@ struct RenderVisitor: ExpositionVisitor {
         if family.ordinal != ordinal {
             ordinal = family.ordinal
             for index in suffixOutputs.indices { suffixOutputs[index] = -1 }
+            currentFamilyName = nil
+            currentHelp = nil
         }
         var outputSlot = suffixOutputs[Int(sample.suffix.rawValue)]
         if outputSlot == -1 {
-            let familyName = Unescaping.string(bytes, family.nameStart, family.nameEnd, escaped: family.nameEscaped)
+            let familyName =
+                currentFamilyName ?? Unescaping.string(bytes, family.nameStart, family.nameEnd, escaped: family.nameEscaped)
+            currentFamilyName = familyName
             guard let output = Self.outputName(familyName: familyName, type: family.type, suffix: sample.suffix, format: format)
             else {
                 suffixOutputs[Int(sample.suffix.rawValue)] = -2
                 return
             }
-            let help = family.hasHelp ? FamilyBuilder.decodeHelp(bytes, family.helpStart, family.helpEnd, format: format) : nil
+            let help =
+                currentHelp
+                ?? (family.hasHelp ? FamilyBuilder.decodeHelp(bytes, family.helpStart, family.helpEnd, format: format) : nil)
+            currentHelp = help
             outputSlot = outputFamily(named: output.name, type: output.type, help: help)
             suffixOutputs[Int(sample.suffix.rawValue)] = outputSlot
         }
@@ -245,11 +266,17 @@ struct RenderVisitor: ExpositionVisitor {
         // Fast path: no collision with a target label.
         var collides = false
         var scrapedCount = 0
+        var lineLength = sample.nameEnd - sample.nameStart + sample.valueEnd - sample.valueStart + 8
         for label in labels where label.valueEnd > label.valueStart {
             scrapedCount += 1
-            let name = UnsafeRawBufferPointer(rebasing: bytes[label.nameStart..<label.nameEnd])
-            for targetName in target.names where targetName.count == name.count && targetName.elementsEqual(name) {
-                collides = true
+            let nameLength = label.nameEnd - label.nameStart
+            lineLength += nameLength + label.valueEnd - label.valueStart + 6
+            if target.lengthMask & (1 &<< UInt64(min(nameLength, 63))) != 0 {
+                for targetName in target.names where targetName.count == nameLength {
+                    if targetName.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + label.nameStart, nameLength) }) == 0 {
+                        collides = true
+                    }
+                }
             }
         }
         if collides {
@@ -260,50 +287,46 @@ struct RenderVisitor: ExpositionVisitor {
             try appendSample(name: name, labels: set, sample: sample, bytes: bytes, slot: outputSlot)
             return
         }
-        try checkLimits(labelCount: scrapedCount + target.writtenCount, set: nil, labels: labels, bytes: bytes, line: sample.line)
+        if options.limits.labelLimit > 0 || options.limits.labelNameLengthLimit > 0 || options.limits.labelValueLengthLimit > 0 {
+            try checkLimits(labelCount: scrapedCount + target.writtenCount, set: nil, labels: labels, bytes: bytes, line: sample.line)
+        }
         samplesKept += 1
         if options.limits.sampleLimit > 0 && samplesKept > options.limits.sampleLimit {
             throw ExpositionError(.limit, line: sample.line, column: 1, "sample limit of \(options.limits.sampleLimit) exceeded")
         }
         outputs[outputSlot].sampleCount += 1
-        let targetBlock = target.block
-        let timestamp = timestampText
-        let format = format
-        withOutput(outputSlot) { out in
-            if sample.nameQuoted {
-                out.append(UInt8(ascii: "{"))
-                out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.nameStart..<sample.nameEnd]))
-                out.append(UInt8(ascii: "\""))
-                if !targetBlock.isEmpty || scrapedCount > 0 { out.append(UInt8(ascii: ",")) }
-            } else {
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.nameStart..<sample.nameEnd]))
-                if !targetBlock.isEmpty || scrapedCount > 0 { out.append(UInt8(ascii: "{")) }
-            }
-            out.append(contentsOf: targetBlock)
-            var first = targetBlock.isEmpty
-            for label in labels where label.valueEnd > label.valueStart {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                if label.nameQuoted { out.append(UInt8(ascii: "\"")) }
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[label.nameStart..<label.nameEnd]))
-                if label.nameQuoted { out.append(UInt8(ascii: "\"")) }
-                out.append(UInt8(ascii: "="))
-                out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[label.valueStart..<label.valueEnd]))
-                out.append(UInt8(ascii: "\""))
-            }
-            if sample.nameQuoted || !targetBlock.isEmpty || scrapedCount > 0 { out.append(UInt8(ascii: "}")) }
-            out.append(UInt8(ascii: " "))
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.valueStart..<sample.valueEnd]))
-            Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestamp, into: &out)
-            out.append(UInt8(ascii: "\n"))
+        let out = buffers[outputSlot]
+        let base = bytes.baseAddress!
+        let hasBraces = sample.nameQuoted || !target.block.isEmpty || scrapedCount > 0
+        out.reserve(lineLength + target.block.count + (sample.hasTimestamp ? sample.timestampEnd - sample.timestampStart + 24 : timestampText.count))
+        if sample.nameQuoted {
+            out.put(UInt8(ascii: "{"))
+            out.put(UInt8(ascii: "\""))
+            out.put(base + sample.nameStart, sample.nameEnd - sample.nameStart)
+            out.put(UInt8(ascii: "\""))
+            if !target.block.isEmpty || scrapedCount > 0 { out.put(UInt8(ascii: ",")) }
+        } else {
+            out.put(base + sample.nameStart, sample.nameEnd - sample.nameStart)
+            if hasBraces { out.put(UInt8(ascii: "{")) }
         }
-    }
-
-    @inline(__always)
-    mutating func withOutput(_ slot: Int, _ body: (inout [UInt8]) -> Void) {
-        body(&buffers[slot])
+        out.put(target.block)
+        var first = target.block.isEmpty
+        for label in labels where label.valueEnd > label.valueStart {
+            if !first { out.put(UInt8(ascii: ",")) }
+            first = false
+            if label.nameQuoted { out.put(UInt8(ascii: "\"")) }
+            out.put(base + label.nameStart, label.nameEnd - label.nameStart)
+            if label.nameQuoted { out.put(UInt8(ascii: "\"")) }
+            out.put(UInt8(ascii: "="))
+            out.put(UInt8(ascii: "\""))
+            out.put(base + label.valueStart, label.valueEnd - label.valueStart)
+            out.put(UInt8(ascii: "\""))
+        }
+        if hasBraces { out.put(UInt8(ascii: "}")) }
+        out.put(UInt8(ascii: " "))
+        out.put(base + sample.valueStart, sample.valueEnd - sample.valueStart)
+        Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestampText, into: out)
+        out.put(UInt8(ascii: "\n"))
     }
 
     static func appendTimestamp(
@@ -311,22 +334,23 @@ struct RenderVisitor: ExpositionVisitor {
         bytes: UnsafeRawBufferPointer,
         format: ExpositionFormat,
         fallback: [UInt8],
-        into out: inout [UInt8]
+        into out: ByteSink
     ) {
         guard sample.hasTimestamp else {
-            out.append(contentsOf: fallback)
+            out.put(fallback)
             return
         }
-        out.append(UInt8(ascii: " "))
         if format == .text {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.timestampStart..<sample.timestampEnd]))
+            out.put(UInt8(ascii: " "))
+            out.put(bytes.baseAddress! + sample.timestampStart, sample.timestampEnd - sample.timestampStart)
         } else {
             let milliseconds = (sample.timestampMilliseconds ?? 0).rounded()
             if abs(milliseconds) < 9.2e18 {
-                ExpositionWriter.appendInteger(Int64(milliseconds), into: &out)
+                var digits: [UInt8] = [UInt8(ascii: " ")]
+                ExpositionWriter.appendInteger(Int64(milliseconds), into: &digits)
+                out.put(digits)
             } else {
-                out.removeLast()
-                out.append(contentsOf: fallback)
+                out.put(fallback)
             }
         }
     }
@@ -397,9 +421,8 @@ struct RenderVisitor: ExpositionVisitor {
             throw ExpositionError(.limit, line: sample.line, column: 1, "sample limit of \(options.limits.sampleLimit) exceeded")
         }
         outputs[slot].sampleCount += 1
-        let timestamp = timestampText
-        let format = format
-        withOutput(slot) { out in
+        var out: [UInt8] = []
+        do {
             let legacy = NameSyntax.isLegacyMetricName(name.utf8)
             if legacy { out.append(contentsOf: name.utf8) }
             if !legacy || !labels.isEmpty {
@@ -421,8 +444,11 @@ struct RenderVisitor: ExpositionVisitor {
             }
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.valueStart..<sample.valueEnd]))
-            Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestamp, into: &out)
-            out.append(UInt8(ascii: "\n"))
         }
+        let sink = buffers[slot]
+        sink.append(out)
+        sink.reserve(max(timestampText.count, 24) + (sample.timestampEnd - sample.timestampStart) + 2)
+        Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestampText, into: sink)
+        sink.put(UInt8(ascii: "\n"))
     }
 }

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The rules ``ParseMode/strict`` adds on top of syntax, from the OpenMetrics 1.0 spec (as its reference parser
 /// and conformance suite apply them) and Prometheus' strict text parser:
 ///
@@ -13,31 +21,32 @@
 /// - a series appears once (OpenMetrics: unless distinguished by timestamps).
 ///
 /// It works on decoded strings: strict parsing is for validation (`check metrics`), not for the scrape path.
-struct StrictValidator {
+final class StrictValidator {
     let format: ExpositionFormat
 
     private var seenFamilies: Set<String> = []
     private var claimedNames: [String: String] = [:]
     private var current: FamilyState?
+    /// Series and metric-point keys of the current family (reset per family, capacity kept).
+    private var series = UInt64Table()
+    private var seenGroups = UInt64Table()
 
-    private struct FamilyState {
+    private final class FamilyState {
         var ordinal: Int
         var name: String
         var type: MetricType
         var unit: String?
         var line: Int
-        var seenGroups: Set<[Label]> = []
-        var group: [Label]?
+        var group: UInt64?
         var groupTimestamp: Double?
         var groupHasSamples = false
         var histogram = HistogramGroup()
-        var series: Set<SeriesKey> = []
-    }
-
-    private struct SeriesKey: Hashable {
-        var name: String
-        var labels: [Label]
-        var timestamp: Double?
+        init(ordinal: Int, name: String, type: MetricType, line: Int) {
+            self.ordinal = ordinal
+            self.name = name
+            self.type = type
+            self.line = line
+        }
     }
 
     private struct HistogramGroup {
@@ -57,7 +66,7 @@ struct StrictValidator {
 
     // MARK: Events
 
-    mutating func metadata(
+    func metadata(
         _ kind: MetadataKind,
         family: FamilyToken,
         bytes: UnsafeRawBufferPointer,
@@ -72,7 +81,7 @@ struct StrictValidator {
         }
     }
 
-    mutating func sample(
+    func sample(
         _ sample: SampleToken,
         labels: UnsafeBufferPointer<LabelToken>,
         family: FamilyToken,
@@ -83,13 +92,28 @@ struct StrictValidator {
             ExpositionError(.semantics, line: line, column: offset - sample.lineStart + 1, reason)
         }
         try enter(family, bytes: bytes, line: line, column: sample.nameStart - sample.lineStart + 1)
-        guard var state = current else { return }
-        current = nil
-        defer { current = state }
+        guard let state = current else { return }
+
+        func bytesOf(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        }
+        func find(_ name: String) -> LabelToken? {
+            var name = name
+            return name.withUTF8 { utf8 in
+                labels.first {
+                    $0.nameEnd - $0.nameStart == utf8.count
+                        && memcmp(bytes.baseAddress! + $0.nameStart, utf8.baseAddress!, utf8.count) == 0
+                }
+            }
+        }
+        func decodedValue(_ token: LabelToken) -> String {
+            Unescaping.string(bytes, token.valueStart, token.valueEnd, escaped: token.valueEscaped)
+        }
 
         for token in labels {
-            let name = UnsafeRawBufferPointer(rebasing: bytes[token.nameStart..<token.nameEnd])
-            if name.elementsEqual("__name__".utf8) { throw fail(token.nameStart, "label name \"__name__\" is reserved") }
+            if token.nameEnd - token.nameStart == 8 && memcmp(bytes.baseAddress! + token.nameStart, "__name__", 8) == 0 {
+                throw fail(token.nameStart, "label name \"__name__\" is reserved")
+            }
             if format == .text && token.valueEscaped {
                 var index = token.valueStart
                 while index < token.valueEnd {
@@ -104,42 +128,36 @@ struct StrictValidator {
                 }
             }
         }
-        let decodedLabels = labels.map { token in
-            Label(
-                Unescaping.labelName(bytes, token),
-                Unescaping.string(bytes, token.valueStart, token.valueEnd, escaped: token.valueEscaped)
-            )
-        }
-        let value = NumberSyntax.parseDouble(bytes, sample.valueStart, sample.valueEnd)
-        let sampleName = Unescaping.string(bytes, sample.nameStart, sample.nameEnd, escaped: sample.nameEscaped)
         let openMetrics = format == .openMetrics
-        func label(_ name: String) -> String? { decodedLabels.first { $0.name == name }?.value }
+        let needsValue = openMetrics || state.type == .stateSet || state.type == .info
+        let value = needsValue ? NumberSyntax.parseDouble(bytes, sample.valueStart, sample.valueEnd) : 0
 
-        // Type-specific labels and values.
-        var groupLabels = decodedLabels
+        // Type-specific labels and values. `excluded` is the label left out of the metric-point key.
+        var excluded: LabelToken?
         switch (state.type, sample.suffix) {
         case (.histogram, .bucket), (.gaugeHistogram, .bucket):
-            guard let le = label("le") else { throw fail(sample.nameStart, "histogram bucket without an \"le\" label") }
-            guard let bound = Self.parseBound(le, format: format), !bound.isNaN else {
-                throw fail(sample.nameStart, "invalid \"le\" label value \"\(le.prefix(40))\"")
+            guard let le = find("le") else { throw fail(sample.nameStart, "histogram bucket without an \"le\" label") }
+            let text = decodedValue(le)
+            guard let bound = Self.parseBound(text, format: format), !bound.isNaN else {
+                throw fail(le.valueStart, "invalid \"le\" label value \"\(text.prefix(40))\"")
             }
-            groupLabels.removeAll { $0.name == "le" }
-            _ = bound
+            excluded = le
         case (.summary, .none):
-            guard let quantile = label("quantile") else {
+            guard let quantile = find("quantile") else {
                 throw fail(sample.nameStart, "summary quantile sample without a \"quantile\" label")
             }
-            guard let bound = Self.parseBound(quantile, format: format), bound >= 0 && bound <= 1 else {
-                throw fail(sample.nameStart, "invalid \"quantile\" label value \"\(quantile.prefix(40))\"")
+            let text = decodedValue(quantile)
+            guard let bound = Self.parseBound(text, format: format), bound >= 0 && bound <= 1 else {
+                throw fail(quantile.valueStart, "invalid \"quantile\" label value \"\(text.prefix(40))\"")
             }
-            groupLabels.removeAll { $0.name == "quantile" }
+            excluded = quantile
             if openMetrics && value < 0 { throw fail(sample.valueStart, "negative summary quantile value") }
         case (.stateSet, _):
-            guard label(state.name) != nil else {
+            guard let own = find(state.name) else {
                 throw fail(sample.nameStart, "stateset sample without the \"\(state.name)\" label")
             }
             guard value == 0 || value == 1 else { throw fail(sample.valueStart, "stateset value must be 0 or 1") }
-            groupLabels.removeAll { $0.name == state.name }
+            excluded = own
         case (.info, _):
             guard value == 1 else { throw fail(sample.valueStart, "info value must be 1") }
         default:
@@ -168,53 +186,82 @@ struct StrictValidator {
             }
         }
 
-        // Grouping of metric points.
-        groupLabels.sort()
+        // Order-independent hashes of the label set (the series) and of the metric point (labels minus `excluded`).
+        var labelsHash: UInt64 = 0
+        var excludedHash: UInt64 = 0
+        for token in labels {
+            let pair = SeriesHash.pair(bytesOf(token.nameStart, token.nameEnd), bytesOf(token.valueStart, token.valueEnd))
+            labelsHash &+= pair
+            if let excluded, excluded.nameStart == token.nameStart { excludedHash = pair }
+        }
+        let groupKey = labelsHash &- excludedHash
         let timestamp = sample.timestampMilliseconds
+
+        // Grouping of metric points.
         if openMetrics {
-            if let group = state.group, group == groupLabels {
+            if let group = state.group, group == groupKey {
                 if (timestamp == nil) != (state.groupTimestamp == nil) {
                     throw fail(sample.valueEnd, "samples of one metric point mix presence of timestamps")
                 }
                 if let timestamp, let previous = state.groupTimestamp, timestamp < previous, state.type != .info {
                     throw fail(sample.timestampStart, "timestamps go backwards within a metric point")
                 }
-                if timestamp != state.groupTimestamp { try finishHistogramGroup(&state, line: line) }
+                if timestamp != state.groupTimestamp { try finishHistogramGroup(state, line: line) }
             } else {
-                if state.seenGroups.contains(groupLabels) {
+                if seenGroups.insert(groupKey, value: 0) != nil {
                     throw fail(sample.nameStart, "metric points of family \"\(state.name)\" are not grouped together")
                 }
-                if state.group != nil { try finishHistogramGroup(&state, line: line) }
-                state.group = groupLabels
-                state.seenGroups.insert(groupLabels)
+                if state.group != nil { try finishHistogramGroup(state, line: line) }
+                state.group = groupKey
             }
             state.groupTimestamp = timestamp
             if state.type == .histogram || state.type == .gaugeHistogram {
-                try accumulateHistogram(&state, suffix: sample.suffix, value: value, le: label("le"), fail: {
+                let le = find("le").map(decodedValue)
+                try accumulateHistogram(state, suffix: sample.suffix, value: value, le: le, fail: {
                     fail(sample.nameStart, $0)
                 })
             }
         }
 
-        // Duplicate series.
-        var sortedLabels = decodedLabels
-        sortedLabels.sort()
-        let key = SeriesKey(name: sampleName, labels: sortedLabels, timestamp: openMetrics ? timestamp : nil)
-        if !state.series.insert(key).inserted && (!openMetrics || timestamp == nil) {
-            throw fail(sample.nameStart, "duplicate series \(sampleName)\(LabelSet(sortedLabels))")
+        // Duplicate series: a hash per series, verified on the rare hash hit by decoding both lines.
+        if !openMetrics || timestamp == nil {
+            var seriesHash = SeriesHash.bytes(bytesOf(sample.nameStart, sample.nameEnd)) &+ labelsHash
+            if openMetrics, let timestamp { seriesHash ^= UInt64(bitPattern: Int64(timestamp)) }
+            if let previous = series.insert(seriesHash, value: sample.lineStart) {
+                let current = Self.seriesIdentity(bytes, lineStart: sample.lineStart, format: format)
+                if current != nil && current == Self.seriesIdentity(bytes, lineStart: previous, format: format) {
+                    let name = Unescaping.string(bytes, sample.nameStart, sample.nameEnd, escaped: sample.nameEscaped)
+                    throw fail(sample.nameStart, "duplicate series \(name)")
+                }
+            }
         }
     }
 
-    mutating func finish(line: Int) throws(ExpositionError) {
+    /// The decoded name and sorted labels of the sample line starting at `lineStart`.
+    static func seriesIdentity(_ bytes: UnsafeRawBufferPointer, lineStart: Int, format: ExpositionFormat) -> Sample? {
+        var end = lineStart
+        while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        var line = Array(UnsafeRawBufferPointer(rebasing: bytes[lineStart..<end]))
+        line.append(UInt8(ascii: "\n"))
+        if format == .openMetrics { line.append(contentsOf: "# EOF\n".utf8) }
+        guard var sample = (try? MetricFamily.parse(line, format: format, mode: .scrape))?.first?.samples.first else {
+            return nil
+        }
+        sample.labels.sort()
+        sample.value = 0
+        return sample
+    }
+
+    func finish(line: Int) throws(ExpositionError) {
         try closeCurrent(line: line, column: 0)
     }
 
     // MARK: Families
 
-    private mutating func enter(_ family: FamilyToken, bytes: UnsafeRawBufferPointer, line: Int, column: Int)
+    private func enter(_ family: FamilyToken, bytes: UnsafeRawBufferPointer, line: Int, column: Int)
         throws(ExpositionError)
     {
-        if let current, current.ordinal == family.ordinal { return }
+        if current?.ordinal == family.ordinal { return }
         try closeCurrent(line: line, column: column)
         let name = Unescaping.string(bytes, family.nameStart, family.nameEnd, escaped: family.nameEscaped)
         if seenFamilies.contains(name) {
@@ -227,16 +274,18 @@ struct StrictValidator {
         }
         seenFamilies.insert(name)
         current = FamilyState(ordinal: family.ordinal, name: name, type: family.type, line: line)
+        series.reset()
+        seenGroups.reset()
     }
 
-    private mutating func closeCurrent(line: Int, column: Int) throws(ExpositionError) {
-        guard var state = current else { return }
+    private func closeCurrent(line: Int, column: Int) throws(ExpositionError) {
+        guard let state = current else { return }
         current = nil
         func fail(_ reason: String) -> ExpositionError {
             ExpositionError(.semantics, line: state.line, column: 0, reason)
         }
         if format == .openMetrics {
-            try finishHistogramGroup(&state, line: line)
+            try finishHistogramGroup(state, line: line)
             if let unit = state.unit, !unit.isEmpty {
                 if state.type == .info || state.type == .stateSet {
                     throw fail("UNIT is not allowed on \(state.type.openMetricsName) family \"\(state.name)\"")
@@ -265,7 +314,7 @@ struct StrictValidator {
     // MARK: Histograms
 
     private func accumulateHistogram(
-        _ state: inout FamilyState,
+        _ state: FamilyState,
         suffix: SampleSuffix,
         value: Double,
         le: String?,
@@ -292,7 +341,7 @@ struct StrictValidator {
         }
     }
 
-    private func finishHistogramGroup(_ state: inout FamilyState, line: Int) throws(ExpositionError) {
+    private func finishHistogramGroup(_ state: FamilyState, line: Int) throws(ExpositionError) {
         defer { state.histogram = HistogramGroup() }
         guard state.type == .histogram || state.type == .gaugeHistogram, state.histogram.samples > 0 else { return }
         let group = state.histogram
@@ -317,6 +366,93 @@ struct StrictValidator {
             let value = NumberSyntax.parseDouble(buffer, 0, buffer.count)
             if format == .openMetrics && value.isInfinite && text != "+Inf" && text != "-Inf" { return nil }
             return value
+        }
+    }
+}
+
+/// Fast 64-bit hashing of byte ranges (FNV-1a with a final mix), combined order-independently for label sets.
+enum SeriesHash {
+    @inline(__always)
+    static func bytes(_ buffer: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in buffer {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return mix(hash)
+    }
+
+    @inline(__always)
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// The hash of one label pair; sums of pair hashes do not depend on label order.
+    @inline(__always)
+    static func pair(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> UInt64 {
+        mix(bytes(name) &+ (bytes(value) &* 31))
+    }
+}
+
+/// An open-addressing table from already well-mixed 64-bit hashes to an `Int` (the hot duplicate-series check;
+/// Swift's `Dictionary` would re-hash every key with SipHash). `reset()` is O(1): entries carry a generation.
+struct UInt64Table {
+    private struct Entry {
+        var key: UInt64
+        var value: Int
+        var generation: UInt32
+    }
+
+    private var entries: [Entry] = []
+    private var generation: UInt32 = 1
+    private(set) var count = 0
+
+    /// Empties the table, keeping its capacity.
+    mutating func reset() {
+        generation &+= 1
+        if generation == 0 {
+            for index in entries.indices { entries[index].generation = 0 }
+            generation = 1
+        }
+        count = 0
+    }
+
+    /// Inserts `key` with `value`; returns the previous value when the key was present (and replaces it).
+    mutating func insert(_ key: UInt64, value: Int) -> Int? {
+        if (count + 1) * 4 > entries.count * 3 { grow() }
+        let mask = entries.count - 1
+        var slot = Int(truncatingIfNeeded: key) & mask
+        let generation = generation
+        return entries.withUnsafeMutableBufferPointer { table -> Int? in
+            while table[slot].generation == generation {
+                if table[slot].key == key {
+                    let previous = table[slot].value
+                    table[slot].value = value
+                    return previous
+                }
+                slot = (slot + 1) & mask
+            }
+            table[slot] = Entry(key: key, value: value, generation: generation)
+            count += 1
+            return nil
+        }
+    }
+
+    private mutating func grow() {
+        let old = entries
+        let capacity = max(64, entries.count * 2)
+        entries = [Entry](repeating: Entry(key: 0, value: 0, generation: 0), count: capacity)
+        let mask = capacity - 1
+        let generation = generation
+        entries.withUnsafeMutableBufferPointer { table in
+            for entry in old where entry.generation == generation {
+                var slot = Int(truncatingIfNeeded: entry.key) & mask
+                while table[slot].generation == generation { slot = (slot + 1) & mask }
+                table[slot] = entry
+            }
         }
     }
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `crowsnest check metrics` against `promtool check metrics` (Debian package prometheus) on the same generated
+# payload, wall time, in the same run. Usage: Benchmarks/check-vs-promtool.sh [BYTES]   (default 100 MB)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bytes=${1:-100000000}
+payload=$(mktemp /tmp/crowsnest-check-XXXXXX.prom)
+trap 'rm -f "$payload"' EXIT
+
+swift build -c release --product crowsnest >/dev/null
+swift build -c release --product CrowsnestBench >/dev/null
+bin=$(swift build -c release --show-bin-path)
+"$bin/CrowsnestBench" generate --bytes "$bytes" --out "$payload"
+
+seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
+
+# Best of three for each, alternating, so machine load hits both alike.
+ours=999999; theirs=999999
+for _ in 1 2 3; do
+    t=$(seconds "$bin/crowsnest" check metrics "$payload"); ours=$(echo "if ($t < $ours) $t else $ours" | bc -l)
+    if command -v promtool >/dev/null; then
+        t=$(seconds sh -c "promtool check metrics < '$payload'"); theirs=$(echo "if ($t < $theirs) $t else $theirs" | bc -l)
+    fi
+done
+"$bin/crowsnest" check metrics "$payload" && echo "crowsnest: payload valid"
+printf 'crowsnest check metrics: %.3f s\n' "$ours"
+if command -v promtool >/dev/null; then
+    printf 'promtool check metrics:  %.3f s\n' "$theirs"
+    printf 'speed-up: %.1fx (goal >= 50x)\n' "$(echo "$theirs / $ours" | bc -l)"
+else
+    echo "promtool not found: install Debian package prometheus to compare (skipped, not passed)"
+fi
