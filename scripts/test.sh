@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh clone: installs what the tests need, builds, runs `swift test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build --build-tests
+swift test --skip-build
