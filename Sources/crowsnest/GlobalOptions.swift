@@ -8,15 +8,21 @@ struct GlobalOptions: ParsableArguments {
         case text, json
     }
 
+    /// `--log-level` values.
+    enum LogLevel: String, ExpressibleByArgument, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+        var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .info }
+    }
+
     @Option(help: "Lowest level logged: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    var logLevel: LogLevel = .info
 
     @Option(help: "Log line format: text or json.")
     var logFormat: LogFormat = .text
 
     /// Bootstraps the process-wide logging system once; call first in `run()`.
     func bootstrapLogging() {
-        let level = logLevel
+        let level = logLevel.level
         let format = logFormat
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler
@@ -32,8 +38,6 @@ struct GlobalOptions: ParsableArguments {
     /// A logger for the executable itself.
     func makeLogger(_ label: String = "crowsnest") -> Logger { Logger(label: label) }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// Exit codes from SPEC §2: 0 ok, 1 runtime failure, 2 usage or configuration error.
 enum ExitStatus {

@@ -30,7 +30,15 @@ struct JSONLogHandler: LogHandler {
             line += ",\(jsonString(key)):\(jsonString(merged[key]!.description))"
         }
         line += "}\n"
-        fputs(line, stderr)
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { break }
+                offset += written
+            }
+        }
     }
 
     private func timestamp() -> String {
