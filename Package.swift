@@ -79,7 +79,6 @@ let package = Package(
         .target(
             name: "KubeSim",
             dependencies: [
-                "CrowsnestCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -116,12 +115,25 @@ let package = Package(
         ),
         .testTarget(name: "CrowsnestCoreTests", dependencies: ["CrowsnestCore"]),
         .testTarget(name: "CrowsnestKubeTests", dependencies: ["CrowsnestKube", "KubeSim"]),
-        .testTarget(name: "CrowsnestGatewayTests", dependencies: ["CrowsnestGateway", "KubeSim"]),
+        .testTarget(
+            name: "CrowsnestGatewayTests",
+            dependencies: [
+                "CrowsnestCore",
+                "CrowsnestGateway",
+                "KubeSim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
         .testTarget(
             name: "KubeSimTests",
             dependencies: [
                 "KubeSim",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ]
         ),
     ],

@@ -1,0 +1,89 @@
+/// Identifies one scrape target: a pod port in a cluster. Ordered by cluster, namespace, pod, port.
+public struct TargetKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The cluster name (the `cluster` label).
+    public var cluster: String
+    /// The pod's namespace.
+    public var namespace: String
+    /// The pod's name.
+    public var pod: String
+    /// The port (name or number) the target scrapes.
+    public var port: String
+
+    /// Creates a key.
+    public init(cluster: String, namespace: String, pod: String, port: String) {
+        self.cluster = cluster
+        self.namespace = namespace
+        self.pod = pod
+        self.port = port
+    }
+
+    public static func < (lhs: TargetKey, rhs: TargetKey) -> Bool {
+        (lhs.cluster, lhs.namespace, lhs.pod, lhs.port) < (rhs.cluster, rhs.namespace, rhs.pod, rhs.port)
+    }
+
+    public var description: String { "\(cluster)/\(namespace)/\(pod):\(port)" }
+
+    /// A stable 64-bit hash (FNV-1a over the four fields), the same in every process and release: the basis of
+    /// `--shard INDEX/COUNT`.
+    public var stableHash: UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for field in [cluster, namespace, pod, port] {
+            for byte in field.utf8 {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01B3
+            }
+            hash ^= 0xFF
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    /// Whether this target belongs to shard `index` of `count` (`count <= 1`: every target does).
+    public func belongs(toShard index: Int, of count: Int) -> Bool {
+        count <= 1 || stableHash % UInt64(count) == UInt64(index)
+    }
+}
+
+/// Everything needed to scrape one pod port through its cluster's API server.
+public struct ScrapeTarget: Sendable, Hashable {
+    /// The identity.
+    public var key: TargetKey
+    /// The pod-side scheme, `http` or `https`.
+    public var scheme: String
+    /// The path on the pod (absolute, checked by ``ProxyPath``).
+    public var path: String
+    /// Query parameters (`__param_*` from relabeling), in order.
+    public var parameters: [Label]
+    /// The labels every sample of this target gets: `cluster`, `namespace`, `pod_name`, `port` when a pod has
+    /// several targets, static cluster labels, relabeling results.
+    public var labels: [Label]
+
+    /// Creates a target.
+    public init(key: TargetKey, scheme: String = "http", path: String = "/metrics", parameters: [Label] = [], labels: [Label]) {
+        self.key = key
+        self.scheme = scheme
+        self.path = path
+        self.parameters = parameters
+        self.labels = labels
+    }
+}
+
+/// A pod that yields no target, and why (shown on the health page).
+public struct RefusedPod: Sendable, Hashable {
+    /// The cluster.
+    public var cluster: String
+    /// The namespace.
+    public var namespace: String
+    /// The pod.
+    public var pod: String
+    /// Plain-words reason, e.g. an unsafe metrics path.
+    public var reason: String
+
+    /// Creates a refusal.
+    public init(cluster: String, namespace: String, pod: String, reason: String) {
+        self.cluster = cluster
+        self.namespace = namespace
+        self.pod = pod
+        self.reason = reason
+    }
+}

@@ -1,1 +1,0 @@
-// CrowsnestGateway module; see README.

@@ -1,0 +1,168 @@
+public import CrowsnestCore
+public import NIOCore
+
+/// Writes the federated exposition of a ``SnapshotStore/View`` as a stream of chunks.
+///
+/// Text output is concatenation: for each merged family (sorted by name) the HELP/TYPE lines once, then every
+/// member snapshot's byte range for that family — already rendered with target labels and timestamps. Chunks of
+/// about ``chunkSize`` bytes are handed to the sink as soon as they fill, so the first byte leaves at once.
+/// Filters select snapshots (`cluster`) and families (name-only selectors) before copying; label matchers need a
+/// per-line check. OpenMetrics output re-parses the (few) families and converts them (``OpenMetricsConversion``).
+public struct FederationWriter: Sendable {
+    /// The target chunk size.
+    public var chunkSize: Int
+
+    /// Creates a writer.
+    public init(chunkSize: Int = 256 * 1024) {
+        self.chunkSize = chunkSize
+    }
+
+    /// Streams `view` filtered by `request` into `sink`.
+    public func write(
+        _ view: SnapshotStore.View,
+        request: FederationRequest,
+        allocator: ByteBufferAllocator = ByteBufferAllocator(),
+        sink: (ByteBuffer) async throws -> Void
+    ) async throws {
+        var buffer = allocator.buffer(capacity: chunkSize + 64 * 1024)
+        func flushIfFull() async throws {
+            if buffer.readableBytes >= chunkSize {
+                try await sink(buffer)
+                buffer = allocator.buffer(capacity: chunkSize + 64 * 1024)
+            }
+        }
+        let included = view.snapshots.map { request.clusters.isEmpty || request.clusters.contains($0.key.cluster) }
+        let lineFiltered = !request.selectors.isEmpty && !request.selectors.allSatisfy(\.isNameOnly)
+
+        if request.format == .openMetrics {
+            var families: [MetricFamily] = []
+            for group in view.groups {
+                var family = MetricFamily(name: group.name, type: group.type, help: group.help)
+                forEachMemberRange(group, view: view, included: included) { snapshot, range in
+                    family.samples.append(contentsOf: Self.samples(in: snapshot, range: range, group: group, request: request))
+                }
+                if !family.samples.isEmpty { families.append(family) }
+            }
+            for family in OpenMetricsConversion.convert(families) {
+                var bytes: [UInt8] = []
+                ExpositionWriter.append(family, format: .openMetrics, into: &bytes)
+                buffer.writeBytes(bytes)
+                try await flushIfFull()
+            }
+            buffer.writeString("# EOF\n")
+            try await sink(buffer)
+            return
+        }
+
+        for group in view.groups {
+            if !request.selectors.isEmpty && !Self.groupMayMatch(group, request.selectors) { continue }
+            var wroteHeader = false
+            var ranges: [(TargetSnapshot, Range<Int>)] = []
+            forEachMemberRange(group, view: view, included: included) { ranges.append(($0, $1)) }
+            for (snapshot, range) in ranges {
+                if group.sampleNameFilter == nil && !lineFiltered {
+                    if !wroteHeader {
+                        Self.writeHeader(group, into: &buffer)
+                        wroteHeader = true
+                    }
+                    snapshot.bytes.withUnsafeBytes { bytes in
+                        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range]))
+                    }
+                } else {
+                    let lines = Self.selectedLines(in: snapshot, range: range, group: group, request: request)
+                    if lines.isEmpty { continue }
+                    if !wroteHeader {
+                        Self.writeHeader(group, into: &buffer)
+                        wroteHeader = true
+                    }
+                    buffer.writeBytes(lines)
+                }
+                try await flushIfFull()
+            }
+        }
+        if buffer.readableBytes > 0 { try await sink(buffer) }
+    }
+
+    private func forEachMemberRange(
+        _ group: FamilyMerger.Group,
+        view: SnapshotStore.View,
+        included: [Bool],
+        _ body: (TargetSnapshot, Range<Int>) -> Void
+    ) {
+        for member in group.members where included[member.source] {
+            let snapshot = view.snapshots[member.source]
+            guard member.family < snapshot.families.count else { continue }
+            body(snapshot, snapshot.families[member.family].range)
+        }
+    }
+
+    static func writeHeader(_ group: FamilyMerger.Group, into buffer: inout ByteBuffer) {
+        var header: [UInt8] = []
+        if let help = group.help {
+            header.append(contentsOf: "# HELP ".utf8)
+            ExpositionWriter.appendMetricName(group.name, into: &header)
+            header.append(UInt8(ascii: " "))
+            ExpositionWriter.appendEscapedHelp(help, format: .text, into: &header)
+            header.append(UInt8(ascii: "\n"))
+        }
+        if group.type != .unknown {
+            header.append(contentsOf: "# TYPE ".utf8)
+            ExpositionWriter.appendMetricName(group.name, into: &header)
+            header.append(contentsOf: " \(group.type.textName)\n".utf8)
+        }
+        buffer.writeBytes(header)
+    }
+
+    static func groupMayMatch(_ group: FamilyMerger.Group, _ selectors: [SeriesSelector]) -> Bool {
+        let names = group.sampleNameFilter.map { [$0] } ?? FamilyMetadata.sampleNames(of: group.name, type: group.type)
+        return selectors.contains { selector in names.contains { selector.mayMatch(name: $0) } }
+    }
+
+    /// The lines of a range that pass the group's sample-name filter and the request's selectors.
+    static func selectedLines(in snapshot: TargetSnapshot, range: Range<Int>, group: FamilyMerger.Group, request: FederationRequest)
+        -> [UInt8]
+    {
+        var selector = LineSelector(nameFilter: group.sampleNameFilter, selectors: request.selectors)
+        snapshot.bytes.withUnsafeBytes { bytes in
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[range])
+            _ = try? ExpositionParser(format: .text, mode: .scrape).parse(slice, visitor: &selector)
+        }
+        return selector.output
+    }
+
+    /// The samples of a range (for OpenMetrics output), filtered like ``selectedLines``.
+    static func samples(in snapshot: TargetSnapshot, range: Range<Int>, group: FamilyMerger.Group, request: FederationRequest)
+        -> [Sample]
+    {
+        var bytes = Array(snapshot.bytes[range])
+        if group.sampleNameFilter != nil || !request.selectors.isEmpty {
+            bytes = selectedLines(in: snapshot, range: range, group: group, request: request)
+        }
+        return ((try? MetricFamily.parse(bytes, format: .text, mode: .scrape)) ?? []).flatMap(\.samples)
+    }
+}
+
+/// Copies the sample lines whose name and labels pass the filters.
+struct LineSelector: ExpositionVisitor {
+    let nameFilter: String?
+    let selectors: [SeriesSelector]
+    var output: [UInt8] = []
+
+    mutating func visitSample(
+        _ sample: SampleToken,
+        labels: UnsafeBufferPointer<LabelToken>,
+        family: FamilyToken,
+        bytes: UnsafeRawBufferPointer
+    ) {
+        let name = Unescaping.string(bytes, sample.nameStart, sample.nameEnd, escaped: sample.nameEscaped)
+        if let nameFilter, name != nameFilter { return }
+        if !selectors.isEmpty {
+            let decoded = labels.map { Label(Unescaping.labelName(bytes, $0), Unescaping.labelValue(bytes, $0)) }
+            guard selectors.contains(where: { $0.matches(name: name, labels: decoded) }) else { return }
+        }
+        var end = sample.valueEnd
+        while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.lineStart..<end]))
+        output.append(UInt8(ascii: "\n"))
+    }
+}
