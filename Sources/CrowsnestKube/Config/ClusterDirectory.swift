@@ -1,0 +1,124 @@
+public import CrowsnestCore
+
+/// The `clusters.d` folder: one cluster file per cluster (SPEC §3).
+///
+/// `scan()` lists `*.yaml` / `*.yml` (ignoring names starting with `.` and editor leftovers ending in `~`, `.swp`,
+/// `.tmp`, and `.example` files), loads every file, checks the files they name, and reports each file's
+/// configuration and problems. Two files claiming one `name` are both reported and neither is used.
+public struct ClusterDirectory: Sendable {
+    /// The folder, as given (used in every problem's file name).
+    public var path: String
+    /// Where files are read from.
+    public var fileSystem: any ConfigFileSystem
+    /// The global configuration whose `scrape:` block supplies defaults.
+    public var globalConfig: GlobalConfig
+
+    /// Creates a directory loader.
+    public init(
+        path: String = "clusters.d",
+        fileSystem: any ConfigFileSystem = LocalConfigFileSystem(),
+        globalConfig: GlobalConfig = GlobalConfig()
+    ) {
+        self.path = path
+        self.fileSystem = fileSystem
+        self.globalConfig = globalConfig
+    }
+
+    /// Whether a folder entry is a cluster file: ends in `.yaml` or `.yml`, does not start with `.`, and is not an
+    /// editor leftover or example (`~`, `.swp`, `.tmp`, `.example`).
+    public static func isClusterFileName(_ name: String) -> Bool {
+        guard !name.hasPrefix(".") else { return false }
+        for leftover in ["~", ".swp", ".tmp", ".example"] where name.hasSuffix(leftover) { return false }
+        return name.hasSuffix(".yaml") || name.hasSuffix(".yml")
+    }
+
+    /// Loads every cluster file.
+    ///
+    /// - Parameter validateReferencedFiles: also check the files each cluster file names (CA, token, client
+    ///   certificate and key, kubeconfig, exec command); `crowsnest check config` does.
+    /// - Returns: one report per cluster file, the ignored entries, and problems with the folder itself.
+    public func scan(validateReferencedFiles: Bool = true) -> ClusterDirectoryScan {
+        var scan = ClusterDirectoryScan(directory: path)
+        let names: [String]
+        do {
+            names = try fileSystem.contentsOfDirectory(atPath: path)
+        } catch {
+            scan.directoryProblems.append(
+                ConfigProblem(
+                    code: .io,
+                    location: ConfigSourceLocation(file: path),
+                    field: "",
+                    reason: "cannot read the cluster directory: \(error.reason)"
+                )
+            )
+            return scan
+        }
+        for name in names.sorted() {
+            let filePath = Self.join(path, name)
+            guard Self.isClusterFileName(name) else {
+                scan.ignoredFiles.append(name)
+                continue
+            }
+            guard let status = fileSystem.status(ofPath: filePath), status.kind == .file else {
+                scan.ignoredFiles.append(name)
+                continue
+            }
+            var report = ClusterFile.load(path: filePath, fileSystem: fileSystem, globalConfig: globalConfig)
+            if validateReferencedFiles { report.validateReferencedFiles(fileSystem: fileSystem) }
+            scan.files.append(report)
+        }
+        Self.rejectDuplicateNames(&scan.files)
+        return scan
+    }
+
+    /// Marks every file of a name claimed more than once: each gets an error naming the others, none is used.
+    static func rejectDuplicateNames(_ files: inout [ClusterFileReport]) {
+        var byName: [String: [Int]] = [:]
+        for (index, file) in files.enumerated() {
+            if let name = file.claimedName { byName[name, default: []].append(index) }
+        }
+        for (name, indices) in byName where indices.count > 1 {
+            for index in indices {
+                let others = indices.filter { $0 != index }.map { ConfigPaths.fileName(of: files[$0].path) }
+                let file = files[index]
+                files[index].add([
+                    ConfigProblem(
+                        code: .duplicateName,
+                        location: file.nameLocation ?? ConfigSourceLocation(file: file.path, line: 1, column: 1),
+                        field: "name",
+                        reason: "cluster name \(name) is also claimed by \(others.joined(separator: ", ")); "
+                            + "neither file is used until one is renamed"
+                    )
+                ])
+            }
+        }
+    }
+
+    private static func join(_ folder: String, _ name: String) -> String {
+        folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
+}
+
+/// The result of scanning `clusters.d`.
+public struct ClusterDirectoryScan: Sendable, Hashable {
+    /// The folder scanned.
+    public var directory: String
+    /// One report per cluster file, sorted by path.
+    public var files: [ClusterFileReport] = []
+    /// Folder entries that are not cluster files (hidden, editor leftovers, examples, other extensions, folders).
+    public var ignoredFiles: [String] = []
+    /// Problems with the folder itself (it cannot be listed).
+    public var directoryProblems: [ConfigProblem] = []
+
+    /// Creates an empty scan of `directory`.
+    public init(directory: String) { self.directory = directory }
+
+    /// The usable configurations (files without errors and with a unique name), sorted by name.
+    public var clusters: [ClusterConfig] { files.compactMap(\.config).sorted { $0.name < $1.name } }
+
+    /// Every problem: the folder's, then each file's, in file order.
+    public var problems: [ConfigProblem] { directoryProblems + files.flatMap(\.problems) }
+
+    /// Whether any problem is an error.
+    public var hasErrors: Bool { problems.containsError }
+}

@@ -1,1 +1,0 @@
-// CrowsnestKube module; see README.
