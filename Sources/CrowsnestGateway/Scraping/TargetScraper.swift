@@ -1,0 +1,213 @@
+import AsyncHTTPClient
+public import CrowsnestCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Scrapes one target through its cluster's API-server proxy and turns the answer into a ``TargetSnapshot``.
+///
+/// The pipeline: build the proxy path from percent-encoded segments only (``ProxyPath``), GET it with OpenMetrics
+/// preferred and gzip accepted, tell an API-server `Status` apart from the pod's own error, read the body with the
+/// size limit applied to the decompressed bytes, parse in scrape mode, inject target labels (`honor_labels`),
+/// apply `metric_relabel_configs` and limits, and add the synthetic series. A failure yields a snapshot with only
+/// the synthetic series (`up 0`) and the reason.
+public struct TargetScraper: Sendable {
+    /// Per-cluster scrape settings.
+    public struct Settings: Sendable {
+        /// Scrape timeout.
+        public var timeout: Duration
+        /// Limits (sample, label, body size).
+        public var limits: ExpositionLimits
+        /// Prometheus' `honor_labels`.
+        public var honorLabels: Bool
+        /// `metric_relabel_configs`, compiled; `nil` when none.
+        public var metricRelabeler: Relabeler?
+        /// Whether samples carry the scrape timestamp.
+        public var timestamps: Bool
+
+        /// Creates settings.
+        public init(
+            timeout: Duration = .seconds(10),
+            limits: ExpositionLimits = .none,
+            honorLabels: Bool = false,
+            metricRelabeler: Relabeler? = nil,
+            timestamps: Bool = true
+        ) {
+            self.timeout = timeout
+            self.limits = limits
+            self.honorLabels = honorLabels
+            self.metricRelabeler = metricRelabeler
+            self.timestamps = timestamps
+        }
+    }
+
+    /// The cluster's API client.
+    public let client: any ProxyClient
+    /// The settings.
+    public let settings: Settings
+
+    /// Creates a scraper.
+    public init(client: any ProxyClient, settings: Settings) {
+        self.client = client
+        self.settings = settings
+    }
+
+    /// Scrapes `target`; `previousSeries` (hashes of the last scrape's series) gives `scrape_series_added`.
+    /// Returns the snapshot, the new series hashes and the failure, if any.
+    public func scrape(_ target: ScrapeTarget, previousSeries: Set<UInt64>?) async -> (TargetSnapshot, Set<UInt64>, ScrapeFailure?) {
+        let start = ContinuousClock.now
+        let timestamp = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        var renderer = ScrapeRenderer()
+        var rendered: RenderedScrape?
+        var failure: ScrapeFailure?
+        do {
+            let (body, format) = try await fetch(target)
+            var relabeling: (@Sendable (inout LabelSet) -> Bool)?
+            if let relabeler = settings.metricRelabeler, !relabeler.isEmpty {
+                relabeling = { labels in relabeler.process(&labels) }
+            }
+            let options = ScrapeRenderOptions(
+                targetLabels: target.labels,
+                honorLabels: settings.honorLabels,
+                timestampMilliseconds: settings.timestamps ? timestamp : nil,
+                limits: settings.limits,
+                metricRelabeling: relabeling
+            )
+            do throws(ExpositionError) {
+                rendered = try renderer.render(body, format: format, options: options)
+            } catch {
+                let isLimit = error.code == .limit
+                throw ScrapeFailure(isLimit ? .limit : .parse, "\(isLimit ? "limit exceeded" : "unparsable body") at \(error)")
+            }
+        } catch let error as ScrapeFailure {
+            failure = error
+        } catch {
+            failure = ScrapeFailure(.transport, "scrape failed")
+        }
+        let seriesHashes = rendered.map(Self.seriesHashes) ?? []
+        let added = previousSeries.map { previous in seriesHashes.filter { !previous.contains($0) }.count } ?? seriesHashes.count
+        let duration = start.duration(to: .now)
+        let health = ScrapeHealth(
+            up: failure == nil,
+            timestampMilliseconds: timestamp,
+            durationSeconds: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18,
+            samplesScraped: rendered?.samplesScraped ?? 0,
+            samplesPostRelabeling: rendered?.samplesPostRelabeling ?? 0,
+            seriesAdded: failure == nil ? added : 0,
+            error: failure?.message
+        )
+        let synthetic = SyntheticSeries.render(health, labels: target.labels, timestamps: settings.timestamps)
+        let snapshot = TargetSnapshot(key: target.key, labels: target.labels, scrape: rendered, synthetic: synthetic, health: health)
+        return (snapshot, failure == nil ? seriesHashes : (previousSeries ?? []), failure)
+    }
+
+    /// GETs the target's proxy path; returns the (decompressed, size-checked) body and its format.
+    func fetch(_ target: ScrapeTarget) async throws(ScrapeFailure) -> ([UInt8], ExpositionFormat) {
+        let path: String
+        do {
+            path = try ProxyPath.build(
+                namespace: target.key.namespace,
+                pod: target.key.pod,
+                scheme: target.scheme,
+                port: target.key.port,
+                path: target.path
+            )
+        } catch {
+            throw ScrapeFailure(.refused, error.reason)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: ContentNegotiation.scrapeAcceptHeader)
+        headers.add(name: "Accept-Encoding", value: "gzip")
+        headers.add(name: "User-Agent", value: "crowsnest")
+        headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: "\(settings.timeout.components.seconds)")
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.timeout.components.seconds) * 1_000_000_000 + settings.timeout.components.attoseconds / 1_000_000_000)
+        let response: HTTPClientResponse
+        do {
+            response = try await client.get(
+                path: path,
+                query: target.parameters.isEmpty ? nil : ProxyPath.query(target.parameters),
+                headers: headers,
+                deadline: deadline
+            )
+        } catch {
+            if NIODeadline.now() >= deadline { throw ScrapeFailure(.timeout, "scrape timed out after \(settings.timeout)") }
+            throw ScrapeFailure(.transport, Self.describe(error))
+        }
+        let contentType = response.headers.first(name: "Content-Type")
+        let gzip = response.headers.first(name: "Content-Encoding")?.lowercased().contains("gzip") == true
+        let limit = settings.limits.bodySizeLimit
+        guard response.status == .ok else {
+            // Read a little of the body to tell an API-server Status from the pod's own error.
+            let excerpt = (try? await BodyReader.read(response.body, gzip: gzip, limit: 64 * 1024, deadline: deadline)) ?? []
+            throw Self.statusFailure(response, body: excerpt, contentType: contentType)
+        }
+        let body = try await BodyReader.read(response.body, gzip: gzip, limit: limit, deadline: deadline)
+        return (body, ExpositionFormat.fromContentType(contentType))
+    }
+
+    /// An API server speaks only through `application/json` bodies with `"kind":"Status"`; anything else with an
+    /// error status is the pod's own answer, passed through the proxy verbatim.
+    static func statusFailure(_ response: HTTPClientResponse, body: [UInt8], contentType: String?) -> ScrapeFailure {
+        let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
+        if contentType?.lowercased().hasPrefix("application/json") == true,
+            let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            object["kind"] as? String == "Status"
+        {
+            let reason = (object["reason"] as? String) ?? "Unknown"
+            let message = String(((object["message"] as? String) ?? "").prefix(300))
+            let throttled = response.status.code == 429 || response.status.code == 503
+            return ScrapeFailure(
+                .apiServer,
+                "API server answered \(response.status.code) \(reason): \(message)",
+                retryAfterSeconds: throttled ? (retryAfter ?? 1) : nil
+            )
+        }
+        if response.status.code == 429, String(decoding: body.prefix(200), as: UTF8.self).contains("Too many requests") {
+            return ScrapeFailure(.apiServer, "API server answered 429 (priority and fairness): too many requests", retryAfterSeconds: retryAfter ?? 1)
+        }
+        return ScrapeFailure(.podStatus, "pod answered HTTP \(response.status.code)")
+    }
+
+    /// A plain description of a transport error, free of request details.
+    static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.lowercased().contains("certificate") || text.contains("handshake") || text.contains("SSL") {
+            return "TLS failure talking to the API server"
+        }
+        if text.contains("connectTimeout") || text.contains("deadlineExceeded") { return "timed out" }
+        if text.contains("connect") || text.contains("refused") { return "cannot connect to the API server" }
+        return "request to the API server failed"
+    }
+
+    /// Hashes of each rendered line's series part (everything before the value), for `scrape_series_added`.
+    static func seriesHashes(_ rendered: RenderedScrape) -> Set<UInt64> {
+        var hashes = Set<UInt64>()
+        hashes.reserveCapacity(rendered.samplesPostRelabeling)
+        rendered.bytes.withUnsafeBytes { bytes in
+            var lineStart = 0
+            var lastBrace = -1
+            var firstSpace = -1
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            var hashedUpTo = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "}") { lastBrace = index }
+                if byte == UInt8(ascii: " ") && firstSpace < 0 { firstSpace = index }
+                if byte == UInt8(ascii: "\n") {
+                    let seriesEnd = lastBrace >= lineStart ? lastBrace + 1 : max(firstSpace, lineStart)
+                    hash = 0xCBF2_9CE4_8422_2325
+                    hashedUpTo = lineStart
+                    while hashedUpTo < seriesEnd {
+                        hash = (hash ^ UInt64(bytes[hashedUpTo])) &* 0x0000_0100_0000_01B3
+                        hashedUpTo += 1
+                    }
+                    hashes.insert(hash)
+                    lineStart = index + 1
+                    lastBrace = -1
+                    firstSpace = -1
+                }
+            }
+        }
+        return hashes
+    }
+}

@@ -1,0 +1,128 @@
+import AsyncHTTPClient
+import CompressNIO
+import CrowsnestCore
+import CrowsnestGateway
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Testing
+
+/// A proxy client answering from a closure, recording requested paths.
+final class FakeProxyClient: ProxyClient {
+    let answer: @Sendable (String) async throws -> HTTPClientResponse
+    let paths = Mutex<[String]>([])
+
+    init(answer: @escaping @Sendable (String) async throws -> HTTPClientResponse) { self.answer = answer }
+
+    func get(path: String, query: String?, headers: HTTPHeaders, deadline: NIODeadline) async throws -> HTTPClientResponse {
+        paths.withLock { $0.append(path) }
+        #expect(headers.first(name: "Accept")?.hasPrefix("application/openmetrics-text") == true)
+        #expect(headers.first(name: "Accept-Encoding") == "gzip")
+        return try await answer(path)
+    }
+
+    static func body(_ text: String, status: HTTPResponseStatus = .ok, contentType: String = "text/plain; version=0.0.4", gzip: Bool = false)
+        -> HTTPClientResponse
+    {
+        var buffer = ByteBuffer(string: text)
+        var headers: HTTPHeaders = ["Content-Type": contentType]
+        if gzip {
+            buffer = try! buffer.compress(with: .gzip)
+            headers.add(name: "Content-Encoding", value: "gzip")
+        }
+        return HTTPClientResponse(status: status, headers: headers, body: .bytes(buffer))
+    }
+}
+
+@Suite("Target scraper")
+struct TargetScraperTests {
+    let target = ScrapeTarget(
+        key: TargetKey(cluster: "prod", namespace: "app", pod: "web-0", port: "9102"),
+        labels: [Label("cluster", "prod"), Label("namespace", "app"), Label("pod_name", "web-0")]
+    )
+
+    func scrape(_ client: FakeProxyClient, limits: ExpositionLimits = ExpositionLimits(bodySizeLimit: 1 << 20), timeout: Duration = .seconds(2))
+        async -> (TargetSnapshot, ScrapeFailure?)
+    {
+        let scraper = TargetScraper(client: client, settings: TargetScraper.Settings(timeout: timeout, limits: limits))
+        let (snapshot, _, failure) = await scraper.scrape(target, previousSeries: nil)
+        return (snapshot, failure)
+    }
+
+    func text(_ snapshot: TargetSnapshot) -> String { String(decoding: snapshot.bytes, as: UTF8.self) }
+
+    @Test("a good scrape: labels injected, synthetic series, path through the proxy")
+    func good() async {
+        let client = FakeProxyClient { _ in FakeProxyClient.body("# TYPE x gauge\nx{cluster=\"evil\"} 1\n", gzip: true) }
+        let (snapshot, failure) = await scrape(client)
+        #expect(failure == nil)
+        #expect(snapshot.health.up)
+        #expect(snapshot.health.samplesScraped == 1)
+        #expect(snapshot.health.seriesAdded == 1)
+        #expect(text(snapshot).contains("x{cluster=\"prod\",namespace=\"app\",pod_name=\"web-0\",exported_cluster=\"evil\"} 1"))
+        #expect(text(snapshot).contains("up{cluster=\"prod\",namespace=\"app\",pod_name=\"web-0\"} 1"))
+        #expect(client.paths.withLock { $0 } == ["/api/v1/namespaces/app/pods/http:web-0:9102/proxy/metrics"])
+    }
+
+    @Test(
+        "failures give up 0 with a reason and no scraped samples",
+        arguments: [
+            ("garbage", ScrapeFailure.Code.parse),
+            ("pod500", .podStatus),
+            ("status503", .apiServer),
+            ("apf429", .apiServer),
+            ("bomb", .bodyTooLarge),
+            ("truncated", .badEncoding),
+            ("notgzip", .badEncoding),
+            ("hang", .timeout),
+            ("limit", .limit),
+        ]
+    )
+    func failures(kind: String, code: ScrapeFailure.Code) async throws {
+        let client = FakeProxyClient { _ in
+            switch kind {
+            case "garbage": return FakeProxyClient.body("\u{1}\u{2}{{{ not metrics")
+            case "pod500": return FakeProxyClient.body("{\"kind\":\"Status\"}", status: .internalServerError, contentType: "text/plain")
+            case "status503":
+                return FakeProxyClient.body(
+                    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"error trying to reach service: dial tcp 10.0.0.1:9102: connect: connection refused\",\"reason\":\"ServiceUnavailable\",\"code\":503}",
+                    status: .serviceUnavailable,
+                    contentType: "application/json"
+                )
+            case "apf429":
+                var response = FakeProxyClient.body("Too many requests, please try again later.\n", status: .tooManyRequests)
+                response.headers.add(name: "Retry-After", value: "3")
+                return response
+            case "bomb":
+                // 64 MiB of zeros compress to ~64 KiB: refused once decompressed past the 1 MiB limit.
+                let zeros = ByteBuffer(repeating: UInt8(ascii: "0"), count: 64 << 20)
+                var zipped = zeros
+                let compressed = try zipped.compress(with: .gzip)
+                return HTTPClientResponse(status: .ok, headers: ["Content-Encoding": "gzip"], body: .bytes(compressed))
+            case "truncated":
+                var payload = ByteBuffer(string: String(repeating: "metric_a 1\n", count: 2000))
+                var compressed = try payload.compress(with: .gzip)
+                compressed.moveWriterIndex(to: compressed.writerIndex - 20)
+                return HTTPClientResponse(status: .ok, headers: ["Content-Encoding": "gzip"], body: .bytes(compressed))
+            case "notgzip":
+                return HTTPClientResponse(status: .ok, headers: ["Content-Encoding": "gzip"], body: .bytes(ByteBuffer(string: "plain text, not gzip\n")))
+            case "hang":
+                try await Task.sleep(for: .seconds(30))
+                return FakeProxyClient.body("late 1\n")
+            default:
+                return FakeProxyClient.body(String(repeating: "a 1\n", count: 1) + "b 2\nc 3\n")
+            }
+        }
+        var limits = ExpositionLimits(bodySizeLimit: 1 << 20)
+        if kind == "limit" { limits.sampleLimit = 2 }
+        let (snapshot, failure) = await scrape(client, limits: limits, timeout: kind == "hang" ? .milliseconds(300) : .seconds(2))
+        #expect(failure?.code == code, "\(String(describing: failure))")
+        #expect(!snapshot.health.up)
+        #expect(snapshot.health.error != nil)
+        #expect(snapshot.families.map(\.name) == ["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"])
+        #expect(text(snapshot).contains("up{cluster=\"prod\",namespace=\"app\",pod_name=\"web-0\"} 0"))
+        if kind == "apf429" || kind == "status503" { #expect(failure?.retryAfterSeconds != nil) }
+        if kind == "status503" { #expect(failure?.message.contains("ServiceUnavailable") == true) }
+    }
+}
