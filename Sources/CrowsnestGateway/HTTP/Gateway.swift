@@ -1,0 +1,75 @@
+public import CrowsnestCore
+public import CrowsnestKube
+public import Hummingbird
+public import Logging
+import NIOCore
+
+/// Everything `crowsnest serve` needs to know.
+public struct GatewayOptions: Sendable {
+    /// Where the gateway listens.
+    public var listen: ListenAddress
+    /// The cluster directory.
+    public var configDirectory: String
+    /// Global defaults (`crowsnest.yaml`).
+    public var globalConfig: GlobalConfig
+    /// `--shard INDEX/COUNT`.
+    public var shard: (index: Int, count: Int)
+    /// How often `clusters.d` is re-read.
+    public var pollInterval: Duration
+
+    /// Creates options.
+    public init(
+        listen: ListenAddress = GlobalConfig.defaultListen,
+        configDirectory: String = "clusters.d",
+        globalConfig: GlobalConfig = GlobalConfig(),
+        shard: (index: Int, count: Int) = (0, 1),
+        pollInterval: Duration = .seconds(2)
+    ) {
+        self.listen = listen
+        self.configDirectory = configDirectory
+        self.globalConfig = globalConfig
+        self.shard = shard
+        self.pollInterval = pollInterval
+    }
+}
+
+/// The running gateway's parts, for tests and the executable.
+public struct Gateway: Sendable {
+    /// The HTTP application (runs the directory service as one of its services).
+    public let application: Application<RouterResponder<BasicRequestContext>>
+    /// The clusters.
+    public let directory: ClusterDirectoryService
+    /// The snapshots.
+    public let store: SnapshotStore
+}
+
+/// Builds the gateway: the snapshot store, the clusters.d service and the HTTP server, in one service group
+/// (Hummingbird's application runs its `services` and the server together, with graceful shutdown).
+public func buildGateway(
+    options: GatewayOptions,
+    connector: any ClusterConnector,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> Gateway {
+    let store = SnapshotStore()
+    let directory = ClusterDirectoryService(
+        directory: ClusterDirectory(path: options.configDirectory, globalConfig: options.globalConfig),
+        connector: connector,
+        store: store,
+        logger: logger,
+        pollInterval: options.pollInterval,
+        timestamps: options.globalConfig.timestamps,
+        shard: options.shard
+    )
+    let router = Router()
+    FederationEndpoint(store: store).register(on: router)
+    GatewayRoutes(directory: directory, store: store).register(on: router)
+    let application = Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(options.listen.host, port: options.listen.port), serverName: "crowsnest"),
+        services: [directory],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger
+    )
+    return Gateway(application: application, directory: directory, store: store)
+}
