@@ -50,6 +50,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -102,6 +103,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Benchmarks: a bench executable printing figures as ratios against same-run baselines.
@@ -113,8 +116,23 @@ let package = Package(
             ],
             path: "Benchmarks/CrowsnestBench"
         ),
+        .executableTarget(name: "DiscoveryBench", dependencies: ["CrowsnestKube", "KubeSim"], path: "Benchmarks/DiscoveryBench"),
         .testTarget(name: "CrowsnestCoreTests", dependencies: ["CrowsnestCore"]),
-        .testTarget(name: "CrowsnestKubeTests", dependencies: ["CrowsnestKube", "KubeSim"]),
+        .testTarget(
+            name: "CrowsnestKubeTests",
+            dependencies: [
+                "CrowsnestCore",
+                "CrowsnestKube",
+                "KubeSim",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "CrowsnestGatewayTests",
             dependencies: [

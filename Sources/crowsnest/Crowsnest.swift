@@ -7,7 +7,9 @@ struct Crowsnest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crowsnest",
         abstract: "Scrape pods in many Kubernetes clusters through their API servers and serve one /metrics.",
-        subcommands: [CheckCommand.self, DemoCommand.self]
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, DemoCommand.self, RBACCommand.self, AddClusterCommand.self, FetchCACommand.self,
+        ]
     )
 
     /// Runs the command line with SPEC §2's exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error

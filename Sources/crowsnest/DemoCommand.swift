@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import KubeSim
 import Logging
+import CrowsnestCore
+import CrowsnestGateway
 import ServiceLifecycle
 
 /// `crowsnest demo [--dir DIR] [--listen HOST:PORT]`: three simulated Kubernetes clusters (TLS, tokens,
@@ -22,7 +24,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Folder for the cluster files, CAs, tokens and kubeconfig (default: a new temporary folder).")
     var dir: String?
 
-    @Option(help: "Where the gateway will listen (HOST:PORT), once it is part of the demo.")
+    @Option(help: "Where the gateway listens (HOST:PORT).")
     var listen: String = "127.0.0.1:9464"
 
     @Option(help: "Series each simulated pod exports.")
@@ -43,7 +45,7 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = global.makeLogger("crowsnest.demo")
         let directory = try dir ?? DemoCommand.makeTemporaryDirectory()
         let topology = try DemoTopology(seriesPerPod: seriesPerPod)
-        let service = DemoClustersService(topology: topology, directory: directory, listen: listen)
+        let service = DemoClustersService(topology: topology, directory: directory, listen: listen, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
         // Ctrl-C / SIGTERM trigger a graceful shutdown. (ServiceGroup's own `gracefulShutdownSignals` needs the
         // UnixSignals module, which this target does not depend on yet.)
@@ -76,13 +78,24 @@ struct DemoClustersService: Service {
     let topology: DemoTopology
     let directory: String
     let listen: String
+    let logger: Logger
 
     func run() async throws {
         try await SimulatedCluster.withRunning(topology.clusters) { _ in
             let files = try topology.writeFiles(to: directory)
             FileHandle.standardOutput.write(Data(instructions(files).utf8))
-            await withDiscardingTaskGroup { group in
+            let address = try ListenAddress(parsing: listen)
+            let options = GatewayOptions(listen: address, configDirectory: files.directory + "/clusters.d")
+            try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { await topology.churn() }
+                group.addTask {
+                    try await ServeCommand.runGateway(options: options, logger: logger) { port in
+                        let base = "http://\(address.host):\(port)"
+                        FileHandle.standardOutput.write(
+                            Data("Gateway: \(base)/metrics   health page: \(base)/   clusters: \(base)/api/v1/clusters\n".utf8)
+                        )
+                    }
+                }
                 try? await gracefulShutdown()
                 group.cancelAll()
             }

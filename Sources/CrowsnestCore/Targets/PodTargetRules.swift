@@ -1,0 +1,50 @@
+/// How one cluster turns pods into scrape targets (SPEC §4): the default annotation/port rules, or Prometheus
+/// `role: pod` candidates relabeled by the cluster's `relabel_configs`.
+public struct PodTargetRules: Sendable {
+    /// The cluster name (the `cluster` label and the first part of every `TargetKey`).
+    public var cluster: String
+    /// Static labels added to every target (the cluster file's `labels:`).
+    public var staticLabels: LabelSet
+    /// The path used when a pod does not say (`scrape.path`).
+    public var defaultPath: String
+    /// The pod-side scheme used when a pod does not say (`scrape.scheme`).
+    public var defaultScheme: String
+    /// The compiled `relabel_configs`; nil = the default rules.
+    public var relabeler: Relabeler?
+
+    /// Creates rules; `relabeler` nil (or empty) selects the default annotation/port rules.
+    public init(cluster: String, staticLabels: LabelSet = LabelSet(), defaultPath: String = "/metrics",
+                defaultScheme: String = "http", relabeler: Relabeler? = nil) {
+        self.cluster = cluster
+        self.staticLabels = staticLabels
+        self.defaultPath = defaultPath
+        self.defaultScheme = defaultScheme
+        self.relabeler = (relabeler?.isEmpty ?? true) ? nil : relabeler
+    }
+
+    /// Rules from a cluster configuration (compiling its `relabel_configs`).
+    public init(config: ClusterConfig) throws(RelabelError) {
+        let relabeler = config.relabelConfigs.isEmpty ? nil : try Relabeler(rules: config.relabelConfigs)
+        self.init(
+            cluster: config.name, staticLabels: config.labels, defaultPath: config.scrape.path,
+            defaultScheme: config.scrape.scheme.rawValue, relabeler: relabeler
+        )
+    }
+}
+
+/// What one pod yields: its targets and, when something about it was refused, why.
+public struct PodTargets: Sendable, Hashable {
+    /// The targets, in port order.
+    public var targets: [ScrapeTarget]
+    /// Refusals (unsafe path, bad scheme, no port), at most one per candidate.
+    public var refused: [RefusedPod]
+
+    /// Creates a result.
+    public init(targets: [ScrapeTarget] = [], refused: [RefusedPod] = []) {
+        self.targets = targets
+        self.refused = refused
+    }
+
+    /// Nothing.
+    public static let none = PodTargets()
+}

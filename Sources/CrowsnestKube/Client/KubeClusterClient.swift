@@ -1,0 +1,157 @@
+public import AsyncHTTPClient
+public import CrowsnestCore
+public import Logging
+public import NIOCore
+public import NIOHTTP1
+import Foundation
+import NIOSSL
+
+/// The client for one cluster's API server, shared by discovery and scraping: one credential context (tokens,
+/// client certificates, exec plugins), the cluster's TLS settings on every request of one shared `HTTPClient`,
+/// one refresh-and-retry after a 401, a client-side rate limit for API calls (not for pod-proxy scrapes) and
+/// `Retry-After` honoured on 429/5xx for API calls.
+public final class KubeClusterClient: Sendable {
+    /// The cluster name.
+    public let name: String
+    /// The configuration it was built from.
+    public let config: ClusterConfig
+    let httpClient: HTTPClient
+    let logger: Logger
+    let credentials: ClusterCredentials
+    let rateLimit: TokenBucket
+    /// How many times an API call is retried on 429/5xx with `Retry-After` (client-go: 10).
+    let maxRetryAfterRetries: Int
+
+    /// Creates the client of `config`'s cluster on the shared `httpClient`.
+    ///
+    /// Never fails: a configuration that cannot be used (missing kubeconfig context, …) makes every request throw
+    /// a `configuration` error and shows in ``credentialStatus``, so other clusters are unaffected.
+    /// - Parameters:
+    ///   - queriesPerSecond: the API-call rate limit (client-go's default 5).
+    ///   - burst: the API-call burst (client-go's default 10).
+    public convenience init(
+        config: ClusterConfig, httpClient: HTTPClient, logger: Logger, queriesPerSecond: Double = 5, burst: Int = 10
+    ) {
+        self.init(config: config, httpClient: httpClient, logger: logger, queriesPerSecond: queriesPerSecond,
+                  burst: burst, credentialCheckInterval: .seconds(5))
+    }
+
+    init(config: ClusterConfig, httpClient: HTTPClient, logger: Logger, queriesPerSecond: Double, burst: Int,
+         credentialCheckInterval: Duration, maxRetryAfterRetries: Int = 10) {
+        self.name = config.name
+        self.config = config
+        self.httpClient = httpClient
+        var logger = logger
+        logger[metadataKey: "crowsnest.cluster"] = .string(config.name)
+        self.logger = logger
+        self.credentials = ClusterCredentials(config: config, checkInterval: credentialCheckInterval)
+        self.rateLimit = TokenBucket(ratePerSecond: queriesPerSecond, burst: burst)
+        self.maxRetryAfterRetries = maxRetryAfterRetries
+        let status = credentials.status
+        if status.insecureSkipVerify {
+            logger.warning("TLS certificate verification is off for this cluster (insecure_skip_verify)")
+        }
+        if let error = status.lastError { logger.info("cluster configuration unusable", metadata: ["crowsnest.error": "\(error)"]) }
+    }
+
+    /// The credential's kind, expiry, the CA's expiry and the last error, for the health page.
+    public var credentialStatus: CredentialStatus { credentials.status }
+
+    /// GETs `path` (below the API server's base URL) with this cluster's credentials and TLS settings.
+    ///
+    /// On 401 the credential is refreshed (token file re-read, exec plugin re-run) and the request retried once.
+    /// API calls (paths not under a pod `/proxy`) are rate limited and retried on 429/5xx carrying `Retry-After`;
+    /// pod-proxy requests are neither (the scraper caps them, and a pod's own 5xx must come back as is).
+    /// - Returns: the response, whatever its status (after the retries above); the caller reads or drops the body.
+    /// - Throws: ``KubeClientError`` (TLS, connection, timeout, credentials, configuration, cancelled).
+    public func get(path: String, query: String? = nil, headers: HTTPHeaders = [:], deadline: NIODeadline)
+        async throws -> HTTPClientResponse
+    {
+        let isAPICall = !Self.isProxyPath(path)
+        var refreshedAfter401 = false
+        var retries = 0
+        while true {
+            if isAPICall {
+                do { try await rateLimit.acquire() } catch { throw cancelled() }
+            }
+            let response = try await send(path: path, query: query, headers: headers, deadline: deadline)
+            if response.status == .unauthorized && !refreshedAfter401 {
+                refreshedAfter401 = true
+                _ = try? await response.body.collect(upTo: 64 << 10)
+                credentials.invalidate()
+                logger.debug("401 from the API server; refreshing the credential and retrying once")
+                continue
+            }
+            if isAPICall, retries < maxRetryAfterRetries,
+                response.status.code == 429 || response.status.code >= 500,
+                let retryAfter = Self.retryAfterSeconds(response.headers)
+            {
+                let wait = Duration.seconds(min(max(retryAfter, 0), 60))
+                guard NIODeadline.now() + .nanoseconds(Int64(wait.components.seconds) * 1_000_000_000) < deadline else {
+                    return response
+                }
+                retries += 1
+                _ = try? await response.body.collect(upTo: 64 << 10)
+                logger.debug("API server asked to retry later", metadata: ["crowsnest.retry_after_seconds": "\(retryAfter)"])
+                do { try await Task.sleep(for: wait) } catch { throw cancelled() }
+                continue
+            }
+            return response
+        }
+    }
+
+    /// One attempt.
+    func send(path: String, query: String?, headers: HTTPHeaders, deadline: NIODeadline) async throws(KubeClientError)
+        -> HTTPClientResponse
+    {
+        let material = try await credentials.current()
+        var request = HTTPClientRequest(url: credentials.setup!.baseURL + path + (query.map { "?" + $0 } ?? ""))
+        request.method = .GET
+        request.headers = headers
+        if !request.headers.contains(name: "User-Agent") { request.headers.add(name: "User-Agent", value: "crowsnest") }
+        if let authorization = material.authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
+        request.tlsConfiguration = material.tls
+        do {
+            return try await httpClient.execute(request, deadline: deadline, logger: logger)
+        } catch {
+            throw classify(error)
+        }
+    }
+
+    func cancelled() -> KubeClientError {
+        KubeClientError(.cancelled, cluster: name, "request to cluster \(name) was cancelled")
+    }
+
+    /// Maps transport errors to codes and messages naming the cluster (never the request's headers).
+    func classify(_ error: any Error) -> KubeClientError {
+        if error is CancellationError { return cancelled() }
+        let text = String(describing: error)
+        if let httpError = error as? HTTPClientError {
+            switch httpError {
+            case .deadlineExceeded, .connectTimeout, .readTimeout, .writeTimeout:
+                return KubeClientError(.timeout, cluster: name, "request to cluster \(name) timed out")
+            case .cancelled:
+                return cancelled()
+            default: break
+            }
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
+            return KubeClientError(.tls, cluster: name, "certificate verify failed for cluster \(name)")
+        }
+        if error is NIOSSLError || error is BoringSSLError || text.contains("handshake") || text.contains("SSL") {
+            return KubeClientError(.tls, cluster: name, "TLS handshake with cluster \(name) failed")
+        }
+        if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("connection refused") {
+            return KubeClientError(.connection, cluster: name, "connection to cluster \(name) refused")
+        }
+        return KubeClientError(.connection, cluster: name, "connection to cluster \(name) failed")
+    }
+
+    static func isProxyPath(_ path: String) -> Bool {
+        path.contains("/proxy/") || path.hasSuffix("/proxy")
+    }
+
+    static func retryAfterSeconds(_ headers: HTTPHeaders) -> Int? {
+        headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    }
+}

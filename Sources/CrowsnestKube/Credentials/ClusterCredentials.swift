@@ -1,0 +1,234 @@
+import CrowsnestCore
+import Foundation
+import NIOSSL
+import Synchronization
+
+/// What a request needs from the credential context: the `Authorization` header value and the TLS configuration.
+struct RequestCredentials: Sendable {
+    var authorization: String?
+    var tls: TLSConfiguration?
+}
+
+/// One cluster's credential context, shared by discovery and scraping: tokens (static, file, exec), client
+/// certificates (files, kubeconfig data, exec output), the CA, and the TLS configuration built from them.
+///
+/// Files are re-read when they change (checked at most every ``checkInterval``; a token file at least every
+/// minute, as client-go) and at once after a 401; exec credentials are cached until their expiry minus a margin
+/// and re-fetched after a 401. Concurrent callers share one exec run.
+final class ClusterCredentials: Sendable {
+    struct CachedFile: Sendable {
+        var text: String
+        var stamp: FileStamp?
+        var readAt: ContinuousClock.Instant
+        var checkedAt: ContinuousClock.Instant
+    }
+
+    struct State: Sendable {
+        var files: [String: CachedFile] = [:]
+        var exec: ExecCredential?
+        var execFetchedAt: ContinuousClock.Instant?
+        var execRunning = false
+        var execWaiters: [CheckedContinuation<Result<ExecCredential, KubeClientError>, Never>] = []
+        var tlsMaterial: ClusterTLSMaterial?
+        var tls: TLSConfiguration?
+        var status: CredentialStatus
+        var forceReload = false
+    }
+
+    let setup: ClusterSetup?
+    let setupError: KubeClientError?
+    let cluster: String
+    let state: Mutex<State>
+    /// How often changed files are noticed.
+    let checkInterval: Duration
+    /// The longest a token file's content is used without re-reading (client-go: 1 minute).
+    let tokenFileMaxAge: Duration
+
+    init(config: ClusterConfig, checkInterval: Duration = .seconds(5), tokenFileMaxAge: Duration = .seconds(60)) {
+        cluster = config.name
+        self.checkInterval = checkInterval
+        self.tokenFileMaxAge = tokenFileMaxAge
+        var status = CredentialStatus(kind: config.auth.kind, insecureSkipVerify: config.tls.insecureSkipVerify)
+        do throws(KubeClientError) {
+            let setup = try ClusterSetup.resolve(config)
+            self.setup = setup
+            self.setupError = nil
+            status.insecureSkipVerify = setup.insecureSkipVerify
+        } catch {
+            self.setup = nil
+            self.setupError = error
+            status.lastError = error.message
+        }
+        state = Mutex(State(status: status))
+    }
+
+    var status: CredentialStatus { state.withLock { $0.status } }
+
+    /// Drops cached tokens and exec output (after a 401), so the next ``current()`` reloads them.
+    func invalidate() {
+        state.withLock { state in
+            state.forceReload = true
+            state.exec = nil
+        }
+    }
+
+    /// The credentials for the next request.
+    func current() async throws(KubeClientError) -> RequestCredentials {
+        guard let setup else { throw setupError! }
+        do {
+            let now = ContinuousClock.now
+            let force = state.withLock { state in
+                defer { state.forceReload = false }
+                return state.forceReload
+            }
+            var material = ClusterTLSMaterial(serverName: setup.serverName, insecureSkipVerify: setup.insecureSkipVerify)
+            var expiries: [Date] = []
+            var caExpiry: Date?
+            if !setup.insecureSkipVerify, let ca = setup.certificateAuthority {
+                switch ca {
+                case .pem(let pem): material.caPEM = pem
+                case .file(let path): material.caPEM = try file(path, what: "CA file", now: now, force: force, maxAge: nil)
+                }
+                caExpiry = material.caPEM.flatMap(CredentialExpiry.earliestNotAfter(pem:))
+            }
+            var authorization: String?
+            switch setup.bearer {
+            case .token(let token)?:
+                authorization = "Bearer " + token.revealed
+                if let exp = CredentialExpiry.jwtExpiry(token.revealed) { expiries.append(exp) }
+            case .file(let path)?:
+                let token = try file(path, what: "token file", now: now, force: force, maxAge: tokenFileMaxAge)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !token.isEmpty else {
+                    throw KubeClientError(.credentials, cluster: cluster, "cluster \(cluster): token file \(path) is empty")
+                }
+                authorization = "Bearer " + token
+                if let exp = CredentialExpiry.jwtExpiry(token) { expiries.append(exp) }
+            case nil: break
+            }
+            if let (certificate, key) = setup.clientCertificate {
+                material.certificatePEM = try pem(certificate, what: "client certificate file", now: now, force: force)
+                material.keyPEM = try pem(key, what: "client key file", now: now, force: force)
+                if let exp = material.certificatePEM.flatMap(CredentialExpiry.earliestNotAfter(pem:)) { expiries.append(exp) }
+            }
+            if let exec = setup.exec {
+                let credential = try await execCredential(exec)
+                if let token = credential.token { authorization = "Bearer " + token.revealed }
+                if let certificate = credential.clientCertificatePEM, let key = credential.clientKeyPEM {
+                    material.certificatePEM = certificate.revealed
+                    material.keyPEM = key.revealed
+                }
+                if let expiry = credential.expiry { expiries.append(expiry) }
+            }
+            let tls = try tlsConfiguration(for: material)
+            state.withLock { state in
+                if state.status.lastError != nil || state.status.lastRefresh == nil || force {
+                    state.status.lastRefresh = Date()
+                }
+                state.status.lastError = nil
+                state.status.expiry = expiries.min()
+                state.status.certificateAuthorityExpiry = caExpiry
+            }
+            return RequestCredentials(authorization: authorization, tls: tls)
+        } catch let error as KubeClientError {
+            state.withLock { $0.status.lastError = error.message }
+            throw error
+        } catch {
+            throw KubeClientError(.credentials, cluster: cluster, "cluster \(cluster): cannot load credentials")
+        }
+    }
+
+    /// The TLS configuration for `material`, rebuilt only when the material changed (so AHC keeps its pool).
+    private func tlsConfiguration(for material: ClusterTLSMaterial) throws(KubeClientError) -> TLSConfiguration {
+        if let cached = state.withLock({ $0.tlsMaterial == material ? $0.tls : nil }) { return cached }
+        let tls = try material.makeConfiguration(cluster: cluster)
+        state.withLock { state in
+            state.tlsMaterial = material
+            state.tls = tls
+        }
+        return tls
+    }
+
+    private func pem(_ source: PEMSource, what: String, now: ContinuousClock.Instant, force: Bool) throws(KubeClientError)
+        -> String
+    {
+        switch source {
+        case .data(let secret): return secret.revealed
+        case .file(let path): return try file(path, what: what, now: now, force: force, maxAge: nil)
+        }
+    }
+
+    /// A file's content, re-read when forced, older than `maxAge`, or changed (checked every `checkInterval`).
+    private func file(_ path: String, what: String, now: ContinuousClock.Instant, force: Bool, maxAge: Duration?)
+        throws(KubeClientError) -> String
+    {
+        let cached = state.withLock { $0.files[path] }
+        if let cached, !force {
+            let fresh = maxAge.map { now - cached.readAt < $0 } ?? true
+            if fresh && now - cached.checkedAt < checkInterval { return cached.text }
+            if fresh, let stamp = FileStamp.of(path), stamp == cached.stamp {
+                state.withLock { $0.files[path]?.checkedAt = now }
+                return cached.text
+            }
+        }
+        let stamp = FileStamp.of(path)
+        switch CredentialFiles.read(path, what: what) {
+        case .success(let text):
+            state.withLock { $0.files[path] = CachedFile(text: text, stamp: stamp, readAt: now, checkedAt: now) }
+            return text
+        case .failure(let failure):
+            let message = failure.message
+            let code: KubeClientError.Code = what == "CA file" ? .tls : .credentials
+            throw KubeClientError(code, cluster: cluster, "cluster \(cluster): \(message)")
+        }
+    }
+
+    /// The cached exec credential, or a fresh one (one run shared by concurrent callers).
+    private func execCredential(_ config: ExecConfig) async throws(KubeClientError) -> ExecCredential {
+        enum Decision { case cached(ExecCredential), run, wait }
+        let now = Date()
+        let decision: Decision = state.withLock { state in
+            if let credential = state.exec, Self.isUsable(credential, now: now) { return .cached(credential) }
+            if state.execRunning { return .wait }
+            state.execRunning = true
+            return .run
+        }
+        switch decision {
+        case .cached(let credential): return credential
+        case .wait:
+            let result = await withCheckedContinuation { continuation in
+                let resumeWith: ExecCredential? = state.withLock { state in
+                    if !state.execRunning, let credential = state.exec { return credential }
+                    state.execWaiters.append(continuation)
+                    return nil
+                }
+                if let resumeWith { continuation.resume(returning: .success(resumeWith)) }
+            }
+            return try result.get()
+        case .run:
+            let result: Result<ExecCredential, KubeClientError>
+            do throws(KubeClientError) {
+                result = .success(try await ExecPlugin(config: config, cluster: cluster).run())
+            } catch {
+                result = .failure(error)
+            }
+            let waiters = state.withLock { state in
+                state.execRunning = false
+                if case .success(let credential) = result { state.exec = credential }
+                defer { state.execWaiters = [] }
+                return state.execWaiters
+            }
+            for waiter in waiters { waiter.resume(returning: result) }
+            return try result.get()
+        }
+    }
+
+    /// Whether an exec credential may still be used: no expiry, or expiry minus a margin (a fifth of the remaining
+    /// lifetime at fetch, at most 30 s) not reached.
+    static func isUsable(_ credential: ExecCredential, now: Date) -> Bool {
+        guard let expiry = credential.expiry else { return true }
+        let lifetime = max(0, expiry.timeIntervalSince(credential.fetchedAt))
+        let margin = min(30, lifetime / 5)
+        return expiry.timeIntervalSince(now) > margin
+    }
+}

@@ -1,0 +1,74 @@
+import CrowsnestCore
+
+/// Where a bearer token comes from.
+enum BearerSource: Sendable, Hashable {
+    case token(Secret)
+    case file(path: String)
+}
+
+/// A cluster file (and its kubeconfig, if any) resolved to what a client needs: server, TLS inputs and credential
+/// sources. The cluster file's own `api_server` and `tls` settings win over the kubeconfig's.
+struct ClusterSetup: Sendable {
+    var cluster: String
+    var baseURL: String
+    var certificateAuthority: CertificateAuthoritySource?
+    var serverName: String?
+    var insecureSkipVerify: Bool
+    var bearer: BearerSource?
+    var clientCertificate: (certificate: PEMSource, key: PEMSource)?
+    var exec: ExecConfig?
+    var kind: String
+
+    static func resolve(_ config: ClusterConfig) throws(KubeClientError) -> ClusterSetup {
+        var setup = ClusterSetup(
+            cluster: config.name,
+            baseURL: config.apiServer?.baseURL ?? "",
+            certificateAuthority: config.tls.certificateAuthority,
+            serverName: config.tls.serverName,
+            insecureSkipVerify: config.tls.insecureSkipVerify,
+            kind: config.auth.kind
+        )
+        switch config.auth {
+        case .anonymous: break
+        case .bearerToken(let token): setup.bearer = .token(token)
+        case .bearerTokenFile(let path): setup.bearer = .file(path: path)
+        case .clientCertificate(let certificate, let key):
+            setup.clientCertificate = (.file(path: certificate), .file(path: key))
+        case .exec(let exec): setup.exec = exec
+        case .kubeconfig(let path, let context):
+            let resolved: ResolvedKubeContext
+            do {
+                resolved = try Kubeconfig.load(path: path).resolve(context: context)
+                try resolved.user.checkSupported(userName: resolved.userName)
+            } catch {
+                throw KubeClientError(.configuration, cluster: config.name, "cluster \(config.name): \(error.message)")
+            }
+            if config.apiServer == nil {
+                do throws(APIServerURL.ParseError) {
+                    setup.baseURL = try APIServerURL(parsing: resolved.server).baseURL
+                } catch {
+                    throw KubeClientError(
+                        .configuration, cluster: config.name,
+                        "cluster \(config.name): the server of kubeconfig context \"\(resolved.name)\" is invalid: \(error.reason)")
+                }
+            }
+            if config.tls.certificateAuthority == nil && !config.tls.insecureSkipVerify {
+                setup.certificateAuthority = resolved.certificateAuthority
+                setup.insecureSkipVerify = resolved.insecureSkipVerify
+            }
+            if setup.serverName == nil { setup.serverName = resolved.tlsServerName }
+            let user = resolved.user
+            if let token = user.token { setup.bearer = .token(token) } else if let file = user.tokenFile {
+                setup.bearer = .file(path: file)
+            }
+            if let certificate = user.clientCertificate, let key = user.clientKey {
+                setup.clientCertificate = (certificate, key)
+            }
+            setup.exec = user.exec
+        }
+        guard !setup.baseURL.isEmpty else {
+            throw KubeClientError(.configuration, cluster: config.name, "cluster \(config.name) has no api_server")
+        }
+        return setup
+    }
+}

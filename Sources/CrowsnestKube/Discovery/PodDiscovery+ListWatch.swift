@@ -1,0 +1,252 @@
+import AsyncHTTPClient
+import CrowsnestCore
+import Foundation
+import Logging
+import Synchronization
+import NIOCore
+import NIOHTTP1
+
+extension PodDiscovery {
+    enum WatchOutcome {
+        /// The server ended the stream (timeout, restart): resume from `resourceVersion`.
+        case closed(eventCount: Int, duration: Duration)
+        /// 410 Gone: relist.
+        case expired
+    }
+
+    /// One scope's list+watch loop, until cancelled.
+    func runScope(_ scope: String) async {
+        var backoff = Backoff(initial: options.initialBackoff, maximum: options.maximumBackoff)
+        var resourceVersion: String?
+        var relist = false
+        while !Task.isCancelled {
+            do throws(KubeClientError) {
+                if resourceVersion == nil {
+                    setCondition(scope, relist ? .relisting : .listing)
+                    resourceVersion = try await list(scope)
+                    backoff.reset()
+                }
+                setCondition(scope, .watching)
+                switch try await watch(scope, from: resourceVersion!) {
+                case .expired:
+                    logger.debug("watch expired (410); relisting", metadata: ["crowsnest.namespace": "\(scope)"])
+                    resourceVersion = nil
+                    relist = true
+                    mutate { store in
+                        store.relists += 1
+                        return true
+                    }
+                case .closed(let events, let duration):
+                    resourceVersion = store.withLock { $0.scopes[scope]?.resourceVersion } ?? resourceVersion
+                    if events == 0 && duration < .seconds(1) {
+                        // client-go: a watch that ends at once without events is an error.
+                        try await sleep(backoff.nextWait())
+                    } else {
+                        backoff.reset()
+                    }
+                }
+            } catch {
+                if error.code == .cancelled || Task.isCancelled { return }
+                if error.code == .expired {
+                    // A continue token or the list's resourceVersion expired: list again from scratch.
+                    resourceVersion = nil
+                    relist = true
+                }
+                resourceVersion = resourceVersion.flatMap { _ in store.withLock { $0.scopes[scope]?.resourceVersion } }
+                setCondition(scope, .failing(reason: error.message))
+                logger.debug("discovery failed; backing off", metadata: ["crowsnest.error": "\(error.message)"])
+                let minimum = Duration.seconds(error.retryAfterSeconds ?? 0)
+                do throws(KubeClientError) { try await sleep(backoff.nextWait(atLeast: minimum)) } catch { return }
+            }
+        }
+    }
+
+    func sleep(_ duration: Duration) async throws(KubeClientError) {
+        do { try await Task.sleep(for: duration) } catch {
+            throw KubeClientError(.cancelled, cluster: cluster, "discovery of cluster \(cluster) was cancelled")
+        }
+    }
+
+    func podsPath(_ scope: String) -> String {
+        scope.isEmpty ? "/api/v1/pods" : "/api/v1/namespaces/\(ProxyPath.encode(scope))/pods"
+    }
+
+    func selectorQuery() -> [String] {
+        var items: [String] = []
+        let discovery = client.config.discovery
+        if !discovery.labelSelector.isEmpty { items.append("labelSelector=" + ProxyPath.encode(discovery.labelSelector.text)) }
+        if !discovery.fieldSelector.text.isEmpty { items.append("fieldSelector=" + ProxyPath.encode(discovery.fieldSelector.text)) }
+        return items
+    }
+
+    /// A paged list; replaces the scope's pods at once when the last page arrived. Returns the list's
+    /// resourceVersion.
+    func list(_ scope: String) async throws(KubeClientError) -> String {
+        var pods: [String: PodTargets] = [:]
+        var continueToken: String?
+        var resourceVersion = ""
+        var pages = 0
+        repeat {
+            var query = ["limit=\(options.pageSize)"] + selectorQuery()
+            if let continueToken { query.append("continue=" + ProxyPath.encode(continueToken)) }
+            let list: PodListJSON = try await fetchJSON(podsPath(scope), query: query.joined(separator: "&"))
+            for item in list.items ?? [] {
+                guard let pod = item.podInfo else { continue }
+                pods[pod.key] = rules.targets(for: pod)
+            }
+            resourceVersion = list.metadata?.resourceVersion ?? resourceVersion
+            continueToken = list.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
+            pages += 1
+        } while continueToken != nil && pages < 100_000
+        let version = resourceVersion
+        mutate { store in
+            store.scopes[scope]?.pods = pods
+            store.scopes[scope]?.resourceVersion = version
+            store.scopes[scope]?.listed = true
+            store.lastEventTime = Date()
+            return true
+        }
+        return resourceVersion
+    }
+
+    /// GETs and decodes a JSON response; a non-200 status becomes a `KubeClientError` from its `Status`.
+    func fetchJSON<T: Decodable>(_ path: String, query: String) async throws(KubeClientError) -> T {
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(options.listTimeout.components.seconds) * 1_000_000_000)
+        let response: HTTPClientResponse
+        do {
+            response = try await client.get(path: path, query: query, headers: ["Accept": "application/json"], deadline: deadline)
+        } catch let error as KubeClientError {
+            throw error
+        } catch {
+            throw client.classify(error)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await response.body.collect(upTo: 512 << 20)
+        } catch {
+            throw client.classify(error)
+        }
+        guard response.status == .ok else { throw statusError(response.status, body: body, headers: response.headers) }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+        } catch {
+            throw KubeClientError(.badResponse, cluster: cluster, "cluster \(cluster) answered a list with JSON that is not a pod list")
+        }
+    }
+
+    func statusError(_ status: HTTPResponseStatus, body: ByteBuffer, headers: HTTPHeaders) -> KubeClientError {
+        let decoded = try? JSONDecoder().decode(StatusJSON.self, from: Data(body.readableBytesView))
+        let retryAfter = KubeClusterClient.retryAfterSeconds(headers) ?? decoded?.details?.retryAfterSeconds
+        let code: KubeClientError.Code =
+            switch status.code {
+            case 401: .unauthorized
+            case 403: .forbidden
+            case 404: .notFound
+            case 410: .expired
+            case 429: .tooManyRequests
+            case 500...599: .serverError
+            default: .badResponse
+            }
+        let detail = decoded?.message.map { ": " + String($0.prefix(300)) } ?? ""
+        return KubeClientError(code, cluster: cluster, "cluster \(cluster) answered \(status.code)\(detail)",
+                               status: Int(status.code), retryAfterSeconds: retryAfter)
+    }
+
+    /// One watch from `resourceVersion`, applying events as they come, until the server ends it.
+    func watch(_ scope: String, from resourceVersion: String) async throws(KubeClientError) -> WatchOutcome {
+        let timeout = Int.random(in: options.watchTimeoutSeconds)
+        let query = ["watch=1", "resourceVersion=" + ProxyPath.encode(resourceVersion), "allowWatchBookmarks=true",
+                     "timeoutSeconds=\(timeout)"] + selectorQuery()
+        let started = ContinuousClock.now
+        let deadline = NIODeadline.now() + .seconds(Int64(timeout) + 30)
+        let response: HTTPClientResponse
+        do {
+            response = try await client.get(path: podsPath(scope), query: query.joined(separator: "&"),
+                                            headers: ["Accept": "application/json"], deadline: deadline)
+        } catch let error as KubeClientError {
+            throw error
+        } catch {
+            throw client.classify(error)
+        }
+        guard response.status == .ok else {
+            let body = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+            throw statusError(response.status, body: body, headers: response.headers)
+        }
+        var splitter = LineSplitter()
+        var events = 0
+        let decoder = JSONDecoder()
+        do {
+            for try await chunk in response.body {
+                for line in try splitter.append(chunk) {
+                    events += 1
+                    if try apply(line, scope: scope, decoder: decoder) { return .expired }
+                }
+            }
+            if let last = splitter.finish() {
+                events += 1
+                if try apply(last, scope: scope, decoder: decoder) { return .expired }
+            }
+        } catch let error as KubeClientError {
+            throw error
+        } catch {
+            // A cut stream: resume from the last resourceVersion seen (no relist needed).
+            if Task.isCancelled { throw KubeClientError(.cancelled, cluster: cluster, "discovery of cluster \(cluster) was cancelled") }
+            if events > 0 { return .closed(eventCount: events, duration: ContinuousClock.now - started) }
+            throw client.classify(error)
+        }
+        return .closed(eventCount: events, duration: ContinuousClock.now - started)
+    }
+
+    /// Applies one watch event; returns true for 410 Gone.
+    func apply(_ line: [UInt8], scope: String, decoder: JSONDecoder) throws(KubeClientError) -> Bool {
+        let data = Data(line)
+        if Self.isErrorEvent(line) {
+            let event = try? decoder.decode(StatusWatchEvent.self, from: data)
+            if event?.object.code == 410 || event?.object.reason == "Expired" || event?.object.reason == "Gone" { return true }
+            let message = event?.object.message.map { String($0.prefix(300)) } ?? "an unreadable error"
+            throw KubeClientError(.badResponse, cluster: cluster, "watch on cluster \(cluster) failed: \(message)",
+                                  status: event?.object.code)
+        }
+        let event: PodWatchEvent
+        do {
+            event = try decoder.decode(PodWatchEvent.self, from: data)
+        } catch {
+            throw KubeClientError(.badResponse, cluster: cluster, "cluster \(cluster) sent a watch event that is not JSON")
+        }
+        let version = event.object.metadata?.resourceVersion
+        let now = Date()
+        switch event.type {
+        case "BOOKMARK":
+            mutate { store in
+                if let version { store.scopes[scope]?.resourceVersion = version }
+                store.lastEventTime = now
+                return false
+            }
+        case "ADDED", "MODIFIED", "DELETED":
+            guard let pod = event.object.podInfo else { return false }
+            let result = event.type == "DELETED" ? nil : rules.targets(for: pod)
+            mutate { store in
+                if let version { store.scopes[scope]?.resourceVersion = version }
+                store.lastEventTime = now
+                let old = store.scopes[scope]?.pods[pod.key]
+                store.scopes[scope]?.pods[pod.key] = result
+                // Only a change of targets or refusals (or a pod appearing or going) is worth an update.
+                return old != result
+            }
+        default:
+            break
+        }
+        return false
+    }
+
+    static func isErrorEvent(_ line: [UInt8]) -> Bool {
+        // `"type":"ERROR"` near the start (the API server writes `type` first); a cheap test before decoding.
+        let needle = Array(#""ERROR""#.utf8)
+        let prefix = line.prefix(64)
+        guard prefix.count >= needle.count else { return false }
+        for start in 0...(prefix.count - needle.count) where prefix[start..<(start + needle.count)].elementsEqual(needle) {
+            return true
+        }
+        return false
+    }
+}

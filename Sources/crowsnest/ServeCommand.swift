@@ -1,0 +1,92 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CrowsnestCore
+import CrowsnestGateway
+import CrowsnestKube
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `crowsnest serve`: the gateway.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway: discover and scrape pods of every cluster in the config directory, serve /metrics."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The cluster directory (one YAML file per cluster).")
+    var configDir: String = "clusters.d"
+
+    @Option(help: "Address to listen on, HOST:PORT (default 127.0.0.1:9464, or `listen` in --config).")
+    var listen: String?
+
+    @Option(help: "Optional crowsnest.yaml with global defaults.")
+    var config: String?
+
+    @Option(help: "Keep only this replica's share of targets: INDEX/COUNT (e.g. 0/2).")
+    var shard: String?
+
+    func run() async throws {
+        global.bootstrapLogging()
+        let logger = global.makeLogger("crowsnest")
+        var globalConfig = GlobalConfig()
+        if let config {
+            let report = GlobalConfigFile.load(path: config, fileSystem: LocalConfigFileSystem(), validateReferencedFiles: true)
+            for problem in report.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+            guard let loaded = report.config else { throw ExitStatus.usageOrConfigError }
+            globalConfig = loaded
+        }
+        var options = GatewayOptions(configDirectory: configDir, globalConfig: globalConfig)
+        if let listen {
+            do { options.listen = try ListenAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
+        } else if let configured = globalConfig.listen {
+            options.listen = configured
+        }
+        if let shard { options.shard = try Self.parseShard(shard) }
+        try await Self.runGateway(options: options, logger: logger)
+    }
+
+    static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (0..<count).contains(index) else {
+            throw ValidationError("--shard must be INDEX/COUNT with 0 <= INDEX < COUNT, not \(text)")
+        }
+        return (index, count)
+    }
+
+    /// Runs the gateway until SIGTERM/SIGINT; SIGHUP re-reads the config directory.
+    static func runGateway(options: GatewayOptions, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await KubeHTTPClient.withClient { httpClient in
+            let gateway = buildGateway(
+                options: options,
+                connector: KubeClusterConnector(httpClient: httpClient),
+                logger: logger,
+                onServerRunning: { port in
+                    logger.info("gateway listening", metadata: ["address": "\(options.listen.host):\(port)"])
+                    await onServerRunning(port)
+                }
+            )
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: [.init(service: gateway.application), .init(service: ReloadOnHangup(directory: gateway.directory))],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
+            try await group.run()
+        }
+    }
+}
+
+/// Re-reads the config directory on SIGHUP.
+struct ReloadOnHangup: Service {
+    let directory: ClusterDirectoryService
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() { directory.reload() }
+    }
+}
