@@ -138,9 +138,14 @@ let package = Package(
             dependencies: [
                 "CrowsnestCore",
                 "CrowsnestGateway",
+                "CrowsnestKube",
                 "KubeSim",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

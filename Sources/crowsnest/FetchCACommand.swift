@@ -52,7 +52,14 @@ struct FetchCACommand: AsyncParsableCommand {
             throw ExitStatus.runtimeFailure
         }
         FileHandle.standardOutput.write(Data(CertificateFetcher.report(chain, endpoint: endpoint).utf8))
-        guard let out else { return }
+        guard let out else {
+            // Also on standard error, for when the report goes to a file or a pipe.
+            standardError(
+                "warning: TRUST ON FIRST USE — \(endpoint)'s certificates were fetched without verification; "
+                    + "compare the SHA-256 fingerprint with the cluster's own CA before trusting them."
+            )
+            return
+        }
         let anchors = CertificateFetcher.trustAnchors(in: chain)
         guard !anchors.isEmpty else {
             standardError(

@@ -46,7 +46,18 @@ struct ServeCommand: AsyncParsableCommand {
             options.listen = configured
         }
         if let shard { options.shard = try Self.parseShard(shard) }
+        Self.warnAboutPermissions(configDirectory: configDir, globalConfig: globalConfig, logger: logger)
         try await Self.runGateway(options: options, logger: logger)
+    }
+
+    /// Warns when a cluster file or a file holding a secret (token, key, kubeconfig) is readable by others.
+    static func warnAboutPermissions(configDirectory: String, globalConfig: GlobalConfig, logger: Logger) {
+        let scan = ClusterDirectory(path: configDirectory, globalConfig: globalConfig).scan(validateReferencedFiles: false)
+        var paths = scan.files.map(\.path)
+        paths += scan.files.flatMap(\.fileReferences).filter(\.kind.holdsSecret).map(\.path)
+        for warning in FilePermissionCheck.warnings(for: paths) {
+            logger.warning("\(warning)")
+        }
     }
 
     static func parseShard(_ text: String) throws -> (index: Int, count: Int) {

@@ -40,9 +40,11 @@ struct DiscoveryTests {
                     try sim.pods.beginDeletion(namespace: "app", name: "app-101")
                     try sim.pods.update(namespace: "app", name: "app-102") { $0.phase = .pending; $0.podIP = nil }
                     try sim.pods.update(namespace: "web", name: "web-3") { $0.annotations["prometheus.io/path"] = "/other" }
-                    #expect(await KubeTestSupport.eventually { updates.latestPods == Self.expected(sim) })
-                    let web3 = updates.latest?.targets.first { $0.key.pod == "web-3" }
-                    #expect(web3?.path == "/other")
+                    func web3Path() -> String? { updates.latest?.targets.first { $0.key.pod == "web-3" }?.path }
+                    #expect(await KubeTestSupport.eventually {
+                        updates.latestPods == Self.expected(sim) && web3Path() == "/other"
+                    })
+                    #expect(web3Path() == "/other")
                     #expect(updates.latest?.state.condition == .watching)
                     #expect(Set(updates.latest!.targets.map(\.key)).count == updates.latest!.targets.count)
                     // One list (3 pages) + one watch: no polling.

@@ -218,6 +218,7 @@ struct OnboardingFetchCATests {
             #expect(plain.standardOutput.contains("Issuer:      \(caSubject)"), "\(plain.standardOutput)")
             #expect(!plain.standardOutput.contains(caFingerprint))
             #expect(plain.standardOutput.contains("did not present the CA"))
+            #expect(plain.standardError.contains("TRUST ON FIRST USE"))
 
             let out = directory + "/ca-from-server.crt"
             let written = try Onboarding.crowsnest(["fetch-ca", "https://127.0.0.1:\(port)", "--out", out])

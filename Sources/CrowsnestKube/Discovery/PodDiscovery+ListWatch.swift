@@ -48,9 +48,13 @@ extension PodDiscovery {
             } catch {
                 if error.code == .cancelled || Task.isCancelled { return }
                 if error.code == .expired {
-                    // A continue token or the list's resourceVersion expired: list again from scratch.
+                    // A continue token or the resourceVersion expired: list again from scratch.
                     resourceVersion = nil
                     relist = true
+                    mutate { store in
+                        store.relists += 1
+                        return true
+                    }
                 }
                 resourceVersion = resourceVersion.flatMap { _ in store.withLock { $0.scopes[scope]?.resourceVersion } }
                 setCondition(scope, .failing(reason: error.message))

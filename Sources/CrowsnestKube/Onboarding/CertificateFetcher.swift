@@ -206,13 +206,14 @@ public enum CertificateFetcher {
         }
     }
 
-    /// Connects to `endpoint`, completes a TLS handshake without verifying anything, and returns the certificates
-    /// the server presented, leaf first, in the order it sent them.
+    /// Connects to `endpoint`, runs the TLS handshake until the server has presented its certificates (accepting
+    /// them without any check), closes the connection, and returns them leaf first, in the order the server sent
+    /// them.
     ///
     /// - Parameters:
     ///   - endpoint: the server.
     ///   - serverName: the SNI name to send (default: the host, unless it is an IP address).
-    ///   - timeout: for connecting and the handshake together.
+    ///   - timeout: for connecting, and again for the handshake.
     public static func fetch(
         _ endpoint: Endpoint,
         serverName: String? = nil,

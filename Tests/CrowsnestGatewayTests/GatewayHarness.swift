@@ -1,0 +1,119 @@
+import AsyncHTTPClient
+import CrowsnestCore
+import CrowsnestGateway
+import CrowsnestKube
+import Foundation
+import KubeSim
+import Logging
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Runs simulated clusters and a real gateway (listening on 127.0.0.1, port chosen by the OS) for end-to-end tests.
+struct GatewayHarness: Sendable {
+    let port: Int
+    let directory: String
+    let httpClient: HTTPClient
+    let gateway: Gateway
+
+    static let gatewayIdentity = Identity.serviceAccount(namespace: "monitoring", name: "crowsnest")
+
+    /// Writes a cluster file for `cluster` (token of a scraping service account) with a short scrape interval.
+    static func writeClusterFile(_ cluster: SimulatedCluster, into directory: String, labels: [String: String] = [:]) throws {
+        cluster.policy.allowScraping(.user(gatewayIdentity.user))
+        let token = cluster.issueToken(for: gatewayIdentity)
+        let files = try ClusterFiles.write(cluster: cluster, token: token, labels: labels, into: directory)
+        let text = try String(contentsOfFile: files.clusterFile, encoding: .utf8)
+        try (text + "scrape:\n  interval: 1s\n  timeout: 800ms\n").write(toFile: files.clusterFile, atomically: true, encoding: .utf8)
+    }
+
+    /// Starts `clusters`, writes their files, runs the gateway and calls `body`; everything stops afterwards.
+    static func run(
+        _ clusters: [SimulatedCluster],
+        writeFiles: Bool = true,
+        body: @Sendable (GatewayHarness, [SimulatedCluster]) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crowsnest-e2e-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory + "/clusters.d", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var logger = Logger(label: "e2e")
+        logger.logLevel = .warning
+        try await SimulatedCluster.withRunning(clusters) { running in
+            if writeFiles { for cluster in running { try writeClusterFile(cluster, into: directory) } }
+            try await KubeHTTPClient.withClient { httpClient in
+                let port = Mutex<Int?>(nil)
+                let gateway = buildGateway(
+                    options: GatewayOptions(
+                        listen: ListenAddress(host: "127.0.0.1", port: 0),
+                        configDirectory: directory + "/clusters.d",
+                        pollInterval: .milliseconds(200)
+                    ),
+                    connector: KubeClusterConnector(httpClient: httpClient),
+                    logger: logger,
+                    onServerRunning: { bound in port.withLock { $0 = bound } }
+                )
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await gateway.application.run() }
+                    let deadline = ContinuousClock.now + .seconds(20)
+                    while port.withLock({ $0 }) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                    guard let bound = port.withLock({ $0 }) else { throw HarnessError("gateway did not start listening") }
+                    let harness = GatewayHarness(port: bound, directory: directory, httpClient: httpClient, gateway: gateway)
+                    do {
+                        try await body(harness, running)
+                    } catch {
+                        group.cancelAll()
+                        throw error
+                    }
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+
+    /// GETs a gateway path; returns status and body text.
+    func get(_ path: String, headers: [(String, String)] = []) async throws -> (Int, String, HTTPHeaders) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await httpClient.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 512 << 20)
+        return (Int(response.status.code), String(buffer: body), response.headers)
+    }
+
+    /// The parsed families of `/metrics`.
+    func metrics(_ query: String = "") async throws -> [MetricFamily] {
+        let (_, text, _) = try await get("/metrics" + query)
+        return try MetricFamily.parse(text, format: .text, mode: .strict)
+    }
+
+    /// Polls `condition` on the parsed `/metrics` every 200 ms for at most `seconds`.
+    func waitForMetrics(seconds: Double = 15, _ condition: ([MetricFamily]) -> Bool) async throws -> [MetricFamily] {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        var last: [MetricFamily] = []
+        while ContinuousClock.now < deadline {
+            last = try await metrics()
+            if condition(last) { return last }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return last
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension [MetricFamily] {
+    /// Every sample of every family.
+    var allSamples: [Sample] { flatMap(\.samples) }
+
+    /// The `up` value per pod of `cluster`.
+    func up(cluster: String) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for sample in first(where: { $0.name == "up" })?.samples ?? [] where sample.label("cluster") == cluster {
+            result[sample.label("pod_name") ?? ""] = sample.value
+        }
+        return result
+    }
+}
