@@ -94,6 +94,9 @@ func runBenchmark() async throws {
                              Double(afterDiscovery) / 1048576))
                 print(String(format: "  steady state over %d s: %d new API requests = %.1f requests/minute (%d watches open)",
                              steadySeconds, requests, Double(requests) / minutes, openWatches))
+                // Each open watch is renewed when its random timeoutSeconds (300–600 s, mean 450 s) ends.
+                print(String(format: "  expected long-run rate: %d watches renewed every 300–600 s = %.1f requests/minute "
+                             + "(bookmarks arrive on the open watches, no extra requests)", openWatches, Double(openWatches) * 60 / 450))
                 group.cancelAll()
             }
         }

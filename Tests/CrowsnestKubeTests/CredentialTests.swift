@@ -120,6 +120,27 @@ struct CredentialTests {
         }
     }
 
+    @Test("a bearer token that is a JWT exposes its exp claim as the credential's expiry")
+    func jwtExpiry() async throws {
+        let sim = try SimulatedCluster(ClusterConfiguration(name: "jwt"))
+        let exp = Int(Date().timeIntervalSince1970) + 3600
+        func b64url(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+        let jwt = b64url(#"{"alg":"RS256"}"#) + "." + b64url(#"{"sub":"system:serviceaccount:mon:gw","exp":\#(exp)}"#) + ".c2ln"
+        sim.tokens.add(jwt, for: .admin("jwt-user"))
+        try await sim.withRunning { sim in
+            try await KubeTestSupport.withHTTPClient { http in
+                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(jwt))),
+                                               httpClient: http, logger: Logger(label: "t"))
+                #expect(try await Self.get(client) == 200)
+                #expect(client.credentialStatus.expiry == Date(timeIntervalSince1970: TimeInterval(exp)))
+                #expect(!"\(client.credentialStatus)".contains(jwt))
+            }
+        }
+    }
+
     @Test("client-certificate auth works and its NotAfter is the credential's expiry")
     func clientCertificate() async throws {
         let sim = try SimulatedCluster(ClusterConfiguration(name: "mtls"))

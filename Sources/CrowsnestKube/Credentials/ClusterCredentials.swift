@@ -31,6 +31,11 @@ final class ClusterCredentials: Sendable {
         var execWaiters: [CheckedContinuation<Result<ExecCredential, KubeClientError>, Never>] = []
         var tlsMaterial: ClusterTLSMaterial?
         var tls: TLSConfiguration?
+        /// NotAfter of the CA bundle and the client certificate of `tlsMaterial` (parsed once per change).
+        var caExpiry: Date?
+        var certificateExpiry: Date?
+        /// The last bearer token seen and its JWT `exp` (parsed once per change).
+        var tokenExpiry: (tokenHash: Int, expiry: Date?)?
         var status: CredentialStatus
         var forceReload = false
     }
@@ -89,13 +94,11 @@ final class ClusterCredentials: Sendable {
                 case .pem(let pem): material.caPEM = pem
                 case .file(let path): material.caPEM = try file(path, what: "CA file", now: now, force: force, maxAge: nil)
                 }
-                caExpiry = material.caPEM.flatMap(CredentialExpiry.earliestNotAfter(pem:))
             }
             var authorization: String?
             switch setup.bearer {
             case .token(let token)?:
                 authorization = "Bearer " + token.revealed
-                if let exp = CredentialExpiry.jwtExpiry(token.revealed) { expiries.append(exp) }
             case .file(let path)?:
                 let token = try file(path, what: "token file", now: now, force: force, maxAge: tokenFileMaxAge)
                     .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -103,13 +106,11 @@ final class ClusterCredentials: Sendable {
                     throw KubeClientError(.credentials, cluster: cluster, "cluster \(cluster): token file \(path) is empty")
                 }
                 authorization = "Bearer " + token
-                if let exp = CredentialExpiry.jwtExpiry(token) { expiries.append(exp) }
             case nil: break
             }
             if let (certificate, key) = setup.clientCertificate {
                 material.certificatePEM = try pem(certificate, what: "client certificate file", now: now, force: force)
                 material.keyPEM = try pem(key, what: "client key file", now: now, force: force)
-                if let exp = material.certificatePEM.flatMap(CredentialExpiry.earliestNotAfter(pem:)) { expiries.append(exp) }
             }
             if let exec = setup.exec {
                 let credential = try await execCredential(exec)
@@ -121,6 +122,12 @@ final class ClusterCredentials: Sendable {
                 if let expiry = credential.expiry { expiries.append(expiry) }
             }
             let tls = try tlsConfiguration(for: material)
+            let derived = state.withLock { state in (state.caExpiry, state.certificateExpiry) }
+            caExpiry = derived.0
+            if let certificateExpiry = derived.1 { expiries.append(certificateExpiry) }
+            if setup.exec == nil, let authorization, let tokenExpiry = jwtExpiry(String(authorization.dropFirst(7))) {
+                expiries.append(tokenExpiry)
+            }
             state.withLock { state in
                 if state.status.lastError != nil || state.status.lastRefresh == nil || force {
                     state.status.lastRefresh = Date()
@@ -138,15 +145,28 @@ final class ClusterCredentials: Sendable {
         }
     }
 
-    /// The TLS configuration for `material`, rebuilt only when the material changed (so AHC keeps its pool).
+    /// The TLS configuration for `material`, rebuilt (and its certificates' NotAfter read) only when the material
+    /// changed, so AHC keeps its pool and requests parse no PEM.
     private func tlsConfiguration(for material: ClusterTLSMaterial) throws(KubeClientError) -> TLSConfiguration {
         if let cached = state.withLock({ $0.tlsMaterial == material ? $0.tls : nil }) { return cached }
         let tls = try material.makeConfiguration(cluster: cluster)
+        let caExpiry = material.caPEM.flatMap(CredentialExpiry.earliestNotAfter(pem:))
+        let certificateExpiry = material.certificatePEM.flatMap(CredentialExpiry.earliestNotAfter(pem:))
         state.withLock { state in
             state.tlsMaterial = material
             state.tls = tls
+            state.caExpiry = caExpiry
+            state.certificateExpiry = certificateExpiry
         }
         return tls
+    }
+
+    /// A bearer token's JWT `exp`, decoded once per distinct token.
+    private func jwtExpiry(_ token: String) -> Date? {
+        if let cached = state.withLock({ $0.tokenExpiry }), cached.tokenHash == token.hashValue { return cached.expiry }
+        let expiry = CredentialExpiry.jwtExpiry(token)
+        state.withLock { $0.tokenExpiry = (token.hashValue, expiry) }
+        return expiry
     }
 
     private func pem(_ source: PEMSource, what: String, now: ContinuousClock.Instant, force: Bool) throws(KubeClientError)

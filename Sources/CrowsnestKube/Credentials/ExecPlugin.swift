@@ -59,9 +59,9 @@ struct ExecPlugin: Sendable {
     func mergedEnvironment() -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         for variable in config.env { environment[variable.name] = variable.value.revealed }
-        let spec = config.apiVersion.hasSuffix("/v1") ? #"{"interactive":false}"# : #"{"interactive":false}"#
+        // Crowsnest never runs plugins interactively (no terminal; stdin is /dev/null).
         environment["KUBERNETES_EXEC_INFO"] =
-            #"{"kind":"ExecCredential","apiVersion":"\#(config.apiVersion)","spec":\#(spec)}"#
+            #"{"kind":"ExecCredential","apiVersion":"\#(config.apiVersion)","spec":{"interactive":false}}"#
         return environment
     }
 

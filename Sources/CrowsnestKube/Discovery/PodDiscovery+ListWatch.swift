@@ -24,6 +24,7 @@ extension PodDiscovery {
                 if resourceVersion == nil {
                     setCondition(scope, relist ? .relisting : .listing)
                     resourceVersion = try await list(scope)
+                    relist = false
                     backoff.reset()
                 }
                 setCondition(scope, .watching)
