@@ -112,11 +112,28 @@ let package = Package(
             name: "CrowsnestBench",
             dependencies: [
                 "CrowsnestCore",
+                "CrowsnestGateway",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             path: "Benchmarks/CrowsnestBench"
         ),
         .executableTarget(name: "DiscoveryBench", dependencies: ["CrowsnestKube", "KubeSim"], path: "Benchmarks/DiscoveryBench"),
+        .executableTarget(
+            name: "KubeSimBench",
+            dependencies: [
+                "CrowsnestCore",
+                "CrowsnestKube",
+                "KubeSim",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/KubeSimBench"
+        ),
+        .executableTarget(name: "HealthPageBench", dependencies: ["CrowsnestGateway"], path: "Benchmarks/HealthPageBench"),
         .testTarget(name: "CrowsnestCoreTests", dependencies: ["CrowsnestCore"]),
         .testTarget(
             name: "CrowsnestKubeTests",

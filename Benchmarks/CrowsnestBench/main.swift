@@ -197,6 +197,8 @@ func generatedPayload(bytes target: Int) -> (bytes: [UInt8], families: Int) {
 switch command {
 case "exposition":
     try benchExposition()
+case "serving":
+    try await benchServing()
 case "check":
     // One strict check of a file, timed (for profiling the `check metrics` path).
     guard let path = arguments.dropFirst().first, let data = FileManager.default.contents(atPath: path) else {
@@ -213,6 +215,6 @@ case "generate":
     }
     try generate(bytes: size, to: path)
 default:
-    print("usage: CrowsnestBench [exposition [--testdata DIR] | generate --bytes N --out FILE]")
+    print("usage: CrowsnestBench [exposition [--testdata DIR] | serving [--targets N --series M] | check FILE | generate --bytes N --out FILE]")
     exit(2)
 }

@@ -1,57 +1,234 @@
 import CrowsnestCore
 import Foundation
 
-/// The per-cluster health model, as the JSON API (and the health page) present it. Secret-free by construction:
+/// The per-cluster health model, as the JSON API and the health page present it. Secret-free by construction:
 /// it is built only from names, counts, states and plain-words errors.
-struct ClusterReport: Encodable, Sendable {
-    struct Target: Encodable, Sendable {
-        var namespace: String
-        var pod: String
-        var port: String
-        var labels: [String: String]
-        var up: Bool?
-        var lastScrape: String?
-        var durationSeconds: Double?
-        var samples: Int?
-        var error: String?
+///
+/// Times are kept as seconds since the epoch (the `…Time` properties, used by the page for ages and countdowns)
+/// and encoded in JSON as ISO 8601 strings under the documented keys (`docs/api.md`).
+public struct ClusterReport: Encodable, Sendable {
+    /// One scrape target of the cluster.
+    public struct Target: Encodable, Sendable {
+        /// The pod's namespace.
+        public var namespace: String
+        /// The pod.
+        public var pod: String
+        /// The port (name or number).
+        public var port: String
+        /// The labels every sample of the target gets.
+        public var labels: [String: String]
+        /// Whether the last scrape succeeded; nil before the first scrape.
+        public var up: Bool?
+        /// When the last scrape happened, ISO 8601.
+        public var lastScrape: String?
+        /// How long the last scrape took.
+        public var durationSeconds: Double?
+        /// Samples in the last scrape.
+        public var samples: Int?
+        /// The last scrape's error in plain words.
+        public var error: String?
+        /// When the last scrape happened, seconds since the epoch (not encoded; `lastScrape` is).
+        public var lastScrapeTime: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case namespace, pod, port, labels, up, lastScrape, durationSeconds, samples, error
+        }
+
+        /// Creates a target row.
+        public init(
+            namespace: String,
+            pod: String,
+            port: String,
+            labels: [String: String] = [:],
+            up: Bool? = nil,
+            lastScrapeTime: Double? = nil,
+            durationSeconds: Double? = nil,
+            samples: Int? = nil,
+            error: String? = nil
+        ) {
+            self.namespace = namespace
+            self.pod = pod
+            self.port = port
+            self.labels = labels
+            self.up = up
+            self.lastScrapeTime = lastScrapeTime
+            self.lastScrape = lastScrapeTime.map(ClusterReport.iso)
+            self.durationSeconds = durationSeconds
+            self.samples = samples
+            self.error = error
+        }
     }
 
-    struct Refused: Encodable, Sendable {
-        var namespace: String
-        var pod: String
-        var reason: String
+    /// A pod that yields no target, and why.
+    public struct Refused: Encodable, Sendable {
+        /// The namespace.
+        public var namespace: String
+        /// The pod.
+        public var pod: String
+        /// Why, in plain words.
+        public var reason: String
+
+        /// Creates a refusal row.
+        public init(namespace: String, pod: String, reason: String) {
+            self.namespace = namespace
+            self.pod = pod
+            self.reason = reason
+        }
     }
 
-    var name: String
-    var file: String
-    var status: String
-    var configProblems: [String]
-    var runningLastGoodVersion: Bool
-    var discovery: String?
-    var discoveryError: String?
-    var lastDiscoveryEvent: String?
-    var credentialKind: String?
-    var credentialExpiresAt: String?
-    var caExpiresAt: String?
-    var insecureSkipVerify: Bool?
-    var targetsUp: Int
-    var targetsTotal: Int
-    var series: Int
-    var lastError: String?
-    var targets: [Target]?
-    var refusedPods: [Refused]?
+    /// The result of the last cheap API server check (`GET /version` with the cluster's credentials).
+    public struct APIServerCheck: Encodable, Sendable {
+        /// Whether the API server answered at all (any HTTP status).
+        public var reachable: Bool
+        /// The HTTP status, when it answered.
+        public var httpStatus: Int?
+        /// Round-trip time of the check.
+        public var latencyMilliseconds: Double?
+        /// When the check ran, ISO 8601.
+        public var checkedAt: String
+        /// Why it failed, in plain words.
+        public var error: String?
+        /// When the check ran, seconds since the epoch (not encoded).
+        public var checkedAtTime: Double
 
-    static func all(directory: ClusterDirectoryService, store: SnapshotStore, detailed: Bool = false) -> [ClusterReport] {
-        directory.entries.map { entry in
+        enum CodingKeys: String, CodingKey {
+            case reachable, httpStatus, latencyMilliseconds, checkedAt, error
+        }
+
+        /// Creates a check result.
+        public init(
+            reachable: Bool,
+            httpStatus: Int? = nil,
+            latencyMilliseconds: Double? = nil,
+            checkedAtTime: Double,
+            error: String? = nil
+        ) {
+            self.reachable = reachable
+            self.httpStatus = httpStatus
+            self.latencyMilliseconds = latencyMilliseconds
+            self.checkedAtTime = checkedAtTime
+            self.checkedAt = ClusterReport.iso(checkedAtTime)
+            self.error = error
+        }
+    }
+
+    /// The cluster name (the file's base name when the file does not parse).
+    public var name: String
+    /// The cluster file.
+    public var file: String
+    /// `ok`, `degraded`, `down` or `config error`.
+    public var status: String
+    /// Problems in the file, one line each: `FILE:LINE:COL: FIELD: reason`.
+    public var configProblems: [String]
+    /// Whether a broken file is being served by its last good version.
+    public var runningLastGoodVersion: Bool
+    /// `starting`, `listing`, `watching`, `relisting` or `failing`; nil when the cluster does not run.
+    public var discovery: String?
+    /// Why discovery fails.
+    public var discoveryError: String?
+    /// The last discovery list or watch event, ISO 8601.
+    public var lastDiscoveryEvent: String?
+    /// The credential kind.
+    public var credentialKind: String?
+    /// When the credential expires, ISO 8601.
+    public var credentialExpiresAt: String?
+    /// When the CA certificate expires, ISO 8601.
+    public var caExpiresAt: String?
+    /// Whether TLS verification is off.
+    public var insecureSkipVerify: Bool?
+    /// `ok`, `rejected`, `expired`, `failing` or `unknown`.
+    public var auth: String?
+    /// The last API server check.
+    public var apiServer: APIServerCheck?
+    /// Targets whose last scrape succeeded.
+    public var targetsUp: Int
+    /// Targets.
+    public var targetsTotal: Int
+    /// Series held for the cluster.
+    public var series: Int
+    /// The most telling error, in plain words.
+    public var lastError: String?
+    /// Every target (detail only).
+    public var targets: [Target]?
+    /// Refused pods (detail only).
+    public var refusedPods: [Refused]?
+    /// Seconds since the epoch of `lastDiscoveryEvent` (not encoded).
+    public var lastDiscoveryEventTime: Double?
+    /// Seconds since the epoch of `credentialExpiresAt` (not encoded).
+    public var credentialExpiresTime: Double?
+    /// Seconds since the epoch of `caExpiresAt` (not encoded).
+    public var caExpiresTime: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case name, file, status, configProblems, runningLastGoodVersion, discovery, discoveryError, lastDiscoveryEvent
+        case credentialKind, credentialExpiresAt, caExpiresAt, insecureSkipVerify, auth, apiServer
+        case targetsUp, targetsTotal, series, lastError, targets, refusedPods
+    }
+
+    /// Creates a report; the ISO strings are derived from the `…Time` values.
+    public init(
+        name: String,
+        file: String,
+        status: String,
+        configProblems: [String] = [],
+        runningLastGoodVersion: Bool = false,
+        discovery: String? = nil,
+        discoveryError: String? = nil,
+        lastDiscoveryEventTime: Double? = nil,
+        credentialKind: String? = nil,
+        credentialExpiresTime: Double? = nil,
+        caExpiresTime: Double? = nil,
+        insecureSkipVerify: Bool? = nil,
+        auth: String? = nil,
+        apiServer: APIServerCheck? = nil,
+        targetsUp: Int = 0,
+        targetsTotal: Int = 0,
+        series: Int = 0,
+        lastError: String? = nil,
+        targets: [Target]? = nil,
+        refusedPods: [Refused]? = nil
+    ) {
+        self.name = name
+        self.file = file
+        self.status = status
+        self.configProblems = configProblems
+        self.runningLastGoodVersion = runningLastGoodVersion
+        self.discovery = discovery
+        self.discoveryError = discoveryError
+        self.lastDiscoveryEventTime = lastDiscoveryEventTime
+        self.lastDiscoveryEvent = lastDiscoveryEventTime.map(Self.iso)
+        self.credentialKind = credentialKind
+        self.credentialExpiresTime = credentialExpiresTime
+        self.credentialExpiresAt = credentialExpiresTime.map(Self.iso)
+        self.caExpiresTime = caExpiresTime
+        self.caExpiresAt = caExpiresTime.map(Self.iso)
+        self.insecureSkipVerify = insecureSkipVerify
+        self.auth = auth
+        self.apiServer = apiServer
+        self.targetsUp = targetsUp
+        self.targetsTotal = targetsTotal
+        self.series = series
+        self.lastError = lastError
+        self.targets = targets
+        self.refusedPods = refusedPods
+    }
+
+    /// The reports of every cluster and broken file, from the live services.
+    static func all(
+        directory: ClusterDirectoryService,
+        store: SnapshotStore,
+        detailed: Bool = false,
+        only name: String? = nil,
+        checks: [String: APIServerCheck] = [:],
+        now: Double = Date().timeIntervalSince1970
+    ) -> [ClusterReport] {
+        directory.entries.filter { name == nil || $0.name == name }.map { entry in
             var report = ClusterReport(
                 name: entry.name,
                 file: entry.file,
                 status: "config error",
                 configProblems: entry.problems.map(\.description),
-                runningLastGoodVersion: entry.runningLastGoodVersion,
-                targetsUp: 0,
-                targetsTotal: 0,
-                series: 0
+                runningLastGoodVersion: entry.runningLastGoodVersion
             )
             guard let runtime = entry.runtime else {
                 report.lastError = entry.startError ?? entry.problems.first { $0.isError }?.description
@@ -61,21 +238,30 @@ struct ClusterReport: Encodable, Sendable {
             let statuses = runtime.scraper.targetStatuses
             let discovery = runtime.discoveryStatus
             let credential = runtime.credentialSummary
+            let check = checks[entry.name]
             report.discovery = discovery.state
             report.discoveryError = discovery.lastError
-            report.lastDiscoveryEvent = discovery.lastEventMilliseconds.map { iso(Double($0) / 1000) }
+            report.lastDiscoveryEventTime = discovery.lastEventMilliseconds.map { Double($0) / 1000 }
+            report.lastDiscoveryEvent = report.lastDiscoveryEventTime.map(iso)
             report.credentialKind = credential.kind
+            report.credentialExpiresTime = credential.expiresAt
             report.credentialExpiresAt = credential.expiresAt.map(iso)
+            report.caExpiresTime = credential.caExpiresAt
             report.caExpiresAt = credential.caExpiresAt.map(iso)
             report.insecureSkipVerify = credential.insecureSkipVerify
+            report.apiServer = check
+            report.auth = authState(credential: credential, check: check, discoveryError: discovery.lastError, now: now)
             report.targetsTotal = statuses.count
             report.targetsUp = statuses.filter { $0.lastHealth?.up == true }.count
             report.series = store.snapshots(cluster: entry.name).reduce(0) { $0 + $1.seriesCount }
             let failing = statuses.first { $0.lastHealth?.up == false }
             report.lastError = discovery.lastError ?? credential.lastError ?? failing?.lastHealth?.error
+            if check?.reachable == false, report.lastError == nil { report.lastError = check?.error }
             if discovery.state == "failing" && statuses.isEmpty {
                 report.status = "down"
-            } else if report.targetsUp < report.targetsTotal || discovery.state == "failing" || !entry.problems.filter(\.isError).isEmpty {
+            } else if report.targetsUp < report.targetsTotal || discovery.state == "failing"
+                || !entry.problems.filter(\.isError).isEmpty
+            {
                 report.status = "degraded"
             } else {
                 report.status = "ok"
@@ -86,23 +272,64 @@ struct ClusterReport: Encodable, Sendable {
                         namespace: status.target.key.namespace,
                         pod: status.target.key.pod,
                         port: status.target.key.port,
-                        labels: Dictionary(status.target.labels.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                        labels: Dictionary(
+                            status.target.labels.map { ($0.name, $0.value) },
+                            uniquingKeysWith: { a, _ in a }
+                        ),
                         up: status.lastHealth?.up,
-                        lastScrape: status.lastHealth.map { iso(Double($0.timestampMilliseconds) / 1000) },
+                        lastScrapeTime: status.lastHealth.map { Double($0.timestampMilliseconds) / 1000 },
                         durationSeconds: status.lastHealth?.durationSeconds,
                         samples: status.lastHealth?.samplesScraped,
                         error: status.lastHealth?.error
                     )
                 }
-                report.refusedPods = runtime.refusedPods.map { Refused(namespace: $0.namespace, pod: $0.pod, reason: $0.reason) }
+                report.refusedPods = runtime.refusedPods.map {
+                    Refused(namespace: $0.namespace, pod: $0.pod, reason: $0.reason)
+                }
             }
             return report
         }
     }
 
-    static func iso(_ seconds: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    /// `ok`, `rejected` (401 from the API server), `expired`, `failing` (credential could not be loaded) or `unknown`.
+    static func authState(
+        credential: CredentialSummary,
+        check: APIServerCheck?,
+        discoveryError: String?,
+        now: Double
+    ) -> String {
+        if check?.httpStatus == 401 { return "rejected" }
+        if let error = discoveryError?.lowercased(), error.contains("401") || error.contains("unauthorized") {
+            return "rejected"
+        }
+        if let expires = credential.expiresAt, expires <= now { return "expired" }
+        if credential.lastError != nil { return "failing" }
+        if let status = check?.httpStatus, status < 400 || status == 403 { return "ok" }
+        if discoveryError == nil, credential.kind != "unknown" { return "ok" }
+        return "unknown"
+    }
+
+    /// `2026-11-26T08:30:00Z` (UTC, whole seconds), without a formatter (cheap enough for 100,000 targets).
+    public static func iso(_ seconds: Double) -> String {
+        guard seconds.isFinite, abs(seconds) < 1e11 else { return "invalid time" }
+        let whole = Int64(seconds.rounded(.down))
+        let days = whole >= 0 ? whole / 86_400 : (whole - 86_399) / 86_400
+        let secondOfDay = Int(whole - days * 86_400)
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let hour = Int64(secondOfDay / 3600)
+        let minute = Int64(secondOfDay / 60 % 60)
+        let second = Int64(secondOfDay % 60)
+        return "\(year)-\(two(month))-\(two(day))T\(two(hour)):\(two(minute)):\(two(second))Z"
     }
 }
 
@@ -111,24 +338,70 @@ enum GatewayMetrics {
     static func render(directory: ClusterDirectoryService, store: SnapshotStore) -> String {
         var families: [MetricFamily] = []
         var targets = MetricFamily(name: "crowsnest_targets", type: .gauge, help: "Targets per cluster and state.")
-        var scrapes = MetricFamily(name: "crowsnest_scrapes_total", type: .counter, help: "Scrapes per cluster and result.")
-        var expiry = MetricFamily(name: "crowsnest_credential_expiry_timestamp_seconds", type: .gauge, help: "When each cluster's credential expires.")
-        var clusters = MetricFamily(name: "crowsnest_cluster_up", type: .gauge, help: "1 when the cluster runs, 0 when its file is broken or it cannot start.")
+        var scrapes = MetricFamily(
+            name: "crowsnest_scrapes_total",
+            type: .counter,
+            help: "Scrapes per cluster and result."
+        )
+        var expiry = MetricFamily(
+            name: "crowsnest_credential_expiry_timestamp_seconds",
+            type: .gauge,
+            help: "When each cluster's credential expires."
+        )
+        var clusters = MetricFamily(
+            name: "crowsnest_cluster_up",
+            type: .gauge,
+            help: "1 when the cluster runs, 0 when its file is broken or it cannot start."
+        )
         for entry in directory.entries {
-            clusters.samples.append(Sample(name: "crowsnest_cluster_up", labels: [Label("cluster", entry.name)], value: entry.runtime == nil ? 0 : 1))
+            clusters.samples.append(
+                Sample(
+                    name: "crowsnest_cluster_up",
+                    labels: [Label("cluster", entry.name)],
+                    value: entry.runtime == nil ? 0 : 1
+                )
+            )
             guard let runtime = entry.runtime else { continue }
             let statuses = runtime.scraper.targetStatuses
             let up = statuses.filter { $0.lastHealth?.up == true }.count
-            targets.samples.append(Sample(name: targets.name, labels: [Label("cluster", entry.name), Label("state", "up")], value: Double(up)))
-            targets.samples.append(Sample(name: targets.name, labels: [Label("cluster", entry.name), Label("state", "down")], value: Double(statuses.count - up)))
+            targets.samples.append(
+                Sample(
+                    name: targets.name,
+                    labels: [Label("cluster", entry.name), Label("state", "up")],
+                    value: Double(up)
+                )
+            )
+            targets.samples.append(
+                Sample(
+                    name: targets.name,
+                    labels: [Label("cluster", entry.name), Label("state", "down")],
+                    value: Double(statuses.count - up)
+                )
+            )
             let counters = runtime.scraper.counters
-            scrapes.samples.append(Sample(name: scrapes.name, labels: [Label("cluster", entry.name), Label("result", "success")], value: Double(counters.scrapes - counters.failures)))
-            scrapes.samples.append(Sample(name: scrapes.name, labels: [Label("cluster", entry.name), Label("result", "failure")], value: Double(counters.failures)))
+            scrapes.samples.append(
+                Sample(
+                    name: scrapes.name,
+                    labels: [Label("cluster", entry.name), Label("result", "success")],
+                    value: Double(counters.scrapes - counters.failures)
+                )
+            )
+            scrapes.samples.append(
+                Sample(
+                    name: scrapes.name,
+                    labels: [Label("cluster", entry.name), Label("result", "failure")],
+                    value: Double(counters.failures)
+                )
+            )
             if let expires = runtime.credentialSummary.expiresAt {
                 expiry.samples.append(Sample(name: expiry.name, labels: [Label("cluster", entry.name)], value: expires))
             }
         }
-        var reloads = MetricFamily(name: "crowsnest_config_reloads_total", type: .counter, help: "Reads of the cluster directory by result.")
+        var reloads = MetricFamily(
+            name: "crowsnest_config_reloads_total",
+            type: .counter,
+            help: "Reads of the cluster directory by result."
+        )
         for (result, count) in directory.reloadResults.sorted(by: { $0.key < $1.key }) {
             reloads.samples.append(Sample(name: reloads.name, labels: [Label("result", result)], value: Double(count)))
         }
@@ -138,7 +411,9 @@ enum GatewayMetrics {
             help: "Series held in target snapshots.",
             samples: [Sample(name: "crowsnest_series_held", value: Double(store.seriesCount))]
         )
-        families = [clusters, expiry, reloads, scrapes, series, targets].filter { !$0.samples.isEmpty || $0.name == "crowsnest_series_held" }
+        families = [clusters, expiry, reloads, scrapes, series, targets].filter {
+            !$0.samples.isEmpty || $0.name == "crowsnest_series_held"
+        }
         return String(decoding: ExpositionWriter.write(families, format: .text), as: UTF8.self)
     }
 }

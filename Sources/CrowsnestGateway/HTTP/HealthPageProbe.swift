@@ -1,0 +1,80 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The cheap API server check behind the health page's "API server" column: `GET /version` with the cluster's
+/// credentials, at most once per `maxAge` per cluster, run when a page or the JSON API asks (no background task).
+///
+/// Any HTTP answer means reachable (401 also tells the page the credential is rejected); a transport error or the
+/// deadline means unreachable. Results are cached so a page refresh every few seconds costs one request per
+/// cluster per `maxAge`; a slow API server delays the page by at most `timeout`.
+final class HealthPageProbe: Sendable {
+    private let cache = Mutex<[String: ClusterReport.APIServerCheck]>([:])
+    private let maxAge: Double
+    private let timeout: TimeAmount
+
+    init(maxAge: Double = 10, timeout: TimeAmount = .seconds(2)) {
+        self.maxAge = maxAge
+        self.timeout = timeout
+    }
+
+    /// The latest check of every running cluster, refreshing those older than `maxAge` concurrently.
+    func checks(for entries: [ClusterDirectoryService.ClusterEntry]) async -> [String: ClusterReport.APIServerCheck] {
+        let now = Date().timeIntervalSince1970
+        let running = entries.compactMap { entry in entry.runtime.map { (entry.name, $0) } }
+        let cached = cache.withLock { $0 }
+        let stale = running.filter { name, _ in (cached[name].map { now - $0.checkedAtTime >= maxAge }) ?? true }
+        let timeout = timeout
+        let fresh = await withTaskGroup(of: (String, ClusterReport.APIServerCheck).self) { group in
+            for (name, runtime) in stale {
+                group.addTask { (name, await Self.check(runtime.connection.proxyClient, timeout: timeout)) }
+            }
+            var results: [String: ClusterReport.APIServerCheck] = [:]
+            for await (name, check) in group { results[name] = check }
+            return results
+        }
+        let names = Set(running.map(\.0))
+        return cache.withLock { cache in
+            cache.merge(fresh) { _, new in new }
+            cache = cache.filter { names.contains($0.key) }
+            return cache
+        }
+    }
+
+    static func check(_ client: any ProxyClient, timeout: TimeAmount) async -> ClusterReport.APIServerCheck {
+        let started = ContinuousClock.now
+        let at = Date().timeIntervalSince1970
+        func elapsed() -> Double {
+            let duration = ContinuousClock.now - started
+            return Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        }
+        do {
+            let response = try await client.get(path: "/version", query: nil, headers: [:], deadline: .now() + timeout)
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            let status = Int(response.status.code)
+            let error: String? =
+                switch status {
+                case 200..<300: nil
+                case 401: "the API server rejects the credential (HTTP 401)"
+                case 403: "the API server forbids GET /version (HTTP 403)"
+                default: "the API server answered HTTP \(status)"
+                }
+            return ClusterReport.APIServerCheck(
+                reachable: true,
+                httpStatus: status,
+                latencyMilliseconds: elapsed(),
+                checkedAtTime: at,
+                error: error
+            )
+        } catch {
+            return ClusterReport.APIServerCheck(
+                reachable: false,
+                latencyMilliseconds: nil,
+                checkedAtTime: at,
+                error: "API server unreachable: \(String(describing: error).prefix(300))"
+            )
+        }
+    }
+}
