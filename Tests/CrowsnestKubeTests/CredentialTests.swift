@@ -79,7 +79,7 @@ struct CredentialTests {
             echo run >> "\(folder)/runs"
             case "$KUBERNETES_EXEC_INFO" in *'"interactive":false'*) ;; *) echo "no exec info" >&2; exit 3;; esac
             [ "$PLUGIN_SECRET" = "s3cr3t-env-value" ] || { echo "env missing" >&2; exit 4; }
-            expiry=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%SZ)
+            expiry=$(date -u -d '+8 seconds' +%Y-%m-%dT%H:%M:%SZ)
             printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}\\n' "$(cat "\(folder)/token")" "$expiry"
             """
         try KubeTestSupport.write(folder + "/plugin.sh", script, executable: true)
@@ -100,13 +100,13 @@ struct CredentialTests {
                 }
                 #expect(runs() == 1)
                 let expiry = try #require(client.credentialStatus.expiry)
-                #expect(expiry.timeIntervalSinceNow > 2 && expiry.timeIntervalSinceNow <= 6)
+                #expect(expiry.timeIntervalSinceNow > 5 && expiry.timeIntervalSinceNow <= 9)
                 for _ in 0..<10 {
                     #expect(try await Self.get(client) == 200)
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 #expect(runs() == 1)
-                try await Task.sleep(for: .seconds(4.2))  // past expiry minus the margin
+                try await Task.sleep(for: .seconds(7.5))  // past expiry minus the margin
                 #expect(try await Self.get(client) == 200)
                 #expect(runs() == 2)
                 // Revoke: the 401 makes the plugin run again, which prints the new token.
