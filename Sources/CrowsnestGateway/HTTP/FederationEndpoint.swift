@@ -7,7 +7,7 @@ import NIOCore
 public struct FederationEndpoint: Sendable {
     /// Where snapshots live.
     public let store: SnapshotStore
-    /// Extra exposition appended to text responses (none by default).
+    /// The size of the chunks the response is streamed in.
     public let chunkSize: Int
 
     /// Creates the endpoint.
