@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "crowsnest", targets: ["crowsnest"]),
         .library(name: "CrowsnestCore", targets: ["CrowsnestCore"]),
+        .library(name: "CrowsnestKube", targets: ["CrowsnestKube"]),
+        .library(name: "CrowsnestGateway", targets: ["CrowsnestGateway"]),
         .library(name: "KubeSim", targets: ["KubeSim"]),
     ],
     dependencies: [
@@ -134,6 +136,33 @@ let package = Package(
             path: "Benchmarks/KubeSimBench"
         ),
         .executableTarget(name: "HealthPageBench", dependencies: ["CrowsnestGateway"], path: "Benchmarks/HealthPageBench"),
+        // Scrape cost and scale against vmagent and Prometheus: simulated clusters for out-of-process peers.
+        .executableTarget(
+            name: "ScrapeBench",
+            dependencies: [
+                "CrowsnestCore",
+                "CrowsnestKube",
+                "CrowsnestGateway",
+                "KubeSim",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ScrapeBench"
+        ),
+        // The 30-minute soak: churn and random faults against a `crowsnest serve` child process.
+        .executableTarget(
+            name: "SoakRun",
+            dependencies: [
+                "CrowsnestCore",
+                "CrowsnestKube",
+                "KubeSim",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/SoakRun"
+        ),
         .testTarget(name: "CrowsnestCoreTests", dependencies: ["CrowsnestCore"]),
         .testTarget(
             name: "CrowsnestKubeTests",

@@ -1,0 +1,1 @@
+print("ScrapeBench: not written yet")

@@ -1,0 +1,1 @@
+print("SoakRun: not written yet")
