@@ -71,9 +71,11 @@ struct ServeCommand: AsyncParsableCommand {
     /// Runs the gateway until SIGTERM/SIGINT; SIGHUP re-reads the config directory.
     static func runGateway(options: GatewayOptions, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         try await KubeHTTPClient.withClient { httpClient in
+            let metrics = GatewayMetrics()
             let gateway = buildGateway(
                 options: options,
-                connector: KubeClusterConnector(httpClient: httpClient),
+                connector: KubeClusterConnector(httpClient: httpClient, metricsFactory: metrics.factory),
+                metrics: metrics,
                 logger: logger,
                 onServerRunning: { port in
                     logger.info("gateway listening", metadata: ["address": "\(options.listen.host):\(port)"])

@@ -43,13 +43,15 @@ struct GatewayHarness: Sendable {
             if writeFiles { for cluster in running { try writeClusterFile(cluster, into: directory) } }
             try await KubeHTTPClient.withClient { httpClient in
                 let port = Mutex<Int?>(nil)
+                let metrics = GatewayMetrics()
                 let gateway = buildGateway(
                     options: GatewayOptions(
                         listen: ListenAddress(host: "127.0.0.1", port: 0),
                         configDirectory: directory + "/clusters.d",
                         pollInterval: .milliseconds(200)
                     ),
-                    connector: KubeClusterConnector(httpClient: httpClient),
+                    connector: KubeClusterConnector(httpClient: httpClient, metricsFactory: metrics.factory),
+                    metrics: metrics,
                     logger: logger,
                     onServerRunning: { bound in port.withLock { $0 = bound } }
                 )

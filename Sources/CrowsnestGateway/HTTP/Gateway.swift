@@ -41,6 +41,8 @@ public struct Gateway: Sendable {
     public let directory: ClusterDirectoryService
     /// The snapshots.
     public let store: SnapshotStore
+    /// The gateway's own metrics.
+    public let metrics: GatewayMetrics
 }
 
 /// Builds the gateway: the snapshot store, the clusters.d service and the HTTP server, in one service group
@@ -48,6 +50,7 @@ public struct Gateway: Sendable {
 public func buildGateway(
     options: GatewayOptions,
     connector: any ClusterConnector,
+    metrics: GatewayMetrics = GatewayMetrics(),
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> Gateway {
@@ -59,11 +62,12 @@ public func buildGateway(
         logger: logger,
         pollInterval: options.pollInterval,
         timestamps: options.globalConfig.timestamps,
-        shard: options.shard
+        shard: options.shard,
+        metricsFactory: metrics.factory
     )
     let router = Router()
     FederationEndpoint(store: store).register(on: router)
-    GatewayRoutes(directory: directory, store: store).register(on: router)
+    GatewayRoutes(directory: directory, store: store, metrics: metrics).register(on: router)
     let application = Application(
         router: router,
         configuration: ApplicationConfiguration(address: .hostname(options.listen.host, port: options.listen.port), serverName: "crowsnest"),
@@ -71,5 +75,5 @@ public func buildGateway(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )
-    return Gateway(application: application, directory: directory, store: store)
+    return Gateway(application: application, directory: directory, store: store, metrics: metrics)
 }

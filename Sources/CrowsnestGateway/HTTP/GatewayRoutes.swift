@@ -9,11 +9,14 @@ public struct GatewayRoutes: Sendable {
     public let directory: ClusterDirectoryService
     /// The snapshots.
     public let store: SnapshotStore
+    /// The gateway's own metrics.
+    public let metrics: GatewayMetrics
 
     /// Creates the routes.
-    public init(directory: ClusterDirectoryService, store: SnapshotStore) {
+    public init(directory: ClusterDirectoryService, store: SnapshotStore, metrics: GatewayMetrics) {
         self.directory = directory
         self.store = store
+        self.metrics = metrics
     }
 
     /// Registers the routes (the health pages and the cluster JSON API are ``HealthPageRoutes``).
@@ -33,7 +36,7 @@ public struct GatewayRoutes: Sendable {
             Response(
                 status: .ok,
                 headers: [.contentType: ExpositionFormat.text.contentType],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: GatewayMetrics.render(directory: directory, store: store)))
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render(directory: directory, store: store)))
             )
         }
     }

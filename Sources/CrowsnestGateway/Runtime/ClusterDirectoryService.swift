@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import CrowsnestCore
 public import CrowsnestKube
 public import Logging
@@ -50,6 +51,7 @@ public final class ClusterDirectoryService: Service, Sendable {
     private let pollInterval: Duration
     private let timestamps: Bool
     private let shard: (index: Int, count: Int)
+    private let metricsFactory: any MetricsFactory
     private let state = Mutex(State())
     private let reloadRequests: AsyncStream<Void>
     private let reloadContinuation: AsyncStream<Void>.Continuation
@@ -62,8 +64,10 @@ public final class ClusterDirectoryService: Service, Sendable {
         logger: Logger,
         pollInterval: Duration = .seconds(2),
         timestamps: Bool = true,
-        shard: (index: Int, count: Int) = (0, 1)
+        shard: (index: Int, count: Int) = (0, 1),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
+        self.metricsFactory = metricsFactory
         self.directory = directory
         self.connector = connector
         self.store = store
@@ -187,7 +191,8 @@ public final class ClusterDirectoryService: Service, Sendable {
                         connection: connection,
                         store: store,
                         timestamps: timestamps,
-                        shard: shard
+                        shard: shard,
+                        metricsFactory: metricsFactory
                     )
                     let signal = StopSignal()
                     state.running[name] = Running(config: wanted.config, runtime: runtime, signal: signal)
@@ -203,6 +208,11 @@ public final class ClusterDirectoryService: Service, Sendable {
             state.entries = entries.sorted { $0.name < $1.name }
             state.reloadResults[scan.hasErrors ? "failure" : "success", default: 0] += 1
         }
+        Counter(
+            label: "crowsnest_config_reloads_total",
+            dimensions: [("result", scan.hasErrors ? "failure" : "success")],
+            factory: metricsFactory
+        ).increment()
         for running in toStop {
             running.signal.stop()
             running.runtime.scraper.removeAll()

@@ -1,3 +1,4 @@
+import CoreMetrics
 public import CrowsnestCore
 import Logging
 import Synchronization
@@ -12,9 +13,10 @@ public final class ClusterRuntime: Sendable {
     private let refused = Mutex<[RefusedPod]>([])
     private let shard: (index: Int, count: Int)
 
-    init(config: ClusterConfig, connection: ClusterConnection, store: SnapshotStore, timestamps: Bool, shard: (index: Int, count: Int))
-        throws
-    {
+    init(
+        config: ClusterConfig, connection: ClusterConnection, store: SnapshotStore, timestamps: Bool,
+        shard: (index: Int, count: Int), metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws {
         self.config = config
         self.connection = connection
         self.shard = shard
@@ -38,7 +40,8 @@ public final class ClusterRuntime: Sendable {
             scraper: TargetScraper(client: connection.proxyClient, settings: settings),
             interval: scrape.interval,
             maxConcurrentScrapes: scrape.maxConcurrentScrapes,
-            store: store
+            store: store,
+            metricsFactory: metricsFactory
         )
     }
 

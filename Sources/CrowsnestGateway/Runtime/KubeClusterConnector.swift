@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+public import CoreMetrics
 public import CrowsnestCore
 public import CrowsnestKube
 public import Logging
@@ -10,15 +11,20 @@ extension KubeClusterClient: ProxyClient {}
 public struct KubeClusterConnector: ClusterConnector {
     /// The shared HTTP client (per-request TLS settings keep clusters apart).
     public let httpClient: HTTPClient
+    /// Receives the clients' request counts and discovery's watch restarts (``GatewayMetrics/factory``).
+    public let metricsFactory: any MetricsFactory
+    /// Discovery's page size, backoff and timeouts (client-go's defaults unless a test shortens them).
+    public var discoveryOptions = DiscoveryOptions()
 
     /// Creates the connector.
-    public init(httpClient: HTTPClient) {
+    public init(httpClient: HTTPClient, metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.httpClient = httpClient
+        self.metricsFactory = metricsFactory
     }
 
     public func connect(_ config: ClusterConfig, logger: Logger) throws -> ClusterConnection {
-        let client = KubeClusterClient(config: config, httpClient: httpClient, logger: logger)
-        let discovery = PodDiscovery(client: client, logger: logger)
+        let client = KubeClusterClient(config: config, httpClient: httpClient, logger: logger, metricsFactory: metricsFactory)
+        let discovery = PodDiscovery(client: client, logger: logger, options: discoveryOptions)
         return ClusterConnection(
             proxyClient: client,
             discovery: PodDiscoveryAdapter(discovery: discovery),

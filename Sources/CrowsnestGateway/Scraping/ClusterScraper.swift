@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import CrowsnestCore
 import Synchronization
 
@@ -41,10 +42,16 @@ public final class ClusterScraper: Sendable {
     private let interval: Duration
     private let maxConcurrentScrapes: Int
     private let store: SnapshotStore
+    private let metricsFactory: any MetricsFactory
     private let state = Mutex(State())
 
-    /// Creates a scheduler for one cluster.
-    public init(cluster: String, scraper: TargetScraper, interval: Duration, maxConcurrentScrapes: Int, store: SnapshotStore) {
+    /// Creates a scheduler for one cluster; `metricsFactory` receives `crowsnest_scrapes_total{cluster,result}` and
+    /// `crowsnest_scrape_duration_seconds{cluster}`.
+    public init(
+        cluster: String, scraper: TargetScraper, interval: Duration, maxConcurrentScrapes: Int, store: SnapshotStore,
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
+        self.metricsFactory = metricsFactory
         self.cluster = cluster
         self.scraper = scraper
         self.interval = interval
@@ -142,6 +149,7 @@ public final class ClusterScraper: Sendable {
 
     private func scrape(_ entry: Entry) async {
         let (snapshot, series, failure) = await scraper.scrape(entry.target, previousSeries: entry.previousSeries)
+        count(snapshot.health, failed: failure != nil)
         let stillWanted: Bool = state.withLock { state in
             state.inFlight -= 1
             state.scrapesTotal += 1
@@ -161,5 +169,16 @@ public final class ClusterScraper: Sendable {
             return true
         }
         if stillWanted { store.replace(snapshot) }
+    }
+
+    /// Counts one finished scrape.
+    private func count(_ health: ScrapeHealth, failed: Bool) {
+        Counter(
+            label: "crowsnest_scrapes_total",
+            dimensions: [("cluster", cluster), ("result", failed ? "failure" : "success")],
+            factory: metricsFactory
+        ).increment()
+        Timer(label: "crowsnest_scrape_duration_seconds", dimensions: [("cluster", cluster)], factory: metricsFactory)
+            .recordNanoseconds(Int64(health.durationSeconds * 1e9))
     }
 }

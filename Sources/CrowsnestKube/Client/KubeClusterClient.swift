@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+public import CoreMetrics
 public import CrowsnestCore
 public import Logging
 public import NIOCore
@@ -21,6 +22,8 @@ public final class KubeClusterClient: Sendable {
     let rateLimit: TokenBucket
     /// How many times an API call is retried on 429/5xx with `Retry-After` (client-go: 10).
     let maxRetryAfterRetries: Int
+    /// Where request counts go (`crowsnest_kube_requests_total`); a no-op unless the caller passes one.
+    public let metricsFactory: any MetricsFactory
 
     /// Creates the client of `config`'s cluster on the shared `httpClient`.
     ///
@@ -29,15 +32,19 @@ public final class KubeClusterClient: Sendable {
     /// - Parameters:
     ///   - queriesPerSecond: the API-call rate limit (client-go's default 5).
     ///   - burst: the API-call burst (client-go's default 10).
+    ///   - metricsFactory: receives `crowsnest_kube_requests_total{cluster,kind,code}` (swift-metrics).
     public convenience init(
-        config: ClusterConfig, httpClient: HTTPClient, logger: Logger, queriesPerSecond: Double = 5, burst: Int = 10
+        config: ClusterConfig, httpClient: HTTPClient, logger: Logger, queriesPerSecond: Double = 5, burst: Int = 10,
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         self.init(config: config, httpClient: httpClient, logger: logger, queriesPerSecond: queriesPerSecond,
-                  burst: burst, credentialCheckInterval: .seconds(5))
+                  burst: burst, credentialCheckInterval: .seconds(5), metricsFactory: metricsFactory)
     }
 
     init(config: ClusterConfig, httpClient: HTTPClient, logger: Logger, queriesPerSecond: Double, burst: Int,
-         credentialCheckInterval: Duration, maxRetryAfterRetries: Int = 10) {
+         credentialCheckInterval: Duration, maxRetryAfterRetries: Int = 10,
+         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance) {
+        self.metricsFactory = metricsFactory
         self.name = config.name
         self.config = config
         self.httpClient = httpClient
@@ -74,7 +81,14 @@ public final class KubeClusterClient: Sendable {
             if isAPICall {
                 do { try await rateLimit.acquire() } catch { throw cancelled() }
             }
-            let response = try await send(path: path, query: query, headers: headers, deadline: deadline)
+            let response: HTTPClientResponse
+            do {
+                response = try await send(path: path, query: query, headers: headers, deadline: deadline)
+            } catch {
+                countRequest(isAPICall: isAPICall, code: Self.outcomeCode(of: error))
+                throw error
+            }
+            countRequest(isAPICall: isAPICall, code: String(response.status.code))
             if response.status == .unauthorized && !refreshedAfter401 {
                 refreshedAfter401 = true
                 _ = try? await response.body.collect(upTo: 64 << 10)
@@ -98,6 +112,20 @@ public final class KubeClusterClient: Sendable {
             }
             return response
         }
+    }
+
+    /// The `code` label of a request that failed before any HTTP status arrived.
+    static func outcomeCode(of error: any Error) -> String {
+        (error as? KubeClientError)?.code.description ?? "error"
+    }
+
+    /// Counts one request attempt by kind (`api` or `proxy`) and outcome (HTTP status, or the error's code).
+    func countRequest(isAPICall: Bool, code: String) {
+        Counter(
+            label: "crowsnest_kube_requests_total",
+            dimensions: [("cluster", name), ("kind", isAPICall ? "api" : "proxy"), ("code", code)],
+            factory: metricsFactory
+        ).increment()
     }
 
     /// One attempt.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import CrowsnestCore
 import Foundation
 import Logging
@@ -12,6 +13,14 @@ extension PodDiscovery {
         case closed(eventCount: Int, duration: Duration)
         /// 410 Gone: relist.
         case expired
+
+        /// The `reason` label of `crowsnest_watch_restarts_total`.
+        var restartReason: String {
+            switch self {
+            case .closed: "closed"
+            case .expired: "expired"
+            }
+        }
     }
 
     /// One scope's list+watch loop, until cancelled.
@@ -28,7 +37,9 @@ extension PodDiscovery {
                     backoff.reset()
                 }
                 setCondition(scope, .watching)
-                switch try await watch(scope, from: resourceVersion!) {
+                let outcome = try await watch(scope, from: resourceVersion!)
+                countWatchRestart(outcome.restartReason)
+                switch outcome {
                 case .expired:
                     logger.debug("watch expired (410); relisting", metadata: ["crowsnest.namespace": "\(scope)"])
                     resourceVersion = nil
@@ -48,6 +59,7 @@ extension PodDiscovery {
                 }
             } catch {
                 if error.code == .cancelled || Task.isCancelled { return }
+                countWatchRestart(error.code.description)
                 if error.code == .expired {
                     // A continue token or the resourceVersion expired: list again from scratch.
                     resourceVersion = nil
@@ -64,6 +76,15 @@ extension PodDiscovery {
                 do throws(KubeClientError) { try await sleep(backoff.nextWait(atLeast: minimum)) } catch { return }
             }
         }
+    }
+
+    /// Counts one end of a list or watch that the loop follows with a new one.
+    func countWatchRestart(_ reason: String) {
+        Counter(
+            label: "crowsnest_watch_restarts_total",
+            dimensions: [("cluster", cluster), ("reason", reason)],
+            factory: client.metricsFactory
+        ).increment()
     }
 
     func sleep(_ duration: Duration) async throws(KubeClientError) {
