@@ -4,6 +4,7 @@ import CrowsnestCore
 import CrowsnestGateway
 import CrowsnestKube
 import Foundation
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -72,13 +73,22 @@ struct ServeCommand: AsyncParsableCommand {
     static func runGateway(options: GatewayOptions, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         try await KubeHTTPClient.withClient { httpClient in
             let metrics = GatewayMetrics()
+            let server: HTTPServerBuilder
+            do {
+                server = try WebListener.serverBuilder(for: options.globalConfig.web)
+            } catch {
+                logger.error("cannot serve HTTPS", metadata: ["error": "\(error)"])
+                throw ExitStatus.usageOrConfigError
+            }
             let gateway = buildGateway(
                 options: options,
                 connector: KubeClusterConnector(httpClient: httpClient, metricsFactory: metrics.factory),
                 metrics: metrics,
+                server: server,
                 logger: logger,
                 onServerRunning: { port in
-                    logger.info("gateway listening", metadata: ["address": "\(options.listen.host):\(port)"])
+                    let scheme = options.globalConfig.web.tlsCertFile == nil ? "http" : "https"
+                    logger.info("gateway listening", metadata: ["address": "\(scheme)://\(options.listen.host):\(port)"])
                     await onServerRunning(port)
                 }
             )

@@ -1,6 +1,7 @@
 public import CrowsnestCore
 public import CrowsnestKube
 public import Hummingbird
+public import HummingbirdCore
 public import Logging
 import NIOCore
 
@@ -47,10 +48,14 @@ public struct Gateway: Sendable {
 
 /// Builds the gateway: the snapshot store, the clusters.d service and the HTTP server, in one service group
 /// (Hummingbird's application runs its `services` and the server together, with graceful shutdown).
+///
+/// When `options.globalConfig.web` asks for authentication, every endpoint but `/-/healthy` and `/-/ready` requires
+/// it; `server` is ``WebListener/serverBuilder(for:)`` for HTTPS.
 public func buildGateway(
     options: GatewayOptions,
     connector: any ClusterConnector,
     metrics: GatewayMetrics = GatewayMetrics(),
+    server: HTTPServerBuilder = .http1(),
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> Gateway {
@@ -66,10 +71,14 @@ public func buildGateway(
         metricsFactory: metrics.factory
     )
     let router = Router()
+    if options.globalConfig.web.requiresAuthentication {
+        router.add(middleware: WebAccessMiddleware(credentials: WebCredentials(config: options.globalConfig.web, logger: logger)))
+    }
     FederationEndpoint(store: store).register(on: router)
     GatewayRoutes(directory: directory, store: store, metrics: metrics).register(on: router)
     let application = Application(
         router: router,
+        server: server,
         configuration: ApplicationConfiguration(address: .hostname(options.listen.host, port: options.listen.port), serverName: "crowsnest"),
         services: [directory],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
