@@ -243,6 +243,10 @@ public struct ConfigFileReference: Sendable, Hashable {
         /// `web.bearer_token_file`.
         case webBearerToken = "web_bearer_token_file"
 
+        /// Whether the field's value may be a secret pasted where a file name belongs (a token or password), so a
+        /// message about the file must not quote the name.
+        public var mayBeTheSecretItself: Bool { self == .bearerToken || self == .password || self == .webBearerToken }
+
         /// Whether the file holds a secret (so it should not be readable by group or others).
         public var holdsSecret: Bool {
             switch self {

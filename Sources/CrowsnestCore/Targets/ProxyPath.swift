@@ -21,6 +21,7 @@ public enum ProxyPath {
         for (what, value) in [("namespace", namespace), ("pod name", pod), ("port", port)] {
             guard !value.isEmpty, value.utf8.count <= 253 else { throw Refusal(reason: "\(what) is empty or too long") }
             guard value.utf8.allSatisfy(isDNSLabelByte) else { throw Refusal(reason: "\(what) has characters a Kubernetes name cannot have") }
+            guard value != "." && value != ".." else { throw Refusal(reason: "\(what) must not be . or ..") }
         }
         let segments = try checkedSegments(path)
         var result = "/api/v1/namespaces/\(encode(namespace))/pods/\(encode(scheme)):\(encode(pod)):\(encode(port))/proxy"

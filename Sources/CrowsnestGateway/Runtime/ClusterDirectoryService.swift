@@ -42,6 +42,8 @@ public final class ClusterDirectoryService: Service, Sendable {
         var scans = 0
         var reloadResults: [String: Int] = [:]
         var pendingStarts: [(String, ClusterRuntime, StopSignal)] = []
+        /// The problems last logged, per file (and "" for the directory), so each is logged once, not every scan.
+        var loggedProblems: [String: [ConfigProblem]] = [:]
     }
 
     private let directory: ClusterDirectory
@@ -141,12 +143,34 @@ public final class ClusterDirectoryService: Service, Sendable {
         }
     }
 
+    /// Logs the problems of files (and of the directory) whose problems changed since the last scan: a broken file is
+    /// reported once when it breaks, and again only when it changes. Messages never hold secrets (the loader redacts).
+    private func logProblemChanges(_ scan: ClusterDirectoryScan, _ logged: inout [String: [ConfigProblem]]) {
+        var current: [String: [ConfigProblem]] = ["": scan.directoryProblems]
+        for report in scan.files { current[report.path] = report.problems }
+        for (path, problems) in current where logged[path] != problems {
+            for problem in problems {
+                let metadata: Logger.Metadata = ["file": "\(path.isEmpty ? directory.path : path)", "problem": "\(problem)"]
+                if problem.severity == .warning {
+                    logger.warning("cluster file warning", metadata: metadata)
+                } else {
+                    logger.error("cluster file problem; the file is not used as it is", metadata: metadata)
+                }
+            }
+            if problems.isEmpty, logged[path]?.isEmpty == false {
+                logger.info("cluster file problems resolved", metadata: ["file": "\(path)"])
+            }
+        }
+        logged = current
+    }
+
     /// Re-reads the directory and starts, restarts or stops clusters to match it.
     func reconcile() {
         let scan = directory.scan()
         var toStop: [Running] = []
         state.withLock { state in
             state.scans += 1
+            logProblemChanges(scan, &state.loggedProblems)
             state.directoryProblems = scan.directoryProblems
             var desired: [String: (config: ClusterConfig, file: String, lastGood: Bool)] = [:]
             var entries: [ClusterEntry] = []
