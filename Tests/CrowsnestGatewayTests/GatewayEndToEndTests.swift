@@ -59,8 +59,10 @@ struct GatewayEndToEndTests {
         made[1].exporter.behavior = .garbage
         made[2].exporter.behavior = .hang
         made[3].exporter.behavior = .status(500, body: "internal error")
-        made[4].exporter.behavior = .gzipBomb(decompressedBytes: 200 << 20)
-        try await GatewayHarness.run([cluster]) { harness, _ in
+        made[4].exporter.behavior = .gzipBomb(decompressedBytes: 32 << 20)
+        // 32 MiB against a 4 MiB limit: the simulator compresses the bomb per request, so it stays small enough to
+        // be sent well within the 800 ms timeout on a loaded machine.
+        try await GatewayHarness.run([cluster], scrapeSettings: "  body_size_limit: 4MiB\n") { harness, _ in
             let families = try await harness.waitForMetrics { $0.up(cluster: "faulty").count == 5 }
             #expect(families.up(cluster: "faulty") == ["pod-0": 1, "pod-1": 0, "pod-2": 0, "pod-3": 0, "pod-4": 0])
             let good = families.allSamples.filter { $0.label("pod_name") == "pod-0" && $0.name != "up" }

@@ -20,18 +20,22 @@ struct GatewayHarness: Sendable {
     static let gatewayIdentity = Identity.serviceAccount(namespace: "monitoring", name: "crowsnest")
 
     /// Writes a cluster file for `cluster` (token of a scraping service account) with a short scrape interval.
-    static func writeClusterFile(_ cluster: SimulatedCluster, into directory: String, labels: [String: String] = [:]) throws {
+    /// `scrapeSettings` are more lines of the `scrape:` block, each indented by two spaces.
+    static func writeClusterFile(
+        _ cluster: SimulatedCluster, into directory: String, labels: [String: String] = [:], scrapeSettings: String = ""
+    ) throws {
         cluster.policy.allowScraping(.user(gatewayIdentity.user))
         let token = cluster.issueToken(for: gatewayIdentity)
         let files = try ClusterFiles.write(cluster: cluster, token: token, labels: labels, into: directory)
         let text = try String(contentsOfFile: files.clusterFile, encoding: .utf8)
-        try (text + "scrape:\n  interval: 1s\n  timeout: 800ms\n").write(toFile: files.clusterFile, atomically: true, encoding: .utf8)
+        try (text + "scrape:\n  interval: 1s\n  timeout: 800ms\n" + scrapeSettings).write(toFile: files.clusterFile, atomically: true, encoding: .utf8)
     }
 
     /// Starts `clusters`, writes their files, runs the gateway and calls `body`; everything stops afterwards.
     static func run(
         _ clusters: [SimulatedCluster],
         writeFiles: Bool = true,
+        scrapeSettings: String = "",
         body: @Sendable (GatewayHarness, [SimulatedCluster]) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crowsnest-e2e-\(UUID().uuidString.prefix(8))").path
@@ -39,9 +43,11 @@ struct GatewayHarness: Sendable {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var logger = Logger(label: "e2e")
         logger.logLevel = .warning
-        try await SimulatedCluster.withRunning(clusters) { running in
-            if writeFiles { for cluster in running { try writeClusterFile(cluster, into: directory) } }
-            try await KubeHTTPClient.withClient { httpClient in
+        // The simulated clusters stop before the HTTP client shuts down: the other way round, the client waits for
+        // the clusters' open watches (about 5 s per test).
+        try await KubeHTTPClient.withClient { httpClient in
+            try await SimulatedCluster.withRunning(clusters) { running in
+                if writeFiles { for cluster in running { try writeClusterFile(cluster, into: directory, scrapeSettings: scrapeSettings) } }
                 let port = Mutex<Int?>(nil)
                 let metrics = GatewayMetrics()
                 let gateway = buildGateway(

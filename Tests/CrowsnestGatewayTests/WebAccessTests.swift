@@ -172,9 +172,9 @@ struct WebGateway {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var logger = Logger(label: "web-test")
         logger.logLevel = .critical
-        try await SimulatedCluster.withRunning([cluster]) { running in
-            try GatewayHarness.writeClusterFile(running[0], into: directory)
-            try await KubeHTTPClient.withClient { httpClient in
+        try await KubeHTTPClient.withClient { httpClient in
+            try await SimulatedCluster.withRunning([cluster]) { running in
+                try GatewayHarness.writeClusterFile(running[0], into: directory)
                 let port = Mutex<Int?>(nil)
                 let gateway = buildGateway(
                     options: GatewayOptions(

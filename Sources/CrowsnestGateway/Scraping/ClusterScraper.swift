@@ -155,9 +155,14 @@ public final class ClusterScraper: Sendable {
             state.scrapesTotal += 1
             if failure != nil { state.failuresTotal += 1 }
             if let retryAfter = failure?.retryAfterSeconds {
-                state.consecutiveThrottles += 1
-                let backoff = min(retryAfter * Double(1 << min(state.consecutiveThrottles - 1, 6)), 120)
-                state.pausedUntil = ContinuousClock.now + .milliseconds(Int64(backoff * 1000))
+                // One throttle per pause: the other scrapes of the same wave that come back with 429 while the
+                // cluster is already paused must not stretch the pause further.
+                let now = ContinuousClock.now
+                if state.pausedUntil.map({ $0 <= now }) ?? true {
+                    state.consecutiveThrottles += 1
+                    let backoff = min(retryAfter * Double(1 << min(state.consecutiveThrottles - 1, 6)), 120)
+                    state.pausedUntil = now + .milliseconds(Int64(backoff * 1000))
+                }
             } else if failure?.code != .apiServer {
                 state.consecutiveThrottles = 0
             }

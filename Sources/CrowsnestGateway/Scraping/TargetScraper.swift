@@ -87,6 +87,9 @@ public struct TargetScraper: Sendable {
             failure = ScrapeFailure(.transport, "scrape failed")
         }
         let seriesHashes = rendered.map(Self.seriesHashes) ?? []
+        if let scrape = rendered, seriesHashes.count < scrape.families.reduce(0, { $0 + $1.sampleCount }) {
+            rendered = Self.droppingRepeatedSeries(scrape)
+        }
         let added = previousSeries.map { previous in seriesHashes.filter { !previous.contains($0) }.count } ?? seriesHashes.count
         let duration = start.duration(to: .now)
         let health = ScrapeHealth(
@@ -209,6 +212,39 @@ public struct TargetScraper: Sendable {
         if text.contains("connectTimeout") || text.contains("deadlineExceeded") { return "timed out" }
         if text.contains("connect") || text.contains("refused") { return "cannot connect to the API server" }
         return "request to the API server failed"
+    }
+
+    /// Keeps only the first sample of each series (same name and labels), as Prometheus' storage does when a
+    /// scrape repeats a series (it rejects the later samples for the same timestamp), so `/metrics` never serves a
+    /// series twice. Called only when ``seriesHashes(_:)`` found fewer series than lines.
+    static func droppingRepeatedSeries(_ rendered: RenderedScrape) -> RenderedScrape {
+        var seen = Set<ArraySlice<UInt8>>()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rendered.bytes.count)
+        var families = rendered.families
+        for index in families.indices {
+            let start = bytes.count
+            var kept = 0
+            var lineStart = families[index].range.lowerBound
+            let end = families[index].range.upperBound
+            while lineStart < end {
+                let lineEnd = rendered.bytes[lineStart..<end].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? end
+                let line = rendered.bytes[lineStart..<lineEnd]
+                // The series part, as in seriesHashes: up to the last `}`, else up to the first space.
+                let seriesEnd = line.lastIndex(of: UInt8(ascii: "}")).map { $0 + 1 } ?? line.firstIndex(of: UInt8(ascii: " ")) ?? lineEnd
+                if seen.insert(rendered.bytes[lineStart..<seriesEnd]).inserted {
+                    bytes.append(contentsOf: line)
+                    kept += 1
+                }
+                lineStart = lineEnd
+            }
+            families[index].range = start..<bytes.count
+            families[index].sampleCount = kept
+        }
+        var result = rendered
+        result.bytes = bytes
+        result.families = families
+        return result
     }
 
     /// Hashes of each rendered line's series part (everything before the value), for `scrape_series_added`.
