@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # `crowsnest check metrics` against `promtool check metrics` (Debian package prometheus) on the same generated
 # payload, wall time, in the same run. Usage: Benchmarks/check-vs-promtool.sh [BYTES]   (default 100 MB)
+# CROWSNEST_BUILD_PATH chooses the release build directory (default .build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bytes=${1:-100000000}
 payload=$(mktemp /tmp/crowsnest-check-XXXXXX.prom)
 trap 'rm -f "$payload"' EXIT
 
-swift build -c release --product crowsnest >/dev/null
-swift build -c release --product CrowsnestBench >/dev/null
-bin=$(swift build -c release --show-bin-path)
+build=(--build-path "${CROWSNEST_BUILD_PATH:-.build}")
+swift build -c release "${build[@]}" --product crowsnest >/dev/null
+swift build -c release "${build[@]}" --product CrowsnestBench >/dev/null
+bin=$(swift build -c release "${build[@]}" --show-bin-path)
 "$bin/CrowsnestBench" generate --bytes "$bytes" --out "$payload"
 
 seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; end=$(date +%s.%N); echo "$end - $start" | bc -l; }

@@ -200,14 +200,35 @@ case "exposition":
 case "serving":
     try await benchServing()
 case "check":
-    // One strict check of a file, timed (for profiling the `check metrics` path).
+    // Strict checks of a file, timed (for profiling the `check metrics` path): serial, then in parallel pieces
+    // as `crowsnest check metrics` runs them; both must find the same problems.
     guard let path = arguments.dropFirst().first, let data = FileManager.default.contents(atPath: path) else {
-        print("usage: CrowsnestBench check FILE")
+        print("usage: CrowsnestBench check FILE [--serial-only]")
         exit(2)
     }
-    let start = now()
-    let result = data.withUnsafeBytes { MetricsChecker.check($0, format: nil, lint: false) }
-    print("\(result.errors.count) problems, \(format(now() - start, 3)) s, \(format(mib(data.count, now() - start))) MiB/s")
+    let processors = ProcessInfo.processInfo.activeProcessorCount
+    let pieces = MetricsChecker.pieceCount(byteCount: data.count, processors: processors)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
+    defer { buffer.deallocate() }
+    data.copyBytes(to: buffer.bindMemory(to: UInt8.self))
+    let payload = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<data.count])
+    var start = now()
+    let serial = MetricsChecker.check(payload, format: nil, lint: false)
+    let serialSeconds = now() - start
+    print("serial:   \(serial.errors.count) problems, \(format(serialSeconds, 3)) s, \(format(mib(data.count, serialSeconds))) MiB/s")
+    if !arguments.contains("--serial-only") {
+        start = now()
+        let parallel = await MetricsChecker.check(payload, format: nil, lint: false, pieces: pieces)
+        let parallelSeconds = now() - start
+        print(
+            "parallel: \(parallel.errors.count) problems, \(format(parallelSeconds, 3)) s, "
+                + "\(format(mib(data.count, parallelSeconds))) MiB/s (\(pieces) pieces, \(processors) processors)"
+        )
+        if parallel.errors != serial.errors {
+            print("MISMATCH: parallel and serial problems differ")
+            exit(1)
+        }
+    }
 case "generate":
     guard let size = option("--bytes").flatMap(Int.init), let path = option("--out") else {
         print("usage: CrowsnestBench generate --bytes N --out FILE")
@@ -215,6 +236,6 @@ case "generate":
     }
     try generate(bytes: size, to: path)
 default:
-    print("usage: CrowsnestBench [exposition [--testdata DIR] | serving [--targets N --series M] | check FILE | generate --bytes N --out FILE]")
+    print("usage: CrowsnestBench [exposition [--testdata DIR] | serving [--targets N --series M] | check FILE [--serial-only] | generate --bytes N --out FILE]")
     exit(2)
 }

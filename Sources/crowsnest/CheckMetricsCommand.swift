@@ -34,15 +34,11 @@ struct CheckMetricsCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.bootstrapLogging()
-        let data: Data
+        let input: CheckMetricsInput
         do {
-            if file == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
-            }
+            input = try CheckMetricsInput(path: file)
         } catch {
-            printError("cannot read \(file): \(error.localizedDescription)")
+            printError("cannot read \(file): \(error)")
             throw ExitStatus.usageOrConfigError
         }
         let chosen: ExpositionFormat? =
@@ -51,7 +47,18 @@ struct CheckMetricsCommand: AsyncParsableCommand {
             case .openmetrics: .openMetrics
             case .auto: nil
             }
-        let result = data.withUnsafeBytes { MetricsChecker.check($0, format: chosen, lint: lint, maxErrors: maxProblems) }
+        let pieces = MetricsChecker.pieceCount(
+            byteCount: input.bytes.count,
+            processors: ProcessInfo.processInfo.activeProcessorCount
+        )
+        let result = await MetricsChecker.check(
+            input.bytes,
+            format: chosen,
+            lint: lint,
+            maxErrors: maxProblems,
+            pieces: pieces
+        )
+        withExtendedLifetime(input) {}
         var output = ""
         for error in result.errors { output += "\(error)\n" }
         for warning in result.warnings { output += "warning: \(warning)\n" }

@@ -2,7 +2,7 @@
 ///
 /// Advice never makes a payload invalid: `crowsnest check metrics --lint` prints it as warnings and keeps the exit
 /// code of validation.
-public struct MetricsLinter: ExpositionVisitor {
+public struct MetricsLinter: ExpositionVisitor, Sendable {
     /// One piece of advice about a metric family.
     public struct Warning: Sendable, Hashable, CustomStringConvertible {
         /// The line of the family's first appearance.
@@ -60,6 +60,16 @@ public struct MetricsLinter: ExpositionVisitor {
         if families[families.count - 1].line == 0 { families[families.count - 1].line = line }
     }
 
+    /// Appends what `later` saw after what this linter saw, as if one linter had visited both payload pieces in
+    /// turn; `later`'s lines are shifted by `lineOffset` (a family's line 0, "no sample", stays 0). Only for
+    /// pieces cut at family boundaries (``CheckChunking``).
+    mutating func append(_ later: MetricsLinter, lineOffset: Int) {
+        for var family in later.families {
+            if family.line > 0 { family.line += lineOffset }
+            families.append(family)
+        }
+    }
+
     private static let abbreviations = ["_ms", "_sec", "_secs", "_us", "_ns", "_kb", "_mb", "_gb", "_pct", "_perc"]
     private static let nonBaseUnits: [(String, String)] = [
         ("milliseconds", "seconds"), ("microseconds", "seconds"), ("nanoseconds", "seconds"), ("minutes", "seconds"),
@@ -106,34 +116,6 @@ public struct MetricsLinter: ExpositionVisitor {
             }
         }
         return result
-    }
-}
-
-/// The `check metrics` logic: validation in strict mode plus optional linting.
-public enum MetricsChecker {
-    /// The outcome of a check.
-    public struct Result: Sendable {
-        /// The format checked.
-        public var format: ExpositionFormat
-        /// Problems that make the payload invalid (empty = valid).
-        public var errors: [ExpositionError]
-        /// Lint advice (only with `lint`).
-        public var warnings: [MetricsLinter.Warning]
-    }
-
-    /// Checks a payload; `format == nil` detects it (OpenMetrics when it ends with `# EOF`).
-    public static func check(_ bytes: UnsafeRawBufferPointer, format: ExpositionFormat?, lint: Bool, maxErrors: Int = 100)
-        -> Result
-    {
-        let format = format ?? ExpositionFormat.detect(bytes)
-        let parser = ExpositionParser(format: format, mode: .strict)
-        if lint {
-            var linter = MetricsLinter()
-            let errors = parser.validate(bytes, visitor: &linter, maxErrors: maxErrors)
-            return Result(format: format, errors: errors, warnings: linter.warnings)
-        }
-        var visitor = DiscardingVisitor()
-        return Result(format: format, errors: parser.validate(bytes, visitor: &visitor, maxErrors: maxErrors), warnings: [])
     }
 }
 

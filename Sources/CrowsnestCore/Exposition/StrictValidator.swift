@@ -24,8 +24,10 @@ import Darwin
 final class StrictValidator {
     let format: ExpositionFormat
 
-    private var seenFamilies: Set<String> = []
-    private var claimedNames: [String: String] = [:]
+    /// Names of the family groups entered so far.
+    private(set) var seenFamilies: Set<String> = []
+    /// Sample names claimed by the families closed so far, each with its family's name.
+    private(set) var claimedNames: [String: String] = [:]
     private var current: FamilyState?
     /// Series and metric-point keys of the current family (reset per family, capacity kept).
     private var series = UInt64Table()
@@ -64,6 +66,13 @@ final class StrictValidator {
         self.format = format
     }
 
+    /// A validator that continues after families seen elsewhere (earlier pieces of the payload, all closed).
+    init(format: ExpositionFormat, seenFamilies: Set<String>, claimedNames: [String: String]) {
+        self.format = format
+        self.seenFamilies = seenFamilies
+        self.claimedNames = claimedNames
+    }
+
     // MARK: Events
 
     func metadata(
@@ -96,6 +105,12 @@ final class StrictValidator {
 
         func bytesOf(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        }
+        func find(_ name: StaticString) -> LabelToken? {
+            labels.first {
+                $0.nameEnd - $0.nameStart == name.utf8CodeUnitCount
+                    && memcmp(bytes.baseAddress! + $0.nameStart, name.utf8Start, name.utf8CodeUnitCount) == 0
+            }
         }
         func find(_ name: String) -> LabelToken? {
             var name = name
@@ -134,21 +149,21 @@ final class StrictValidator {
 
         // Type-specific labels and values. `excluded` is the label left out of the metric-point key.
         var excluded: LabelToken?
+        var bucketBound = Double.nan
         switch (state.type, sample.suffix) {
         case (.histogram, .bucket), (.gaugeHistogram, .bucket):
             guard let le = find("le") else { throw fail(sample.nameStart, "histogram bucket without an \"le\" label") }
-            let text = decodedValue(le)
-            guard let bound = Self.parseBound(text, format: format), !bound.isNaN else {
-                throw fail(le.valueStart, "invalid \"le\" label value \"\(text.prefix(40))\"")
+            guard let bound = Self.parseBound(bytes, le, format: format), !bound.isNaN else {
+                throw fail(le.valueStart, "invalid \"le\" label value \"\(decodedValue(le).prefix(40))\"")
             }
             excluded = le
+            bucketBound = bound
         case (.summary, .none):
             guard let quantile = find("quantile") else {
                 throw fail(sample.nameStart, "summary quantile sample without a \"quantile\" label")
             }
-            let text = decodedValue(quantile)
-            guard let bound = Self.parseBound(text, format: format), bound >= 0 && bound <= 1 else {
-                throw fail(quantile.valueStart, "invalid \"quantile\" label value \"\(text.prefix(40))\"")
+            guard let bound = Self.parseBound(bytes, quantile, format: format), bound >= 0 && bound <= 1 else {
+                throw fail(quantile.valueStart, "invalid \"quantile\" label value \"\(decodedValue(quantile).prefix(40))\"")
             }
             excluded = quantile
             if openMetrics && value < 0 { throw fail(sample.valueStart, "negative summary quantile value") }
@@ -216,8 +231,7 @@ final class StrictValidator {
             }
             state.groupTimestamp = timestamp
             if state.type == .histogram || state.type == .gaugeHistogram {
-                let le = find("le").map(decodedValue)
-                try accumulateHistogram(state, suffix: sample.suffix, value: value, le: le, fail: {
+                try accumulateHistogram(state, suffix: sample.suffix, value: value, bound: bucketBound, fail: {
                     fail(sample.nameStart, $0)
                 })
             }
@@ -317,13 +331,12 @@ final class StrictValidator {
         _ state: FamilyState,
         suffix: SampleSuffix,
         value: Double,
-        le: String?,
+        bound: Double,
         fail: (String) -> ExpositionError
     ) throws(ExpositionError) {
         state.histogram.samples += 1
         switch suffix {
         case .bucket:
-            let bound = le.flatMap { Self.parseBound($0, format: format) } ?? .nan
             if bound < 0 { state.histogram.negativeBuckets = true }
             if let last = state.histogram.lastLe, bound <= last { throw fail("histogram buckets out of order") }
             if value < state.histogram.lastBucketValue { throw fail("histogram bucket counts decrease") }
@@ -357,29 +370,62 @@ final class StrictValidator {
         if !group.negativeBuckets && group.negativeGSum { throw fail("negative _gsum without negative buckets") }
     }
 
-    /// Parses an `le`/`quantile` value; OpenMetrics requires infinities spelled `+Inf`/`-Inf`.
-    static func parseBound(_ text: String, format: ExpositionFormat) -> Double? {
-        var bytes = Array(text.utf8)
-        return bytes.withUnsafeMutableBytes { raw -> Double? in
-            let buffer = UnsafeRawBufferPointer(raw)
-            guard NumberSyntax.isValidValue(buffer, 0, buffer.count, format: format) else { return nil }
-            let value = NumberSyntax.parseDouble(buffer, 0, buffer.count)
-            if format == .openMetrics && value.isInfinite && text != "+Inf" && text != "-Inf" { return nil }
-            return value
+    /// Parses the (decoded) value of an `le`/`quantile` label; OpenMetrics requires infinities spelled
+    /// `+Inf`/`-Inf`. `nil` when it is not a number.
+    static func parseBound(_ bytes: UnsafeRawBufferPointer, _ token: LabelToken, format: ExpositionFormat) -> Double? {
+        if !token.valueEscaped {
+            return parseBound(UnsafeRawBufferPointer(rebasing: bytes[token.valueStart..<token.valueEnd]), format: format)
         }
+        let decoded = Unescaping.unescapedBytes(UnsafeRawBufferPointer(rebasing: bytes[token.valueStart..<token.valueEnd]))
+        return decoded.withUnsafeBytes { parseBound($0, format: format) }
+    }
+
+    /// Parses a bound from its decoded bytes.
+    static func parseBound(_ text: UnsafeRawBufferPointer, format: ExpositionFormat) -> Double? {
+        guard NumberSyntax.isValidValue(text, 0, text.count, format: format) else { return nil }
+        let value = NumberSyntax.parseDouble(text, 0, text.count)
+        if format == .openMetrics && value.isInfinite && !text.elementsEqual("+Inf".utf8) && !text.elementsEqual("-Inf".utf8) {
+            return nil
+        }
+        return value
     }
 }
 
-/// Fast 64-bit hashing of byte ranges (FNV-1a with a final mix), combined order-independently for label sets.
+/// Fast 64-bit hashing of byte ranges (eight bytes per multiply, as wyhash reads them, with a final mix),
+/// combined order-independently for label sets.
 enum SeriesHash {
     @inline(__always)
     static func bytes(_ buffer: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in buffer {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
+        let count = buffer.count
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: count)
+        guard let base = buffer.baseAddress, count > 0 else { return mix(hash) }
+        if count >= 8 {
+            var offset = 0
+            while offset + 8 <= count {
+                hash = fold(hash ^ base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                offset += 8
+            }
+            if offset < count {  // the last eight bytes, overlapping the words already read
+                hash = fold(hash ^ base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+            }
+        } else if count >= 4 {
+            let low = UInt64(base.loadUnaligned(as: UInt32.self))
+            let high = UInt64(base.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            hash = fold(hash ^ (low | high << 32))
+        } else {
+            let first = UInt64(base.load(as: UInt8.self))
+            let middle = UInt64(base.load(fromByteOffset: count >> 1, as: UInt8.self))
+            let last = UInt64(base.load(fromByteOffset: count - 1, as: UInt8.self))
+            hash = fold(hash ^ (first << 16 | middle << 8 | last))
         }
         return mix(hash)
+    }
+
+    /// One multiply-fold step: the high and low halves of a 128-bit product.
+    @inline(__always)
+    static func fold(_ value: UInt64) -> UInt64 {
+        let product = (value ^ 0xE703_7ED1_A0B4_28DB).multipliedFullWidth(by: 0xA076_1D64_78BD_642F)
+        return product.high ^ product.low
     }
 
     @inline(__always)

@@ -1,0 +1,120 @@
+import Foundation
+
+/// The configuration files of the three scrapers compared, all pointing at the same pods through the same
+/// pod proxy paths of the same simulated API servers.
+enum PeerConfigs {
+    /// One running simulated cluster as the scrapers see it.
+    struct Cluster {
+        var name: String
+        /// `https://127.0.0.1:PORT`.
+        var apiServer: String
+        /// `127.0.0.1:PORT`, what the article's relabeling writes into `__address__`.
+        var hostPort: String
+        var caFile: String
+        var tokenFile: String
+        var podNames: [String]
+    }
+
+    /// Writes `crowsnest.yaml`, `vmagent.yaml`, `prometheus.yml` (+ `file_sd/NAME.json`) and `kubeconfig`.
+    static func write(
+        clusters: [Cluster],
+        namespace: String,
+        port: Int,
+        interval: Int,
+        kubeconfig: String,
+        into root: String
+    ) throws {
+        try save(root + "/crowsnest.yaml", crowsnestYAML(interval: interval))
+        try save(root + "/vmagent.yaml", vmagentYAML(clusters: clusters, interval: interval))
+        for cluster in clusters {
+            try save(root + "/file_sd/\(cluster.name).json", fileSDJSON(cluster: cluster, namespace: namespace, port: port))
+        }
+        try save(root + "/prometheus.yml", prometheusYAML(clusters: clusters, interval: interval, root: root))
+        try save(root + "/kubeconfig", kubeconfig, permissions: 0o600)
+    }
+
+    /// The gateway's global defaults: only the interval (timeout defaults to min(10 s, interval)).
+    static func crowsnestYAML(interval: Int) -> String {
+        "scrape:\n  interval: \(interval)s\n"
+    }
+
+    /// vmagent with `kubernetes_sd_configs` (role: pod) per cluster and the original article's relabeling: keep
+    /// containers whose port is named `metrics`, map a few pod labels, then point `__address__` at the API server
+    /// and `__metrics_path__` at the pod proxy path.
+    static func vmagentYAML(clusters: [Cluster], interval: Int) -> String {
+        var text = "global:\n  scrape_interval: \(interval)s\n  scrape_timeout: \(min(interval, 10))s\nscrape_configs:\n"
+        for cluster in clusters {
+            text += """
+                  - job_name: pods-\(cluster.name)
+                    scheme: https
+                    tls_config:
+                      ca_file: \(cluster.caFile)
+                    bearer_token_file: \(cluster.tokenFile)
+                    kubernetes_sd_configs:
+                      - role: pod
+                        api_server: \(cluster.apiServer)
+                        tls_config:
+                          ca_file: \(cluster.caFile)
+                        bearer_token_file: \(cluster.tokenFile)
+                    relabel_configs:
+                      - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, __meta_kubernetes_pod_container_port_name]
+                        action: keep
+                        regex: .+;.+;metrics
+                      - action: labelmap
+                        regex: __meta_kubernetes_pod_label_(service|tier|type)
+                      - source_labels: [__meta_kubernetes_namespace]
+                        target_label: namespace
+                      - source_labels: [__meta_kubernetes_pod_name]
+                        target_label: pod_name
+                      - target_label: cluster
+                        replacement: \(cluster.name)
+                      - target_label: __address__
+                        replacement: \(cluster.hostPort)
+                      - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, __meta_kubernetes_pod_container_port_number]
+                        regex: (.+);(.+);(.+)
+                        target_label: __metrics_path__
+                        replacement: /api/v1/namespaces/${1}/pods/${2}:${3}/proxy/metrics
+
+                """
+        }
+        return text
+    }
+
+    /// Prometheus (Debian's build has no Kubernetes discovery): one job per cluster whose `file_sd` targets are
+    /// the API server with the pod proxy path of each pod, authenticated like vmagent.
+    static func prometheusYAML(clusters: [Cluster], interval: Int, root: String) -> String {
+        var text = "global:\n  scrape_interval: \(interval)s\n  scrape_timeout: \(min(interval, 10))s\nscrape_configs:\n"
+        for cluster in clusters {
+            text += """
+                  - job_name: pods-\(cluster.name)
+                    scheme: https
+                    tls_config:
+                      ca_file: \(cluster.caFile)
+                    authorization:
+                      credentials_file: \(cluster.tokenFile)
+                    file_sd_configs:
+                      - files: [\(root)/file_sd/\(cluster.name).json]
+
+                """
+        }
+        return text
+    }
+
+    /// One file_sd group per pod: the labels vmagent's relabeling would produce, and the proxy path.
+    static func fileSDJSON(cluster: Cluster, namespace: String, port: Int) -> String {
+        let groups = cluster.podNames.map { pod in
+            """
+            {"targets":["\(cluster.hostPort)"],"labels":{"__metrics_path__":"/api/v1/namespaces/\(namespace)/pods/\(pod):\(port)/proxy/metrics",\
+            "namespace":"\(namespace)","pod_name":"\(pod)","cluster":"\(cluster.name)","service":"shop","tier":"backend","type":"api"}}
+            """
+        }
+        return "[\n" + groups.joined(separator: ",\n") + "\n]\n"
+    }
+
+    static func save(_ path: String, _ text: String, permissions: Int = 0o644) throws {
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: path)
+    }
+}

@@ -1,0 +1,232 @@
+/// The `check metrics` logic: validation in strict mode plus optional linting.
+///
+/// Big payloads are checked in pieces on several threads (``check(_:format:lint:maxErrors:pieces:)``) with exactly
+/// the serial outcome: the payload is cut only where the serial parser starts a new family group
+/// (``CheckChunking``), each piece is validated by its own strict parser, and the pieces are merged in order while
+/// checking what crosses a cut (a family name used in two pieces, a sample name claimed by families in two pieces).
+/// When a piece has a problem, or the merge finds one, everything from the start of that piece on is checked again
+/// serially, the validator primed with what the clean pieces before it saw, so that errors, their order and their
+/// line numbers are those of the serial check.
+public enum MetricsChecker {
+    /// The outcome of a check.
+    public struct Result: Sendable {
+        /// The format checked.
+        public var format: ExpositionFormat
+        /// Problems that make the payload invalid (empty = valid).
+        public var errors: [ExpositionError]
+        /// Lint advice (only with `lint`).
+        public var warnings: [MetricsLinter.Warning]
+    }
+
+    /// Payloads smaller than this are checked on one thread (cutting would cost more than it saves).
+    public static let parallelThreshold = 4 << 20
+
+    /// How many pieces to cut a payload of `byteCount` bytes into for `processors` threads: 1 below
+    /// ``parallelThreshold``, otherwise a few per processor (so that a busy core does not hold up the others), each
+    /// at least 1 MiB.
+    public static func pieceCount(byteCount: Int, processors: Int) -> Int {
+        guard byteCount >= parallelThreshold, processors > 1 else { return 1 }
+        return max(1, min(processors * 4, byteCount >> 20))
+    }
+
+    /// Checks a payload on the calling thread; `format == nil` detects it (OpenMetrics when it ends with `# EOF`).
+    public static func check(_ bytes: UnsafeRawBufferPointer, format: ExpositionFormat?, lint: Bool, maxErrors: Int = 100)
+        -> Result
+    {
+        let format = format ?? ExpositionFormat.detect(bytes)
+        return checkSerially(bytes, from: 0, after: Prefix(), format: format, lint: lint, maxErrors: maxErrors)
+    }
+
+    /// Checks a payload cut into up to `pieces` pieces validated concurrently; the result is the one of
+    /// ``check(_:format:lint:maxErrors:)`` (same errors in the same order, same warnings). `bytes` must stay valid
+    /// until the call returns.
+    public static func check(
+        _ bytes: UnsafeRawBufferPointer,
+        format: ExpositionFormat?,
+        lint: Bool,
+        maxErrors: Int = 100,
+        pieces: Int
+    ) async -> Result {
+        let format = format ?? ExpositionFormat.detect(bytes)
+        let chunks = CheckChunking.chunks(bytes, count: pieces, format: format)
+        if chunks.count == 1 { return check(bytes, format: format, lint: lint, maxErrors: maxErrors) }
+        let payload = Payload(bytes: bytes)
+        let outcomes = await withTaskGroup(of: (Int, PieceOutcome).self) { group in
+            for (index, chunk) in chunks.enumerated() {
+                group.addTask {
+                    let piece = UnsafeRawBufferPointer(rebasing: payload.bytes[chunk.start..<chunk.end])
+                    return (index, checkPiece(piece, isLast: index == chunks.count - 1, format: format, lint: lint))
+                }
+            }
+            var outcomes = [PieceOutcome?](repeating: nil, count: chunks.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.map { $0! }
+        }
+
+        // Merge in payload order; the first piece that is not clean, or that clashes with the pieces before it,
+        // and everything after it are checked again serially.
+        var prefix = Prefix()
+        for (index, outcome) in outcomes.enumerated() {
+            guard outcome.isClean, prefix.accepts(outcome) else {
+                return checkSerially(bytes, from: chunks[index].start, after: prefix, format: format, lint: lint, maxErrors: maxErrors)
+            }
+            prefix.append(outcome, lint: lint)
+        }
+        return Result(format: format, errors: [], warnings: lint ? prefix.linter.warnings : [])
+    }
+
+    // MARK: Pieces
+
+    /// A payload shared by the tasks checking its pieces; the caller keeps it alive for the whole check.
+    private struct Payload: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
+    }
+
+    /// What checking one piece on its own found.
+    private struct PieceOutcome: Sendable {
+        /// Whether the piece is valid as a part of a payload (no error, no `# EOF` before the last piece).
+        var isClean: Bool
+        /// Lines in the piece.
+        var lines: Int
+        /// Family names of the piece's groups.
+        var families: Set<String>
+        /// Sample names the piece's families claim, with the claiming family.
+        var claimedNames: [String: String]
+        /// The lint facts of the piece (only when linting).
+        var linter: MetricsLinter?
+    }
+
+    /// What the clean pieces before a cut saw: the state a serial check has at that cut.
+    private struct Prefix {
+        var lines = 0
+        var families: Set<String> = []
+        var claimedNames: [String: String] = [:]
+        var linter = MetricsLinter()
+
+        /// Whether `next` can follow: no family group of the same name, no sample name claimed by another family.
+        func accepts(_ next: PieceOutcome) -> Bool {
+            guard families.isDisjoint(with: next.families) else { return false }
+            for (name, owner) in next.claimedNames {
+                if let other = claimedNames[name], other != owner { return false }
+            }
+            return true
+        }
+
+        mutating func append(_ next: PieceOutcome, lint: Bool) {
+            if lines == 0 {
+                families = next.families
+                claimedNames = next.claimedNames
+            } else {
+                families.formUnion(next.families)
+                claimedNames.merge(next.claimedNames) { current, _ in current }
+            }
+            if lint, let pieceLinter = next.linter { linter.append(pieceLinter, lineOffset: lines) }
+            lines += next.lines
+        }
+    }
+
+    private static func checkPiece(_ piece: UnsafeRawBufferPointer, isLast: Bool, format: ExpositionFormat, lint: Bool)
+        -> PieceOutcome
+    {
+        if lint {
+            var linter = MetricsLinter()
+            var outcome = checkPiece(piece, isLast: isLast, format: format, visitor: &linter)
+            outcome.linter = linter
+            return outcome
+        }
+        var visitor = DiscardingVisitor()
+        return checkPiece(piece, isLast: isLast, format: format, visitor: &visitor)
+    }
+
+    private static func checkPiece<Visitor: ExpositionVisitor>(
+        _ piece: UnsafeRawBufferPointer,
+        isLast: Bool,
+        format: ExpositionFormat,
+        visitor: inout Visitor
+    ) -> PieceOutcome {
+        var run = ParserRun(parser: ExpositionParser(format: format, mode: .strict), bytes: piece)
+        run.collectedErrors = []
+        run.maxErrors = 2
+        var failed = false
+        do {
+            try run.run(visitor: &visitor)
+        } catch {
+            failed = true
+        }
+        let errors = (run.collectedErrors?.count ?? 0) + (failed ? 1 : 0)
+        let validator = run.validator!
+        var isClean: Bool
+        if isLast {
+            isClean = errors == 0
+        } else if format == .text {
+            isClean = errors == 0  // a piece before the last ends with a newline
+        } else {
+            // OpenMetrics before the last piece: the run's only complaint must be the missing `# EOF`, raised at
+            // the end before the last family was closed; close it here.
+            isClean = errors == 1 && !run.sawEOF
+            if isClean {
+                do {
+                    try validator.finish(line: run.line)
+                } catch {
+                    isClean = false
+                }
+            }
+        }
+        if !isLast && run.sawEOF { isClean = false }
+        return PieceOutcome(
+            isClean: isClean,
+            lines: run.line,
+            families: validator.seenFamilies,
+            claimedNames: validator.claimedNames,
+            linter: nil
+        )
+    }
+
+    // MARK: Serial
+
+    /// Checks `bytes[start...]` as the serial check does after `prefix` (clean pieces ending at `start`).
+    private static func checkSerially(
+        _ bytes: UnsafeRawBufferPointer,
+        from start: Int,
+        after prefix: Prefix,
+        format: ExpositionFormat,
+        lint: Bool,
+        maxErrors: Int
+    ) -> Result {
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
+        if lint {
+            var linter = MetricsLinter()
+            let errors = validate(rest, after: prefix, format: format, maxErrors: maxErrors, visitor: &linter)
+            var all = prefix.linter
+            all.append(linter, lineOffset: 0)
+            return Result(format: format, errors: errors, warnings: all.warnings)
+        }
+        var visitor = DiscardingVisitor()
+        let errors = validate(rest, after: prefix, format: format, maxErrors: maxErrors, visitor: &visitor)
+        return Result(format: format, errors: errors, warnings: [])
+    }
+
+    /// ``ExpositionParser/validate(_:visitor:maxErrors:)`` in strict mode, continuing the line count and the
+    /// validator's cross-family memory of `prefix`.
+    private static func validate<Visitor: ExpositionVisitor>(
+        _ bytes: UnsafeRawBufferPointer,
+        after prefix: Prefix,
+        format: ExpositionFormat,
+        maxErrors: Int,
+        visitor: inout Visitor
+    ) -> [ExpositionError] {
+        let parser = ExpositionParser(format: format, mode: .strict)
+        guard prefix.lines > 0 else { return parser.validate(bytes, visitor: &visitor, maxErrors: maxErrors) }
+        var run = ParserRun(parser: parser, bytes: bytes)
+        run.line = prefix.lines
+        run.validator = StrictValidator(format: format, seenFamilies: prefix.families, claimedNames: prefix.claimedNames)
+        run.collectedErrors = []
+        run.maxErrors = max(1, maxErrors)
+        do {
+            try run.run(visitor: &visitor)
+        } catch {
+            run.collectedErrors?.append(error)
+        }
+        return Array((run.collectedErrors ?? []).prefix(max(1, maxErrors)))
+    }
+}
