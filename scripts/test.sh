@@ -6,3 +6,5 @@ scripts/install-deps.sh
 swift build --build-tests
 # Serially: several suites run real peers and time-based checks; 2 cores shared in parallel make them flaky.
 swift test --skip-build --no-parallel
+# libFuzzer targets (exposition parser, relabel regex, cluster files, watch events): 60 s each, two at a time.
+scripts/fuzz.sh 60

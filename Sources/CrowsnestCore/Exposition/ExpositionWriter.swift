@@ -28,7 +28,7 @@ public enum ExpositionWriter {
                 appendEscapedHelp(help, format: .text, into: &out)
                 out.append(UInt8(ascii: "\n"))
             }
-            if family.type != .unknown {
+            if family.type != .unknown || family.isBare {
                 out.append(contentsOf: "# TYPE ".utf8)
                 appendMetricName(family.name, into: &out)
                 out.append(UInt8(ascii: " "))
@@ -36,7 +36,7 @@ public enum ExpositionWriter {
                 out.append(UInt8(ascii: "\n"))
             }
         case .openMetrics:
-            if family.type != .unknown {
+            if family.type != .unknown || family.isBare {
                 out.append(contentsOf: "# TYPE ".utf8)
                 appendMetricName(family.name, into: &out)
                 out.append(UInt8(ascii: " "))
@@ -170,4 +170,10 @@ public enum ExpositionWriter {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[(20 - count)...]))
         }
     }
+}
+
+extension MetricFamily {
+    /// An untyped family with no HELP, UNIT or samples: written as a TYPE line, so it is not lost and the next
+    /// family's HELP does not attach to the previous name when read back.
+    var isBare: Bool { type == .unknown && help == nil && unit == nil && samples.isEmpty }
 }

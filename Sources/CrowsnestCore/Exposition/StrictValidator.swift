@@ -310,8 +310,11 @@ final class StrictValidator {
             }
         }
         // Sample names the family claims; another family may not claim them too.
-        var names = Set(state.type.sampleSuffixes(in: format).map { state.name + $0 })
-        names.insert(state.name)
+        // In a fixed order (the family name first), so a clash names the same sample name on every run.
+        var names = [state.name]
+        for suffix in state.type.sampleSuffixes(in: format) where !names.contains(state.name + suffix) {
+            names.append(state.name + suffix)
+        }
         for name in names {
             if let owner = claimedNames[name], owner != state.name {
                 throw ExpositionError(

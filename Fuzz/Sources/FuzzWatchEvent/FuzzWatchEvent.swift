@@ -1,0 +1,140 @@
+import CrowsnestCore
+@testable import CrowsnestKube
+import Foundation
+import FuzzSupport
+import NIOCore
+
+/// The process entry point: libFuzzer's driver on ``fuzzWatchEvent(_:_:)`` (see `runFuzzer`).
+@_cdecl("FuzzWatchEvent_main")
+public func fuzzWatchEventMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runFuzzer(argc: argc, argv: argv) { fuzzWatchEvent(UnsafeRawPointer($0), $1) }
+}
+
+/// libFuzzer entry point for discovery's JSON decoding: the watch stream (line splitting, `ERROR` detection,
+/// `PodWatchEvent` / `StatusWatchEvent`) and `PodList` pages, down to the targets computed from each pod.
+///
+/// Input layout: one selector byte, then the bytes of a watch stream (newline-delimited JSON events) — the same
+/// bytes are also decoded as one `PodList` page.
+/// - selector bits 0–2: chunk size for the line splitter (1, 2, 3, 7, 16, 64, 512 bytes or all at once);
+/// - bit 3: the cluster's `relabel_configs` (Prometheus `role: pod`) instead of the default annotation rules.
+///
+/// Invariants checked:
+/// 1. decoding never crashes, whatever the bytes (a bad event is a thrown error, as in `PodDiscovery.apply`);
+/// 2. the line splitter yields the same lines whatever the chunking;
+/// 3. every target computed from a decoded pod has a proxy path that `ProxyPath.build` accepts and that stays
+///    under `/api/v1/namespaces/{namespace}/pods/` with no `.`/`..` segment, `?` or `#`;
+/// 4. every target carries the `cluster` label, and its key names the pod it came from.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzWatchEvent(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    var input = FuzzInput(start, count)
+    let selector = input.takeByte()
+    let stream = input.takeRest()
+    let rules = selector & 8 == 0 ? WatchFuzzRules.defaultRules : WatchFuzzRules.relabeled
+    let decoder = JSONDecoder()
+
+    let lines = splitLines(stream, chunkSize: WatchFuzzRules.chunkSizes[Int(selector & 7)])
+    let reference = splitLines(stream, chunkSize: 0)
+    fuzzCheck(lines == reference, "chunked line splitting differs from whole-buffer splitting for \(excerpt(stream))")
+
+    for line in lines.prefix(64) {
+        let data = Data(line)
+        if PodDiscovery.isErrorEvent(line) {
+            _ = try? decoder.decode(StatusWatchEvent.self, from: data)
+            continue
+        }
+        guard let event = try? decoder.decode(PodWatchEvent.self, from: data), let pod = event.object.podInfo else {
+            continue
+        }
+        checkTargets(rules.targets(for: pod), pod: pod, rules: rules)
+    }
+
+    if let list = try? decoder.decode(PodListJSON.self, from: Data(stream)) {
+        for item in (list.items ?? []).prefix(64) {
+            guard let pod = item.podInfo else { continue }
+            checkTargets(rules.targets(for: pod), pod: pod, rules: rules)
+        }
+    }
+    _ = try? decoder.decode(StatusJSON.self, from: Data(stream))
+    return 0
+}
+
+/// The rules and chunkings the target uses.
+private enum WatchFuzzRules {
+    static let chunkSizes = [1, 2, 3, 7, 16, 64, 512, 0]
+
+    static let defaultRules = PodTargetRules(cluster: "fuzz", staticLabels: LabelSet([Label("env", "test")]))
+
+    /// A typical `role: pod` configuration: keep annotated pods, take path, scheme and port from annotations.
+    static let relabeled: PodTargetRules = {
+        let rules = [
+            RelabelRule(sourceLabels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], regex: "true", action: .keep),
+            RelabelRule(
+                sourceLabels: ["__meta_kubernetes_pod_annotation_prometheus_io_path"],
+                targetLabel: "__metrics_path__",
+                regex: "(.+)"
+            ),
+            RelabelRule(
+                sourceLabels: ["__meta_kubernetes_pod_annotation_prometheus_io_scheme"],
+                targetLabel: "__scheme__",
+                regex: "(https?)"
+            ),
+            RelabelRule(
+                sourceLabels: ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
+                targetLabel: "__address__",
+                regex: "([^:]+)(?::\\d+)?;(\\d+)",
+                replacement: "$1:$2"
+            ),
+            RelabelRule(regex: "__meta_kubernetes_pod_label_(.+)", action: .labelmap),
+        ]
+        let relabeler = try! Relabeler(rules: rules)
+        return PodTargetRules(cluster: "fuzz", relabeler: relabeler)
+    }()
+}
+
+/// Lines as `PodDiscovery.watch` sees them: chunks through `LineSplitter`, then the unterminated rest.
+/// `chunkSize` 0 means one chunk.
+private func splitLines(_ stream: [UInt8], chunkSize: Int) -> [[UInt8]] {
+    var splitter = LineSplitter(maximumLineLength: 1 << 20)
+    var lines: [[UInt8]] = []
+    let size = chunkSize == 0 ? max(1, stream.count) : chunkSize
+    var offset = 0
+    do {
+        while offset < stream.count {
+            let end = min(stream.count, offset + size)
+            lines += try splitter.append(ByteBuffer(bytes: stream[offset..<end]))
+            offset = end
+        }
+    } catch {
+        fuzzCheck(false, "a line under the length limit was refused")
+    }
+    if let last = splitter.finish() { lines.append(last) }
+    return lines
+}
+
+/// Invariants 3 and 4.
+private func checkTargets(_ result: PodTargets, pod: PodInfo, rules: PodTargetRules) {
+    for target in result.targets {
+        fuzzCheck(target.labels.contains { $0.name == "cluster" && $0.value == rules.cluster }, "target without cluster label: \(target)")
+        fuzzCheck(target.key.namespace == pod.namespace && target.key.pod == pod.name, "target key \(target.key) for pod \(pod.key)")
+        let path: String
+        do {
+            path = try ProxyPath.build(
+                namespace: target.key.namespace,
+                pod: target.key.pod,
+                scheme: target.scheme,
+                port: target.key.port,
+                path: target.path
+            )
+        } catch {
+            fuzzCheck(false, "a target's proxy path is refused (\(error)): \(target)")
+            return
+        }
+        let prefix = "/api/v1/namespaces/\(ProxyPath.encode(pod.namespace))/pods/"
+        fuzzCheck(path.hasPrefix(prefix), "proxy path \(path.debugDescription) escapes \(prefix)")
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        fuzzCheck(
+            !segments.contains { $0 == "." || $0 == ".." } && !path.contains("?") && !path.contains("#"),
+            "proxy path \(path.debugDescription) has a dot segment, ? or #"
+        )
+    }
+}
