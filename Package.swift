@@ -151,7 +151,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Benchmarks/ScrapeBench"
+            path: "Benchmarks/ScrapeBench",
+            exclude: ["lib.sh"]
         ),
         // The 30-minute soak: churn and random faults against a `crowsnest serve` child process.
         .executableTarget(
@@ -162,6 +163,7 @@ let package = Package(
                 "KubeSim",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/SoakRun"

@@ -127,12 +127,18 @@ public final class ClusterScraper: Sendable {
             var earliest = now + .milliseconds(250)
             if let paused = state.pausedUntil, paused > now { return ([], min(paused, earliest)) }
             var due: [Entry] = []
-            for key in state.entries.keys.sorted(by: { state.entries[$0]!.nextDue < state.entries[$1]!.nextDue }) {
-                guard var entry = state.entries[key], !entry.inFlight else { continue }
+            // One pass finds the due targets and the next wake-up; only the due ones are sorted (most overdue first).
+            var candidates: [(nextDue: ContinuousClock.Instant, key: TargetKey)] = []
+            for (key, entry) in state.entries where !entry.inFlight {
                 if entry.nextDue > now {
                     earliest = min(earliest, entry.nextDue)
-                    continue
+                } else {
+                    candidates.append((entry.nextDue, key))
                 }
+            }
+            candidates.sort { $0.nextDue < $1.nextDue }
+            for (_, key) in candidates {
+                guard var entry = state.entries[key] else { continue }
                 guard state.inFlight < maxConcurrentScrapes else { break }
                 if now - entry.nextDue > .seconds(1) { entry.lateScrapes += 1 }
                 // Keep the phase; skip missed ticks instead of bursting.
