@@ -32,10 +32,12 @@ struct GatewayHarness: Sendable {
     }
 
     /// Starts `clusters`, writes their files, runs the gateway and calls `body`; everything stops afterwards.
+    /// `web` protects the gateway's endpoints (and serves HTTPS with its TLS files).
     static func run(
         _ clusters: [SimulatedCluster],
         writeFiles: Bool = true,
         scrapeSettings: String = "",
+        web: WebConfig = WebConfig(),
         body: @Sendable (GatewayHarness, [SimulatedCluster]) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crowsnest-e2e-\(UUID().uuidString.prefix(8))").path
@@ -54,10 +56,12 @@ struct GatewayHarness: Sendable {
                     options: GatewayOptions(
                         listen: ListenAddress(host: "127.0.0.1", port: 0),
                         configDirectory: directory + "/clusters.d",
+                        globalConfig: GlobalConfig(web: web),
                         pollInterval: .milliseconds(200)
                     ),
                     connector: KubeClusterConnector(httpClient: httpClient, metricsFactory: metrics.factory),
                     metrics: metrics,
+                    server: try WebListener.serverBuilder(for: web),
                     logger: logger,
                     onServerRunning: { bound in port.withLock { $0 = bound } }
                 )

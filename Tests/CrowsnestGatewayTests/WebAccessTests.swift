@@ -167,41 +167,8 @@ struct WebGateway {
     static func run(web: WebConfig, _ body: @Sendable (WebGateway) async throws -> Void) async throws {
         let cluster = try SimulatedCluster(ClusterConfiguration(name: "east"))
         try cluster.addExporterPods(namespace: "shop", count: 1, seriesPerPod: 5, namePrefix: "web")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crowsnest-webgw-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory + "/clusters.d", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "web-test")
-        logger.logLevel = .critical
-        try await KubeHTTPClient.withClient { httpClient in
-            try await SimulatedCluster.withRunning([cluster]) { running in
-                try GatewayHarness.writeClusterFile(running[0], into: directory)
-                let port = Mutex<Int?>(nil)
-                let gateway = buildGateway(
-                    options: GatewayOptions(
-                        listen: ListenAddress(host: "127.0.0.1", port: 0),
-                        configDirectory: directory + "/clusters.d",
-                        globalConfig: GlobalConfig(web: web),
-                        pollInterval: .milliseconds(200)
-                    ),
-                    connector: KubeClusterConnector(httpClient: httpClient),
-                    server: try WebListener.serverBuilder(for: web),
-                    logger: logger,
-                    onServerRunning: { bound in port.withLock { $0 = bound } }
-                )
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await gateway.application.run() }
-                    let deadline = ContinuousClock.now + .seconds(20)
-                    while port.withLock({ $0 }) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-                    guard let bound = port.withLock({ $0 }) else { throw HarnessError("gateway did not start listening") }
-                    do {
-                        try await body(WebGateway(port: bound, httpClient: httpClient))
-                    } catch {
-                        group.cancelAll()
-                        throw error
-                    }
-                    group.cancelAll()
-                }
-            }
+        try await GatewayHarness.run([cluster], web: web) { harness, _ in
+            try await body(WebGateway(port: harness.port, httpClient: harness.httpClient))
         }
     }
 }
