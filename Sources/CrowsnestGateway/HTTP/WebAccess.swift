@@ -1,4 +1,5 @@
 public import CrowsnestCore
+import CrowsnestKube
 import Foundation
 public import Hummingbird
 public import Logging
@@ -10,16 +11,8 @@ import Synchronization
 /// effect without a restart. A file that cannot be read denies every request (fail closed) and is logged once per
 /// change, naming the file and never its content.
 public final class WebCredentials: Sendable {
-    /// The outcome of checking one `Authorization` header.
-    public enum Decision: Sendable, Equatable {
-        /// The header carries a valid credential.
-        case allowed
-        /// Missing or wrong credential.
-        case denied
-    }
-
     private struct Secret {
-        var stamp: String?
+        var stamp: FileStamp?
         var value: [UInt8]?
     }
 
@@ -33,28 +26,28 @@ public final class WebCredentials: Sendable {
         self.logger = logger
     }
 
-    /// Checks an `Authorization` header value.
-    public func check(authorization: String?) -> Decision {
-        guard let authorization else { return .denied }
+    /// Whether an `Authorization` header value carries a valid credential.
+    public func allows(authorization: String?) -> Bool {
+        guard let authorization else { return false }
         if let file = config.bearerTokenFile, authorization.count > 7,
             authorization.prefix(7).lowercased() == "bearer "
         {
             let presented = Array(authorization.dropFirst(7).utf8)
-            if let token = secret(file), Self.constantTimeEquals(presented, token) { return .allowed }
+            if let token = secret(file), Self.constantTimeEquals(presented, token) { return true }
         }
         if let basic = config.basicAuth, authorization.count > 6, authorization.prefix(6).lowercased() == "basic ",
             let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces))
         {
             let bytes = [UInt8](decoded)
-            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return .denied }
+            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return false }
             let userMatches = Self.constantTimeEquals(Array(bytes[..<colon]), Array(basic.username.utf8))
             if let password = secret(basic.passwordFile),
                 Self.constantTimeEquals(Array(bytes[(colon + 1)...]), password) && userMatches
             {
-                return .allowed
+                return true
             }
         }
-        return .denied
+        return false
     }
 
     /// The `WWW-Authenticate` challenge for a 401.
@@ -64,12 +57,10 @@ public final class WebCredentials: Sendable {
 
     /// The file's content without trailing white space, re-read when the file changes; nil when unreadable/empty.
     private func secret(_ path: String) -> [UInt8]? {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let stamp = attributes.map {
-            "\(($0[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)/\($0[.size] ?? 0)/\($0[.systemFileNumber] ?? 0)"
-        }
+        let stamp = FileStamp.of(path)
         return secrets.withLock { cache -> [UInt8]? in
-            if let cached = cache[path], cached.stamp == stamp, stamp != nil { return cached.value }
+            let cached = cache[path]
+            if let cached, stamp != nil, cached.stamp == stamp { return cached.value }
             var value: [UInt8]?
             if let data = FileManager.default.contents(atPath: path),
                 let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
@@ -77,7 +68,7 @@ public final class WebCredentials: Sendable {
             {
                 value = Array(text.utf8)
             }
-            if value == nil, cache[path]?.stamp != stamp || cache[path] == nil {
+            if value == nil, cached == nil || cached?.stamp != stamp {
                 logger.error("cannot read the web credential file; denying every request", metadata: ["file": "\(path)"])
             }
             cache[path] = Secret(stamp: stamp, value: value)
@@ -114,7 +105,7 @@ public struct WebAccessMiddleware<Context: RequestContext>: RouterMiddleware {
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         if Self.openPaths.contains(request.uri.path)
-            || credentials.check(authorization: request.headers[.authorization]) == .allowed
+            || credentials.allows(authorization: request.headers[.authorization])
         {
             return try await next(request, context)
         }

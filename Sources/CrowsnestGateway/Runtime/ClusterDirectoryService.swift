@@ -40,7 +40,6 @@ public final class ClusterDirectoryService: Service, Sendable {
         var entries: [ClusterEntry] = []
         var directoryProblems: [ConfigProblem] = []
         var scans = 0
-        var reloadResults: [String: Int] = [:]
         var pendingStarts: [(String, ClusterRuntime, StopSignal)] = []
         /// The problems last logged, per file (and "" for the directory), so each is logged once, not every scan.
         var loggedProblems: [String: [ConfigProblem]] = [:]
@@ -96,9 +95,6 @@ public final class ClusterDirectoryService: Service, Sendable {
         }
     }
 
-    /// Reload outcomes so far (`success`, `failure`).
-    public var reloadResults: [String: Int] { state.withLock { $0.reloadResults } }
-
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask {
@@ -145,9 +141,13 @@ public final class ClusterDirectoryService: Service, Sendable {
 
     /// Logs the problems of files (and of the directory) whose problems changed since the last scan: a broken file is
     /// reported once when it breaks, and again only when it changes. Messages never hold secrets (the loader redacts).
-    private func logProblemChanges(_ scan: ClusterDirectoryScan, _ logged: inout [String: [ConfigProblem]]) {
+    private func logProblemChanges(_ scan: ClusterDirectoryScan) {
         var current: [String: [ConfigProblem]] = ["": scan.directoryProblems]
         for report in scan.files { current[report.path] = report.problems }
+        let logged = state.withLock { state in
+            defer { state.loggedProblems = current }
+            return state.loggedProblems
+        }
         for (path, problems) in current where logged[path] != problems {
             for problem in problems {
                 let metadata: Logger.Metadata = ["file": "\(path.isEmpty ? directory.path : path)", "problem": "\(problem)"]
@@ -161,16 +161,15 @@ public final class ClusterDirectoryService: Service, Sendable {
                 logger.info("cluster file problems resolved", metadata: ["file": "\(path)"])
             }
         }
-        logged = current
     }
 
     /// Re-reads the directory and starts, restarts or stops clusters to match it.
     func reconcile() {
         let scan = directory.scan()
+        logProblemChanges(scan)
         var toStop: [Running] = []
         state.withLock { state in
             state.scans += 1
-            logProblemChanges(scan, &state.loggedProblems)
             state.directoryProblems = scan.directoryProblems
             var desired: [String: (config: ClusterConfig, file: String, lastGood: Bool)] = [:]
             var entries: [ClusterEntry] = []
@@ -230,7 +229,6 @@ public final class ClusterDirectoryService: Service, Sendable {
             }
             for index in entries.indices { entries[index].runtime = state.running[entries[index].name]?.runtime }
             state.entries = entries.sorted { $0.name < $1.name }
-            state.reloadResults[scan.hasErrors ? "failure" : "success", default: 0] += 1
         }
         Counter(
             label: "crowsnest_config_reloads_total",

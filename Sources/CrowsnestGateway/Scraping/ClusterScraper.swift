@@ -32,8 +32,6 @@ public final class ClusterScraper: Sendable {
         var pausedUntil: ContinuousClock.Instant?
         var consecutiveThrottles = 0
         var generation = 0
-        var scrapesTotal = 0
-        var failuresTotal = 0
     }
 
     /// The cluster name.
@@ -42,7 +40,9 @@ public final class ClusterScraper: Sendable {
     private let interval: Duration
     private let maxConcurrentScrapes: Int
     private let store: SnapshotStore
-    private let metricsFactory: any MetricsFactory
+    private let successes: Counter
+    private let failures: Counter
+    private let durations: Timer
     private let state = Mutex(State())
 
     /// Creates a scheduler for one cluster; `metricsFactory` receives `crowsnest_scrapes_total{cluster,result}` and
@@ -51,7 +51,14 @@ public final class ClusterScraper: Sendable {
         cluster: String, scraper: TargetScraper, interval: Duration, maxConcurrentScrapes: Int, store: SnapshotStore,
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
-        self.metricsFactory = metricsFactory
+        let dimensions = [("cluster", cluster)]
+        self.successes = Counter(
+            label: "crowsnest_scrapes_total", dimensions: dimensions + [("result", "success")], factory: metricsFactory
+        )
+        self.failures = Counter(
+            label: "crowsnest_scrapes_total", dimensions: dimensions + [("result", "failure")], factory: metricsFactory
+        )
+        self.durations = Timer(label: "crowsnest_scrape_duration_seconds", dimensions: dimensions, factory: metricsFactory)
         self.cluster = cluster
         self.scraper = scraper
         self.interval = interval
@@ -98,11 +105,6 @@ public final class ClusterScraper: Sendable {
                 TargetStatus(target: $0.target, lastHealth: $0.lastHealth, lateScrapes: $0.lateScrapes)
             }
         }
-    }
-
-    /// Total scrapes and failed scrapes so far.
-    public var counters: (scrapes: Int, failures: Int) {
-        state.withLock { ($0.scrapesTotal, $0.failuresTotal) }
     }
 
     /// Runs the schedule until the task is cancelled.
@@ -155,11 +157,10 @@ public final class ClusterScraper: Sendable {
 
     private func scrape(_ entry: Entry) async {
         let (snapshot, series, failure) = await scraper.scrape(entry.target, previousSeries: entry.previousSeries)
-        count(snapshot.health, failed: failure != nil)
+        (failure == nil ? successes : failures).increment()
+        durations.recordNanoseconds(Int64(snapshot.health.durationSeconds * 1e9))
         let stillWanted: Bool = state.withLock { state in
             state.inFlight -= 1
-            state.scrapesTotal += 1
-            if failure != nil { state.failuresTotal += 1 }
             if let retryAfter = failure?.retryAfterSeconds {
                 // One throttle per pause: the other scrapes of the same wave that come back with 429 while the
                 // cluster is already paused must not stretch the pause further.
@@ -180,16 +181,5 @@ public final class ClusterScraper: Sendable {
             return true
         }
         if stillWanted { store.replace(snapshot) }
-    }
-
-    /// Counts one finished scrape.
-    private func count(_ health: ScrapeHealth, failed: Bool) {
-        Counter(
-            label: "crowsnest_scrapes_total",
-            dimensions: [("cluster", cluster), ("result", failed ? "failure" : "success")],
-            factory: metricsFactory
-        ).increment()
-        Timer(label: "crowsnest_scrape_duration_seconds", dimensions: [("cluster", cluster)], factory: metricsFactory)
-            .recordNanoseconds(Int64(health.durationSeconds * 1e9))
     }
 }

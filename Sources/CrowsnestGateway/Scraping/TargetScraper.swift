@@ -87,7 +87,7 @@ public struct TargetScraper: Sendable {
             failure = ScrapeFailure(.transport, "scrape failed")
         }
         let seriesHashes = rendered.map(Self.seriesHashes) ?? []
-        if let scrape = rendered, seriesHashes.count < scrape.families.reduce(0, { $0 + $1.sampleCount }) {
+        if let scrape = rendered, seriesHashes.count < scrape.samplesPostRelabeling {
             rendered = Self.droppingRepeatedSeries(scrape)
         }
         let added = previousSeries.map { previous in seriesHashes.filter { !previous.contains($0) }.count } ?? seriesHashes.count
@@ -222,25 +222,28 @@ public struct TargetScraper: Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(rendered.bytes.count)
         var families = rendered.families
-        for index in families.indices {
-            let start = bytes.count
-            var kept = 0
-            var lineStart = families[index].range.lowerBound
-            let end = families[index].range.upperBound
-            while lineStart < end {
-                let lineEnd = rendered.bytes[lineStart..<end].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? end
-                let line = rendered.bytes[lineStart..<lineEnd]
-                // The series part, as in seriesHashes: up to the last `}`, else up to the first space.
-                let seriesEnd = line.lastIndex(of: UInt8(ascii: "}")).map { $0 + 1 } ?? line.firstIndex(of: UInt8(ascii: " ")) ?? lineEnd
-                if seen.insert(rendered.bytes[lineStart..<seriesEnd]).inserted {
-                    bytes.append(contentsOf: line)
+        var family = 0
+        var familyStart = 0
+        var kept = 0
+        func closeFamilies(before lineStart: Int) {
+            while family < families.count && families[family].range.upperBound <= lineStart {
+                families[family].range = familyStart..<bytes.count
+                families[family].sampleCount = kept
+                family += 1
+                familyStart = bytes.count
+                kept = 0
+            }
+        }
+        rendered.bytes.withUnsafeBytes { raw in
+            forEachSeries(in: raw) { line, seriesEnd in
+                closeFamilies(before: line.lowerBound)
+                if seen.insert(rendered.bytes[line.lowerBound..<seriesEnd]).inserted {
+                    bytes.append(contentsOf: rendered.bytes[line])
                     kept += 1
                 }
-                lineStart = lineEnd
             }
-            families[index].range = start..<bytes.count
-            families[index].sampleCount = kept
         }
+        closeFamilies(before: Int.max)
         var result = rendered
         result.bytes = bytes
         result.families = families
@@ -252,30 +255,34 @@ public struct TargetScraper: Sendable {
         var hashes = Set<UInt64>()
         hashes.reserveCapacity(rendered.samplesPostRelabeling)
         rendered.bytes.withUnsafeBytes { bytes in
-            var lineStart = 0
-            var lastBrace = -1
-            var firstSpace = -1
-            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-            var hashedUpTo = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "}") { lastBrace = index }
-                if byte == UInt8(ascii: " ") && firstSpace < 0 { firstSpace = index }
-                if byte == UInt8(ascii: "\n") {
-                    let seriesEnd = lastBrace >= lineStart ? lastBrace + 1 : max(firstSpace, lineStart)
-                    hash = 0xCBF2_9CE4_8422_2325
-                    hashedUpTo = lineStart
-                    while hashedUpTo < seriesEnd {
-                        hash = (hash ^ UInt64(bytes[hashedUpTo])) &* 0x0000_0100_0000_01B3
-                        hashedUpTo += 1
-                    }
-                    hashes.insert(hash)
-                    lineStart = index + 1
-                    lastBrace = -1
-                    firstSpace = -1
+            forEachSeries(in: bytes) { line, seriesEnd in
+                var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+                for index in line.lowerBound..<seriesEnd {
+                    hash = (hash ^ UInt64(bytes[index])) &* 0x0000_0100_0000_01B3
                 }
+                hashes.insert(hash)
             }
         }
         return hashes
+    }
+
+    /// Calls `body` with each newline-terminated line of a rendered scrape (newline included) and where its series
+    /// part ends: after the last `}`, else at the first space (a sample without labels).
+    static func forEachSeries(in bytes: UnsafeRawBufferPointer, _ body: (_ line: Range<Int>, _ seriesEnd: Int) -> Void) {
+        var lineStart = 0
+        var lastBrace = -1
+        var firstSpace = -1
+        for index in 0..<bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "}"): lastBrace = index
+            case UInt8(ascii: " ") where firstSpace < 0: firstSpace = index
+            case UInt8(ascii: "\n"):
+                body(lineStart..<index + 1, lastBrace >= lineStart ? lastBrace + 1 : max(firstSpace, lineStart))
+                lineStart = index + 1
+                lastBrace = -1
+                firstSpace = -1
+            default: break
+            }
+        }
     }
 }

@@ -146,8 +146,8 @@ enum ReferencedFiles {
             guard let status = fileSystem.status(ofPath: path) else {
                 if reference.kind.mayBeTheSecretItself {
                     // A token or password pasted into the field would be echoed: name the folder only.
-                    let folder = path.split(separator: "/").dropLast().joined(separator: "/")
-                    error(reference, "\(noun) does not exist in /\(folder) (its name is not shown: it may be the secret itself)")
+                    let folder = ConfigPaths.directory(of: path)
+                    error(reference, "\(noun) does not exist in \(folder) (its name is not shown: it may be the secret itself)")
                 } else {
                     error(reference, "\(noun) \(path) does not exist")
                 }

@@ -1,12 +1,13 @@
 import Foundation
 
 /// A file's identity and modification time: when it changes, the file is re-read.
-struct FileStamp: Sendable, Hashable {
+public struct FileStamp: Sendable, Hashable {
     var modified: Date?
     var size: Int?
     var inode: Int?
 
-    static func of(_ path: String) -> FileStamp? {
+    /// The stamp of the file at `path`, nil when it cannot be read.
+    public static func of(_ path: String) -> FileStamp? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
         return FileStamp(
             modified: attributes[.modificationDate] as? Date,
