@@ -69,7 +69,22 @@ public struct ExpositionParser: Sendable {
         if limits.bodySizeLimit > 0 && bytes.count > limits.bodySizeLimit {
             return [ExpositionError(.limit, line: 0, column: 0, "payload exceeds the body size limit of \(limits.bodySizeLimit) bytes")]
         }
+        return validate(bytes, visitor: &visitor, maxErrors: maxErrors, continuing: nil)
+    }
+
+    /// ``validate(_:visitor:maxErrors:)``, optionally continuing a payload: `bytes` follow `continuing.lines` lines
+    /// whose families `continuing.validator` already saw (the pieces of `check metrics`, ``MetricsChecker``).
+    func validate<Visitor: ExpositionVisitor>(
+        _ bytes: UnsafeRawBufferPointer,
+        visitor: inout Visitor,
+        maxErrors: Int,
+        continuing: (lines: Int, validator: StrictValidator)?
+    ) -> [ExpositionError] {
         var run = ParserRun(parser: self, bytes: bytes)
+        if let continuing {
+            run.line = continuing.lines
+            run.validator = continuing.validator
+        }
         run.collectedErrors = []
         run.maxErrors = max(1, maxErrors)
         do {

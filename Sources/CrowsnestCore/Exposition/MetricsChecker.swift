@@ -216,17 +216,9 @@ public enum MetricsChecker {
         visitor: inout Visitor
     ) -> [ExpositionError] {
         let parser = ExpositionParser(format: format, mode: .strict)
-        guard prefix.lines > 0 else { return parser.validate(bytes, visitor: &visitor, maxErrors: maxErrors) }
-        var run = ParserRun(parser: parser, bytes: bytes)
-        run.line = prefix.lines
-        run.validator = StrictValidator(format: format, seenFamilies: prefix.families, claimedNames: prefix.claimedNames)
-        run.collectedErrors = []
-        run.maxErrors = max(1, maxErrors)
-        do {
-            try run.run(visitor: &visitor)
-        } catch {
-            run.collectedErrors?.append(error)
-        }
-        return Array((run.collectedErrors ?? []).prefix(max(1, maxErrors)))
+        let continuing = prefix.lines > 0
+            ? (prefix.lines, StrictValidator(format: format, seenFamilies: prefix.families, claimedNames: prefix.claimedNames))
+            : nil
+        return parser.validate(bytes, visitor: &visitor, maxErrors: maxErrors, continuing: continuing)
     }
 }
