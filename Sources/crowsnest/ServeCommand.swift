@@ -87,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
                 server: server,
                 logger: logger,
                 onServerRunning: { port in
-                    let scheme = options.globalConfig.web.tlsCertFile == nil ? "http" : "https"
+                    let scheme = options.globalConfig.web.servesTLS ? "https" : "http"
                     logger.info("gateway listening", metadata: ["address": "\(scheme)://\(options.listen.host):\(port)"])
                     await onServerRunning(port)
                 }

@@ -117,6 +117,9 @@ public struct WebConfig: Sendable, Hashable {
 
     /// Whether any authentication is required.
     public var requiresAuthentication: Bool { basicAuth != nil || bearerTokenFile != nil }
+
+    /// Whether the listener serves HTTPS (both TLS files set).
+    public var servesTLS: Bool { tlsCertFile != nil && tlsKeyFile != nil }
 }
 
 /// HTTP basic authentication for the gateway's endpoints.
