@@ -168,6 +168,8 @@ let package = Package(
             ],
             path: "Benchmarks/SoakRun"
         ),
+        // Test support shared by the test targets: peer binaries, child processes, temporary folders, free ports.
+        .target(name: "PeerSupport", path: "Tests/PeerSupport"),
         .testTarget(name: "CrowsnestCoreTests", dependencies: ["CrowsnestCore"]),
         .testTarget(
             name: "CrowsnestKubeTests",
@@ -191,6 +193,7 @@ let package = Package(
                 "CrowsnestGateway",
                 "CrowsnestKube",
                 "KubeSim",
+                "PeerSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -205,6 +208,7 @@ let package = Package(
             name: "KubeSimTests",
             dependencies: [
                 "KubeSim",
+                "PeerSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

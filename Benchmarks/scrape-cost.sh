@@ -29,21 +29,11 @@ ensure_peer vmagent victoria-metrics
 ensure_peer prometheus prometheus
 ensure_peer curl curl
 
-echo "== building ScrapeBench and crowsnest (release)"
-if [ -z "${SKIP_BUILD:-}" ]; then  # SKIP_BUILD=1 reuses the binaries already built
-    swift build -c release --build-path .build-bench-release --product ScrapeBench >/dev/null
-    swift build -c release --build-path .build-bench-release --product crowsnest >/dev/null
-fi
-bin=$(swift build -c release --build-path .build-bench-release --show-bin-path)
+build_bench_binaries
 
 work=$(mktemp -d /tmp/crowsnest-scrapecost-XXXXXX)
 peer_pid=""; sink_pid=""; sim_pid=""; consumer_pid=""
-cleanup() {
-    for pid in $consumer_pid $peer_pid $sink_pid $sim_pid; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+clean_up_at_exit consumer_pid peer_pid sink_pid sim_pid
 
 echo "== simulating $clusters cluster(s) × $pods pods × $series series (gzip, changing values), interval ${interval}s"
 start_sim --clusters "$clusters" --pods "$pods" --series "$series" --interval "$interval" --max-seconds 3600

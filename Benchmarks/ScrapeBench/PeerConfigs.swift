@@ -38,17 +38,23 @@ enum PeerConfigs {
         "scrape:\n  interval: \(interval)s\n"
     }
 
+    /// How both peers' files start: the global interval and timeout (min(interval, 10 s)), then `scrape_configs:`.
+    static func scrapeConfigsHeader(interval: Int) -> String {
+        "global:\n  scrape_interval: \(interval)s\n  scrape_timeout: \(min(interval, 10))s\nscrape_configs:\n"
+    }
+
+    /// How a job starts in both peers' files: its name, HTTPS and the cluster's CA.
+    static func jobHeader(_ cluster: Cluster) -> String {
+        "  - job_name: pods-\(cluster.name)\n    scheme: https\n    tls_config:\n      ca_file: \(cluster.caFile)\n"
+    }
+
     /// vmagent with `kubernetes_sd_configs` (role: pod) per cluster and the original article's relabeling: keep
     /// containers whose port is named `metrics`, map a few pod labels, then point `__address__` at the API server
     /// and `__metrics_path__` at the pod proxy path.
     static func vmagentYAML(clusters: [Cluster], interval: Int) -> String {
-        var text = "global:\n  scrape_interval: \(interval)s\n  scrape_timeout: \(min(interval, 10))s\nscrape_configs:\n"
+        var text = scrapeConfigsHeader(interval: interval)
         for cluster in clusters {
-            text += """
-                  - job_name: pods-\(cluster.name)
-                    scheme: https
-                    tls_config:
-                      ca_file: \(cluster.caFile)
+            text += jobHeader(cluster) + """
                     bearer_token_file: \(cluster.tokenFile)
                     kubernetes_sd_configs:
                       - role: pod
@@ -83,13 +89,9 @@ enum PeerConfigs {
     /// Prometheus (Debian's build has no Kubernetes discovery): one job per cluster whose `file_sd` targets are
     /// the API server with the pod proxy path of each pod, authenticated like vmagent.
     static func prometheusYAML(clusters: [Cluster], interval: Int, root: String) -> String {
-        var text = "global:\n  scrape_interval: \(interval)s\n  scrape_timeout: \(min(interval, 10))s\nscrape_configs:\n"
+        var text = scrapeConfigsHeader(interval: interval)
         for cluster in clusters {
-            text += """
-                  - job_name: pods-\(cluster.name)
-                    scheme: https
-                    tls_config:
-                      ca_file: \(cluster.caFile)
+            text += jobHeader(cluster) + """
                     authorization:
                       credentials_file: \(cluster.tokenFile)
                     file_sd_configs:

@@ -38,6 +38,32 @@ now() {
     date +%s.%N
 }
 
+# Builds ScrapeBench and crowsnest in release (SKIP_BUILD=1 reuses the binaries already built); sets bin to their
+# folder.
+build_bench_binaries() {
+    echo "== building ScrapeBench and crowsnest (release)"
+    if [ -z "${SKIP_BUILD:-}" ]; then
+        swift build -c release --build-path .build-bench-release --product ScrapeBench >/dev/null
+        swift build -c release --build-path .build-bench-release --product crowsnest >/dev/null
+    fi
+    bin=$(swift build -c release --build-path .build-bench-release --show-bin-path)
+}
+
+# At exit, kills the processes whose ids the variables named $@ hold then (in that order), waits for them and
+# removes $work.
+clean_up_at_exit() {
+    exit_pid_variables=("$@")
+    trap clean_up EXIT
+}
+clean_up() {
+    local name pid
+    for name in "${exit_pid_variables[@]}"; do
+        for pid in ${!name}; do kill "$pid" 2>/dev/null || true; done
+    done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+
 # Starts `ScrapeBench sim` with the given arguments (into $work/sim) and waits (bounded) for its ready file.
 # Sets sim_pid.
 start_sim() {

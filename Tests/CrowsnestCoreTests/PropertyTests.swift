@@ -1,7 +1,8 @@
 import CrowsnestCore
 import Testing
 
-/// A small deterministic generator so failures reproduce.
+/// A small deterministic generator so failures reproduce (the property and regex tests' random inputs). The same as
+/// KubeSim's `SplitMix64(state:)`; this target tests the pure core and does not depend on KubeSim.
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {

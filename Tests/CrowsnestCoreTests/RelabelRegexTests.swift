@@ -217,19 +217,6 @@ private let syntaxErrorCases: [(String, PrometheusRegexError.Code)] = [
     (String(repeating: "(", count: 1001) + String(repeating: ")", count: 1001), .nestingDepth),
 ]
 
-/// A small deterministic generator (SplitMix64) for reproducible random expressions.
-private struct RelabelRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Relabeling: RE2 regular expressions")
 struct RelabelRegexTests {
     @Test("RE2 semantics", arguments: semanticsCases)
@@ -390,7 +377,7 @@ struct RelabelRegexTests {
 
     @Test("the Pike VM and the Swift Regex translation agree on random expressions")
     func oracle() throws {
-        var generator = RelabelRandom(state: 7)
+        var generator = SplitMix64(state: 7)
         let pieces = [
             "a", "b", ".", "*", "+", "?", "|", "(", ")", "[", "]", "^", "$", "{", "}", "1", "2", ",", "\\", "d", "w",
             "s", "A", "z", "Q", "E", "p", "L", "{Greek}", "(?i)", "(?s)", "(?U)", "(?-s)", "(?:", "(?P<n>", "-", ":",

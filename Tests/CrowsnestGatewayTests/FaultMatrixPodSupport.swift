@@ -221,21 +221,10 @@ enum FaultClusterFiles {
 
 // MARK: - Observing the gateway
 
-/// One target's row of `/api/v1/clusters/{name}`.
-struct PodFaultTargetRow: Sendable {
-    var namespace: String
-    var pod: String
-    var up: Bool?
-    var error: String?
-    var lastScrape: String?
-    var durationSeconds: Double?
-    var labels: [String: String]
-}
-
 /// What the gateway shows at one moment: the parsed `/metrics` and every cluster's targets.
 struct PodFaultView: Sendable {
     var families: [MetricFamily]
-    var targets: [String: [PodFaultTargetRow]]
+    var targets: [String: [ClusterHealth.Target]]
 
     /// "cluster/namespace/pod" of a sample.
     static func podKey(_ sample: Sample) -> String {
@@ -264,7 +253,7 @@ struct PodFaultView: Sendable {
     }
 
     /// The target row of `cluster/namespace/pod`.
-    func target(_ key: String) -> PodFaultTargetRow? {
+    func target(_ key: String) -> ClusterHealth.Target? {
         let parts = key.split(separator: "/", maxSplits: 2).map(String.init)
         guard parts.count == 3 else { return nil }
         return targets[parts[0]]?.first { $0.namespace == parts[1] && $0.pod == parts[2] }
@@ -273,7 +262,7 @@ struct PodFaultView: Sendable {
     /// Every sample whose `cluster`, `namespace`, `pod_name` or static labels differ from its target's labels, or
     /// that names no target at all (mislabelled series), as descriptions.
     var mislabelled: [String] {
-        var byKey: [String: PodFaultTargetRow] = [:]
+        var byKey: [String: ClusterHealth.Target] = [:]
         for (cluster, rows) in targets { for row in rows { byKey["\(cluster)/\(row.namespace)/\(row.pod)"] = row } }
         var problems: [String] = []
         for family in families {
@@ -301,8 +290,8 @@ extension GatewayHarness {
     }
 
     /// The target rows of every cluster, from `/api/v1/clusters/{name}`.
-    func podFaultTargetRows(_ clusters: [String]) async throws -> [String: [PodFaultTargetRow]] {
-        var result: [String: [PodFaultTargetRow]] = [:]
+    func podFaultTargetRows(_ clusters: [String]) async throws -> [String: [ClusterHealth.Target]] {
+        var result: [String: [ClusterHealth.Target]] = [:]
         for cluster in clusters {
             let (status, bytes) = try await podFaultBytes("/api/v1/clusters/\(cluster)")
             if status == 404 {
@@ -310,20 +299,8 @@ extension GatewayHarness {
                 result[cluster] = []
                 continue
             }
-            guard status == 200, let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-                throw HarnessError("/api/v1/clusters/\(cluster) answered \(status)")
-            }
-            result[cluster] = ((object["targets"] as? [[String: Any]]) ?? []).map { row in
-                PodFaultTargetRow(
-                    namespace: row["namespace"] as? String ?? "",
-                    pod: row["pod"] as? String ?? "",
-                    up: row["up"] as? Bool,
-                    error: row["error"] as? String,
-                    lastScrape: row["lastScrape"] as? String,
-                    durationSeconds: row["durationSeconds"] as? Double,
-                    labels: row["labels"] as? [String: String] ?? [:]
-                )
-            }
+            guard status == 200 else { throw HarnessError("/api/v1/clusters/\(cluster) answered \(status)") }
+            result[cluster] = try ClusterHealth.decode(String(decoding: bytes, as: UTF8.self)).targets ?? []
         }
         return result
     }

@@ -6,7 +6,6 @@ import Foundation
 import Hummingbird
 import KubeSim
 import Logging
-import Synchronization
 import Testing
 
 /// The fault matrix's world and its five checks (issue 8): three simulated clusters with realistic pods behind one
@@ -62,48 +61,13 @@ struct FaultMatrix: Sendable {
         writeFiles: Bool = true,
         body: @Sendable (FaultMatrix) async throws -> Void
     ) async throws {
-        let clusters = try clusters ?? makeClusters()
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("crowsnest-faults-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory + "/clusters.d", withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "fault-matrix")
-        logger.logLevel = .critical
-        // The clusters stop before the HTTP client shuts down: their connections close, so the shutdown does not
-        // wait for open watches.
-        try await KubeHTTPClient.withClient { httpClient in
-            try await SimulatedCluster.withRunning(clusters) { running in
-                if writeFiles { for cluster in running { try GatewayHarness.writeClusterFile(cluster, into: directory) } }
-                let port = Mutex<Int?>(nil)
-                var connector = KubeClusterConnector(httpClient: httpClient)
-                connector.discoveryOptions = fastDiscovery
-                let gateway = buildGateway(
-                    options: GatewayOptions(
-                        listen: ListenAddress(host: "127.0.0.1", port: 0),
-                        configDirectory: directory + "/clusters.d",
-                        pollInterval: .milliseconds(200)
-                    ),
-                    connector: connector,
-                    logger: logger,
-                    onServerRunning: { bound in port.withLock { $0 = bound } }
-                )
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await gateway.application.run() }
-                    let deadline = ContinuousClock.now + .seconds(20)
-                    while port.withLock({ $0 }) == nil && ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
-                    guard let bound = port.withLock({ $0 }) else { throw HarnessError("gateway did not start listening") }
-                    let harness = GatewayHarness(port: bound, directory: directory, httpClient: httpClient, gateway: gateway)
-                    do {
-                        try await body(FaultMatrix(harness: harness, clusters: running))
-                    } catch {
-                        group.cancelAll()
-                        throw error
-                    }
-                    group.cancelAll()
-                }
-            }
+        try await GatewayHarness.run(
+            clusters ?? makeClusters(),
+            writeFiles: writeFiles,
+            discoveryOptions: fastDiscovery,
+            logLevel: .critical
+        ) { harness, running in
+            try await body(FaultMatrix(harness: harness, clusters: running))
         }
     }
 
@@ -125,7 +89,7 @@ struct FaultMatrix: Sendable {
     func health(_ name: String) async throws -> ClusterHealth? {
         let (status, body, _) = try await harness.get("/api/v1/clusters/\(name)")
         guard status == 200 else { return nil }
-        return try JSONDecoder().decode(ClusterHealth.self, from: Data(body.utf8))
+        return try ClusterHealth.decode(body)
     }
 
     /// Polls ``health(_:)`` every 250 ms until `condition` holds or `seconds` pass; returns the last report.
@@ -350,7 +314,7 @@ struct PodRef: Hashable, Comparable, Sendable, CustomStringConvertible {
     var description: String { "\(namespace)/\(pod)" }
 }
 
-/// `GET /api/v1/clusters/{name}` as the matrix reads it (docs/api.md); every field optional but the name.
+/// `GET /api/v1/clusters/{name}` as the fault matrix and the peer tests read it (docs/api.md).
 struct ClusterHealth: Decodable, Sendable {
     struct APIServer: Decodable, Sendable {
         var reachable: Bool
@@ -362,9 +326,17 @@ struct ClusterHealth: Decodable, Sendable {
         var namespace: String
         var pod: String
         var port: String
+        var labels: [String: String]
         var up: Bool?
         var lastScrape: String?
+        var durationSeconds: Double?
         var error: String?
+    }
+
+    struct Refused: Decodable, Sendable {
+        var namespace: String
+        var pod: String
+        var reason: String
     }
 
     var name: String
@@ -381,6 +353,12 @@ struct ClusterHealth: Decodable, Sendable {
     var series: Int
     var lastError: String?
     var targets: [Target]?
+    var refusedPods: [Refused]?
+
+    /// Decodes a report (the body of `GET /api/v1/clusters/{name}`).
+    static func decode(_ text: String) throws -> ClusterHealth {
+        try JSONDecoder().decode(ClusterHealth.self, from: Data(text.utf8))
+    }
 
     /// Every error text of the report, lowercased: `lastError`, `discoveryError`, the API server check's, the
     /// targets' and the config problems.

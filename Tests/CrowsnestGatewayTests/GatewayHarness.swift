@@ -32,19 +32,22 @@ struct GatewayHarness: Sendable {
     }
 
     /// Starts `clusters`, writes their files, runs the gateway and calls `body`; everything stops afterwards.
-    /// `web` protects the gateway's endpoints (and serves HTTPS with its TLS files).
+    /// `web` protects the gateway's endpoints (and serves HTTPS with its TLS files); `discoveryOptions` are the
+    /// connector's (backoffs, list timeout); the gateway logs from `logLevel` up.
     static func run(
         _ clusters: [SimulatedCluster],
         writeFiles: Bool = true,
         scrapeSettings: String = "",
         web: WebConfig = WebConfig(),
+        discoveryOptions: DiscoveryOptions = DiscoveryOptions(),
+        logLevel: Logger.Level = .warning,
         body: @Sendable (GatewayHarness, [SimulatedCluster]) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crowsnest-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory + "/clusters.d", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var logger = Logger(label: "e2e")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         // The simulated clusters stop before the HTTP client shuts down: the other way round, the client waits for
         // the clusters' open watches (about 5 s per test).
         try await KubeHTTPClient.withClient { httpClient in
@@ -52,6 +55,8 @@ struct GatewayHarness: Sendable {
                 if writeFiles { for cluster in running { try writeClusterFile(cluster, into: directory, scrapeSettings: scrapeSettings) } }
                 let port = Mutex<Int?>(nil)
                 let metrics = GatewayMetrics()
+                var connector = KubeClusterConnector(httpClient: httpClient, metricsFactory: metrics.factory)
+                connector.discoveryOptions = discoveryOptions
                 let gateway = buildGateway(
                     options: GatewayOptions(
                         listen: ListenAddress(host: "127.0.0.1", port: 0),
@@ -59,7 +64,7 @@ struct GatewayHarness: Sendable {
                         globalConfig: GlobalConfig(web: web),
                         pollInterval: .milliseconds(200)
                     ),
-                    connector: KubeClusterConnector(httpClient: httpClient, metricsFactory: metrics.factory),
+                    connector: connector,
                     metrics: metrics,
                     server: try WebListener.serverBuilder(for: web),
                     logger: logger,

@@ -106,7 +106,7 @@ struct GatewayPathSafetyTests {
     ) async throws {
         let (status, text, _) = try await harness.get("/api/v1/clusters/\(cluster.name)")
         #expect(status == 200, sourceLocation: sourceLocation)
-        let report = try ClusterHealthJSON.decode(text)
+        let report = try ClusterHealth.decode(text)
         let refused = report.refusedPods ?? []
         for (pod, words) in reasons.sorted(by: { $0.key < $1.key }) {
             let rows = refused.filter { $0.pod == pod }

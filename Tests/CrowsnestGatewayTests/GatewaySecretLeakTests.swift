@@ -4,6 +4,7 @@ import Foundation
 import KubeSim
 import NIOCore
 import NIOHTTP1
+import PeerSupport
 import Testing
 
 /// Issue 8: secrets (tokens, keys, exec output) never appear in logs, errors, the health pages, the JSON API or
@@ -36,7 +37,7 @@ struct GatewaySecretLeakTests {
     }
 
     /// Writes every cluster file into `scratch/clusters.d` for the running `cluster`.
-    static func prepare(_ cluster: SimulatedCluster, _ scratch: ScratchDirectory) throws -> Setup {
+    static func prepare(_ cluster: SimulatedCluster, _ scratch: TemporaryDirectory) throws -> Setup {
         var setup = Setup()
         let server = try #require(cluster.apiServerURL)
         let caFile = try scratch.write("ca.crt", cluster.caCertificatePEM, permissions: 0o644)
@@ -199,8 +200,8 @@ struct GatewaySecretLeakTests {
 
     @Test("every credential kind and error path: no planted secret in logs, pages, JSON, metrics or check output")
     func noSecretInAnyOutput() async throws {
-        let crowsnest = try PeerTool.crowsnest()
-        let scratch = try ScratchDirectory("crowsnest-secrets")
+        let crowsnest = try PeerBinary.crowsnest()
+        let scratch = try TemporaryDirectory("crowsnest-secrets")
         defer { scratch.remove() }
         let cluster = try SimulatedCluster(ClusterConfiguration(name: "leaky"))
         try cluster.addFrozenExporterPod(namespace: "app", name: "web-0", series: 10)
@@ -215,20 +216,20 @@ struct GatewaySecretLeakTests {
     static func serveAndSearch(
         cluster: SimulatedCluster,
         setup: Setup,
-        scratch: ScratchDirectory,
-        crowsnest: PeerTool
+        scratch: TemporaryDirectory,
+        crowsnest: PeerBinary
     ) async throws {
-        let gateway = try PeerChild(
+        let gateway = try PeerProcess(
             crowsnest,
             ["serve", "--config-dir", scratch.file("clusters.d"), "--listen", "127.0.0.1:0", "--log-level", "trace"],
-            directory: scratch
+            home: scratch.path
         )
         defer { gateway.stop() }
-        let listening = await gateway.wait(timeout: .seconds(30)) { $0.errorOutput.contains("gateway listening") }
-        let line = gateway.errorOutput.split(separator: "\n").first { $0.contains("gateway listening") } ?? ""
+        let listening = await gateway.wait(timeout: .seconds(30)) { $0.stderr.contains("gateway listening") }
+        let line = gateway.stderr.split(separator: "\n").first { $0.contains("gateway listening") } ?? ""
         let port = try #require(
             listening ? line.firstMatch(of: /127\.0\.0\.1:(\d+)/).map { String($0.1) } : nil,
-            "crowsnest serve did not report its port: \(gateway.errorOutput)"
+            "crowsnest serve did not report its port: \(gateway.stderr)"
         )
         let base = "http://127.0.0.1:\(port)"
         try await KubeHTTPClient.withClient { client in
@@ -248,15 +249,15 @@ struct GatewaySecretLeakTests {
     static func search(
         client: HTTPClient,
         base: String,
-        gateway: PeerChild,
+        gateway: PeerProcess,
         cluster: SimulatedCluster,
         setup: Setup,
-        scratch: ScratchDirectory,
-        crowsnest: PeerTool
+        scratch: TemporaryDirectory,
+        crowsnest: PeerBinary
     ) async throws {
-        func report(_ name: String) async -> ClusterHealthJSON? {
+        func report(_ name: String) async -> ClusterHealth? {
             let (status, body) = await LoopbackHTTP.get(client, base + "/api/v1/clusters/\(name)")
-            return status == 200 ? try? ClusterHealthJSON.decode(body) : nil
+            return status == 200 ? try? ClusterHealth.decode(body) : nil
         }
         // Every authenticating cluster scrapes both pods.
         let deadline = ContinuousClock.now + .seconds(30)
@@ -269,7 +270,7 @@ struct GatewaySecretLeakTests {
         }
         #expect(
             pending.isEmpty,
-            "clusters that did not authenticate and scrape: \(pending.sorted()); log: \(gateway.errorOutput.suffix(3000))"
+            "clusters that did not authenticate and scrape: \(pending.sorted()); log: \(gateway.stderr.suffix(3000))"
         )
         // The secrets were really used: KubeSim authenticated each credential's user.
         for (name, user) in setup.authenticating.sorted(by: { $0.key < $1.key }) {
@@ -328,21 +329,21 @@ struct GatewaySecretLeakTests {
         let response = try await client.execute(openMetrics, timeout: .seconds(10))
         outputs.append(("GET /metrics (OpenMetrics)", String(buffer: try await response.body.collect(upTo: 64 << 20))))
         #expect(paths.contains { $0.contains("/targets/") }, "no raw scrape view was fetched")
-        let check = try await PeerChild.run(
+        let check = try await PeerProcess.run(
             crowsnest,
             ["check", "config", scratch.file("clusters.d")],
-            directory: scratch
+            home: scratch.path
         )
-        outputs.append(("crowsnest check config (stdout)", check.output))
-        outputs.append(("crowsnest check config (stderr)", check.errorOutput))
+        outputs.append(("crowsnest check config (stdout)", check.stdout))
+        outputs.append(("crowsnest check config (stderr)", check.stderr))
         #expect(check.status != 0, "check config should report the broken files")
 
         gateway.stop()  // the shutdown logs too
-        outputs.append(("serve stdout", gateway.output))
-        outputs.append(("serve stderr (logs)", gateway.errorOutput))
+        outputs.append(("serve stdout", gateway.stdout))
+        outputs.append(("serve stderr (logs)", gateway.stderr))
         for name in ["rotated", "tlsfail", "execfail", "execbadjson"] {
             #expect(
-                gateway.errorOutput.contains("cluster=\(name)"),
+                gateway.stderr.contains("cluster=\(name)"),
                 "the logs do not mention \(name): the error path did not run"
             )
         }

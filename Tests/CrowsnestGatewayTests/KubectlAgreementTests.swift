@@ -1,6 +1,7 @@
 import CrowsnestCore
 import Foundation
 import KubeSim
+import PeerSupport
 import Testing
 
 /// The real kubectl, pointed at the same KubeSim cluster as the gateway, fetches a pod through the API server's
@@ -29,8 +30,8 @@ struct KubectlAgreementTests {
 
     @Test("every sample kubectl fetches through the pod proxy is in /metrics with the target labels and its value")
     func kubectlAgrees() async throws {
-        let kubectl = try PeerTool.require("kubectl", debianPackage: "kubectl")
-        let scratch = try ScratchDirectory("crowsnest-kubectl")
+        let kubectl = try PeerBinary.require("kubectl", debianPackage: "kubectl")
+        let scratch = try TemporaryDirectory("crowsnest-kubectl")
         defer { scratch.remove() }
         let cluster = try SimulatedCluster(ClusterConfiguration(name: "agree"))
         try cluster.addFrozenExporterPod(namespace: "shop", name: "frozen-0", series: 60)
@@ -58,20 +59,20 @@ struct KubectlAgreementTests {
                 )
             )
             func fetch(_ pod: String) async throws -> [MetricFamily] {
-                let result = try await PeerChild.run(
+                let result = try await PeerProcess.run(
                     kubectl,
                     [
                         "--kubeconfig", kubeconfig, "--request-timeout=20s", "get", "--raw",
                         "/api/v1/namespaces/shop/pods/\(pod):9102/proxy/metrics",
                     ],
-                    directory: scratch,
+                    home: scratch.path,
                     timeout: .seconds(40)
                 )
                 try #require(
                     result.status == 0,
-                    "kubectl failed (\(String(describing: result.status))): \(result.errorOutput)"
+                    "kubectl failed (\(String(describing: result.status))): \(result.stderr)"
                 )
-                return try MetricFamily.parse(result.output, format: .text, mode: .strict)
+                return try MetricFamily.parse(result.stdout, format: .text, mode: .strict)
             }
             let viaKubectl = try await fetch("frozen-0")
             let gateway = try await harness.metrics()

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import CrowsnestCore
 import Foundation
 import KubeSim
+import PeerSupport
 import Testing
 
 /// Debian's real Prometheus scrapes the gateway (three KubeSim clusters behind it) the way the README tells users
@@ -40,8 +41,8 @@ struct PrometheusScrapeTests {
 
     @Test("Prometheus stores every pod's series with cluster, namespace and pod_name, at the gateway's values")
     func prometheusScrapesGateway() async throws {
-        let prometheus = try PeerTool.require("prometheus", debianPackage: "prometheus")
-        let scratch = try ScratchDirectory("crowsnest-prometheus")
+        let prometheus = try PeerBinary.require("prometheus", debianPackage: "prometheus")
+        let scratch = try TemporaryDirectory("crowsnest-prometheus")
         defer { scratch.remove() }
         try await GatewayHarness.run(try Self.makeClusters()) { harness, _ in
             let settled = try await harness.waitForMetrics(seconds: 20) { families in
@@ -58,7 +59,7 @@ struct PrometheusScrapeTests {
             var expected = Set<PodKey>()
             for name in Self.clusterNames {
                 let (_, text, _) = try await harness.get("/api/v1/clusters/\(name)")
-                for target in try ClusterHealthJSON.decode(text).targets ?? [] {
+                for target in try ClusterHealth.decode(text).targets ?? [] {
                     expected.insert(PodKey(cluster: name, namespace: target.namespace, pod: target.pod))
                 }
             }
@@ -67,13 +68,13 @@ struct PrometheusScrapeTests {
             // Prometheus, scraping the gateway every second.
             let port = try freeLoopbackPort()
             let config = try scratch.write("prometheus.yml", Self.prometheusConfig(gatewayPort: harness.port))
-            let child = try PeerChild(
+            let child = try PeerProcess(
                 prometheus,
                 [
                     "--config.file=\(config)", "--storage.tsdb.path=\(scratch.file("data"))",
                     "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
                 ],
-                directory: scratch
+                home: scratch.path
             )
             defer { child.stop() }
             let api = PrometheusAPI(client: harness.httpClient, base: "http://127.0.0.1:\(port)")
@@ -103,7 +104,7 @@ struct PrometheusScrapeTests {
             let targets = await LoopbackHTTP.get(harness.httpClient, api.base + "/api/v1/targets").body
             #expect(
                 seen == expected,
-                "Prometheus has \(seen.sorted()), gateway targets are \(expected.sorted()); Prometheus targets: \(targets); last API error: \(lastError); stderr: \(child.errorOutput)"
+                "Prometheus has \(seen.sorted()), gateway targets are \(expected.sorted()); Prometheus targets: \(targets); last API error: \(lastError); stderr: \(child.stderr)"
             )
 
             // Prometheus' own view of the scrape: up and samples scraped.
@@ -136,7 +137,7 @@ struct PrometheusScrapeTests {
                 }
             }
             #expect(compared >= 60)
-            #expect(child.isRunning, "Prometheus exited: \(child.errorOutput)")
+            #expect(child.isRunning, "Prometheus exited: \(child.stderr)")
         }
     }
 
@@ -183,7 +184,7 @@ struct PrometheusAPI {
     func series(_ selector: String) async throws -> [[String: String]] {
         let data = try await call("/api/v1/series?match%5B%5D=" + LoopbackHTTP.encode(selector))
         guard let list = data as? [[String: String]] else {
-            throw PeerFailure("unexpected series data: \(String(describing: data))")
+            throw TestFailure("unexpected series data: \(String(describing: data))")
         }
         return list
     }
@@ -193,7 +194,7 @@ struct PrometheusAPI {
         let data = try await call("/api/v1/query?query=" + LoopbackHTTP.encode(promQL))
         guard let object = data as? [String: Any], object["resultType"] as? String == "vector",
             let results = object["result"] as? [[String: Any]]
-        else { throw PeerFailure("unexpected query data for \(promQL): \(String(describing: data))") }
+        else { throw TestFailure("unexpected query data for \(promQL): \(String(describing: data))") }
         return results.map { result in
             let labels = result["metric"] as? [String: String] ?? [:]
             let pair = result["value"] as? [Any] ?? []
@@ -217,7 +218,7 @@ struct PrometheusAPI {
         guard status == 200, let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
             object["status"] as? String == "success"
         else {
-            throw PeerFailure(
+            throw TestFailure(
                 "Prometheus \(pathAndQuery): \(status.map(String.init) ?? "no answer") \(body.prefix(500))"
             )
         }

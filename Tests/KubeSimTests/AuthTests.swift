@@ -4,6 +4,7 @@ import KubeSim
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import PeerSupport
 import Synchronization
 import Testing
 
@@ -147,7 +148,7 @@ struct AuthTests {
     @Test func awsCLITokens() async throws {
         let aws = try PeerBinary.require("aws", debianPackage: "awscli")
         let home = try TemporaryDirectory("kubesim-aws")
-        defer { home.cleanup() }
+        defer { home.remove() }
         func token(cluster: String, region: String = "eu-west-1") async throws -> String {
             let result = try await PeerProcess.run(
                 aws,

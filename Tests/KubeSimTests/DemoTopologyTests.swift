@@ -2,6 +2,7 @@ import Foundation
 import KubeSim
 import NIOCore
 import NIOHTTP1
+import PeerSupport
 import Testing
 
 @Suite("Demo topology", .timeLimit(.minutes(2)))
@@ -38,7 +39,7 @@ struct DemoTopologyTests {
 
     @Test func writesClusterFilesAndKubeconfig() async throws {
         let directory = try TemporaryDirectory("kubesim-demo")
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let demo = try DemoTopology(seriesPerPod: 20)
         try await SimulatedCluster.withRunning(demo.clusters) { clusters in
             let files = try demo.writeFiles(to: directory.path)

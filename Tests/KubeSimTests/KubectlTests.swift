@@ -2,6 +2,7 @@ import Foundation
 import KubeSim
 import NIOCore
 import NIOHTTP1
+import PeerSupport
 import Testing
 
 /// The real kubectl (Google Cloud SDK's dispatcher, which picks kubectl 1.27–1.33 from `/version`) against the
@@ -11,7 +12,7 @@ struct KubectlTests {
     /// Runs `body` with the demo clusters running and their files written.
     func withDemo(_ body: (DemoTopology, DemoFiles, TemporaryDirectory) async throws -> Void) async throws {
         let directory = try TemporaryDirectory("kubesim-kubectl")
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let demo = try DemoTopology(seriesPerPod: 50)
         try await SimulatedCluster.withRunning(demo.clusters) { _ in
             let files = try demo.writeFiles(to: directory.path)
@@ -80,7 +81,7 @@ struct KubectlTests {
                 ],
                 home: home.path
             )
-            defer { watcher.terminate() }
+            defer { watcher.stop() }
             let listed = await watcher.wait(timeout: .seconds(30)) { $0.stdout.contains("web-") }
             #expect(listed, "kubectl printed: \(watcher.stdout) \(watcher.stderr)")
             // Wait until the watch is open, then add a pod.
@@ -135,7 +136,7 @@ struct KubectlTests {
                 "--collector.meminfo", "--collector.loadavg",
             ]
         )
-        defer { nodeExporter.terminate() }
+        defer { nodeExporter.stop() }
         try await withDemo { demo, files, home in
             let cluster = demo.clusters[1]
             try cluster.pods.add(

@@ -3,6 +3,7 @@ import Foundation
 import KubeSim
 import NIOCore
 import NIOHTTP1
+import PeerSupport
 import Testing
 
 /// The shapes the benchmarks use work at their full size (timings are printed, not asserted: tests run in debug).

@@ -3,6 +3,7 @@ import Foundation
 import KubeSim
 import NIOCore
 import NIOHTTP1
+import PeerSupport
 import Testing
 
 /// vmagent (VictoriaMetrics, the Kubernetes-discovery client available here) discovering pods of a simulated
@@ -77,7 +78,7 @@ struct VMAgentTests {
             candidates: ["/usr/bin/vmagent"]
         )
         let directory = try TemporaryDirectory("kubesim-vmagent")
-        defer { directory.cleanup() }
+        defer { directory.remove() }
         let cluster = try SimulatedCluster(ClusterConfiguration(name: "vm"))
         let identity = Identity.serviceAccount(namespace: "monitoring", name: "vmagent")
         cluster.policy.allowScraping(.user(identity.user))
@@ -124,7 +125,7 @@ struct VMAgentTests {
                 ],
                 home: directory.path
             )
-            defer { process.terminate() }
+            defer { process.stop() }
 
             try await HTTPClient.withHTTPClient { http in
                 var targets: [Target] = []

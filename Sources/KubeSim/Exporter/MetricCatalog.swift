@@ -269,12 +269,19 @@ struct MetricCatalog: Sendable {
     }
 }
 
-/// A small deterministic PRNG (SplitMix64).
-struct SplitMix64: RandomNumberGenerator, Sendable {
+/// A small deterministic PRNG (SplitMix64), so simulated exporters, topologies and benchmark runs repeat with
+/// their seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
 
-    mutating func next() -> UInt64 {
+    /// A generator whose first state is `seed` advanced by one step (so seed 0 does not start from 0).
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    /// A generator whose state is `state` as is (the textbook SplitMix64 seeding).
+    public init(state: UInt64) { self.state = state }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -283,5 +290,5 @@ struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 
     /// A double in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -4,6 +4,7 @@ import KubeSim
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import PeerSupport
 
 /// A response collected whole.
 struct TestResponse: Sendable {
@@ -158,12 +159,6 @@ struct WatchResult: @unchecked Sendable {
             (($0["object"] as? [String: Any])?["metadata"] as? [String: Any])?["name"] as? String
         }
     }
-}
-
-/// A test failure with a message.
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Runs `body` with a running cluster and an HTTP client for it.
