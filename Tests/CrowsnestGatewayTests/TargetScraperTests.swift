@@ -66,6 +66,45 @@ struct TargetScraperTests {
         #expect(client.paths.withLock { $0 } == ["/api/v1/namespaces/app/pods/http:web-0:9102/proxy/metrics"])
     }
 
+    @Test("scrape_series_added counts series new since the last scrape; a repeated series counts once and is served once")
+    func seriesAdded() async throws {
+        let payloads = Mutex<[String]>([
+            "x{a=\"1\"} 1\nx{a=\"2\"} 1\nx{a=\"2\"} 5\n",  // two series, one repeated
+            "x{a=\"1\"} 2\nx{a=\"2\"} 2\nx{a=\"3\"} 2\ny 1\n",  // two new: a=3 and y
+            "y 2\n",  // nothing new
+        ])
+        let client = FakeProxyClient { _ in FakeProxyClient.body(payloads.withLock { $0.removeFirst() }) }
+        let scraper = TargetScraper(client: client, settings: TargetScraper.Settings(limits: ExpositionLimits(bodySizeLimit: 1 << 20)))
+        var previous: SeriesHashes?
+        var added: [Int] = []
+        var held: [Int] = []
+        for _ in 0..<3 {
+            let (snapshot, series, failure) = await scraper.scrape(target, previousSeries: previous)
+            #expect(failure == nil)
+            added.append(snapshot.health.seriesAdded)
+            held.append(series.count)
+            previous = series
+            if added.count == 1 {
+                #expect(text(snapshot).components(separatedBy: "a=\"2\"").count == 2, "the repeated series is served once")
+                #expect(text(snapshot).contains("a=\"2\"} 1 "), "the first sample of a repeated series is kept")
+            }
+        }
+        #expect(added == [2, 2, 0])
+        #expect(held == [2, 4, 1])
+    }
+
+    @Test("series hashes: sorted, distinct, and the count of those another scrape lacks")
+    func seriesHashSets() {
+        let first = SeriesHashes([5, 3, 9, 3, 1])
+        #expect(first.sorted == [1, 3, 5, 9])
+        let second = SeriesHashes([9, 10, 2, 1])
+        #expect(second.countMissing(from: first) == 2)
+        #expect(first.countMissing(from: second) == 2)
+        #expect(first.countMissing(from: first) == 0)
+        #expect(SeriesHashes().countMissing(from: first) == 0)
+        #expect(first.countMissing(from: SeriesHashes()) == 4)
+    }
+
     @Test(
         "failures give up 0 with a reason and no scraped samples",
         arguments: [

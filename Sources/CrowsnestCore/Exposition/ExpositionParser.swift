@@ -170,9 +170,10 @@ struct ParserRun {
     var lineStart = 0
     var family = FamilyToken.none
     var familyHasSamples = false
+    /// Whether the current family's name was written unquoted (so its bytes are a valid legacy name).
+    var familyNameIsLegacy = false
     var sampleCount = 0
     var sawEOF = false
-    var labels: [LabelToken] = []
     var validator: StrictValidator?
     /// When set, line errors are collected here and parsing continues with the next line.
     var collectedErrors: [ExpositionError]?
@@ -184,7 +185,6 @@ struct ParserRun {
         self.limits = parser.limits
         self.bytes = bytes
         self.count = bytes.count
-        self.labels.reserveCapacity(16)
         if strict { validator = StrictValidator(format: parser.format) }
     }
 
@@ -198,6 +198,9 @@ struct ParserRun {
             if format == .openMetrics { throw ExpositionError(.syntax, line: 1, column: 1, "missing # EOF") }
             return
         }
+        // The current sample's labels: a local handed down by `inout` (not a stored property), so filling it while
+        // `self` is read needs no copy or swap.
+        var labels = LabelTokenBuffer(capacity: 16)
         var start = 0
         while start < count {
             line += 1
@@ -210,7 +213,7 @@ struct ParserRun {
             }
             do throws(ExpositionError) {
                 if sawEOF { throw error(start, "content after # EOF") }
-                try parseLine(start, end, visitor: &visitor)
+                try parseLine(start, end, labels: &labels, visitor: &visitor)
             } catch {
                 guard collectedErrors != nil else { throw error }
                 collectedErrors!.append(error)
@@ -240,9 +243,12 @@ struct ParserRun {
         return index
     }
 
-    mutating func parseLine<Visitor: ExpositionVisitor>(_ start: Int, _ end: Int, visitor: inout Visitor)
-        throws(ExpositionError)
-    {
+    mutating func parseLine<Visitor: ExpositionVisitor>(
+        _ start: Int,
+        _ end: Int,
+        labels: inout LabelTokenBuffer,
+        visitor: inout Visitor
+    ) throws(ExpositionError) {
         var index = start
         if format == .text {
             index = skipBlanks(start, end)
@@ -253,7 +259,7 @@ struct ParserRun {
         if bytes[index] == hash {
             try parseComment(index, end, visitor: &visitor)
         } else {
-            try parseSample(index, end, visitor: &visitor)
+            try parseSample(index, end, labels: &labels, visitor: &visitor)
         }
     }
 
@@ -315,13 +321,29 @@ struct ParserRun {
         if bytes[index] == quote {
             let (contentEnd, escaped) = try readQuoted(index + 1, end)
             guard contentEnd > index + 1 else { throw error(index, "empty quoted \(what)") }
-            try checkUTF8(index + 1, contentEnd)
             return (index + 1, contentEnd, true, escaped, contentEnd + 1)
         }
         guard NameSyntax.isMetricNameStart(bytes[index]) else { throw error(index, "invalid \(what)") }
         var cursor = index + 1
         while cursor < end, NameSyntax.isMetricNameContinue(bytes[cursor]) { cursor += 1 }
         return (index, cursor, false, false, cursor)
+    }
+
+    /// Reads a sample's metric name outside braces. Most samples start with their family's name, already checked
+    /// when the family began: only the bytes after it are scanned then (the result is the same as a full scan).
+    @inline(__always)
+    func readSampleMetricName(_ index: Int, _ end: Int) throws(ExpositionError) -> (
+        start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int
+    ) {
+        if familyNameIsLegacy && family.ordinal >= 0 {
+            let length = family.nameEnd - family.nameStart
+            if length <= end - index && memcmp(bytes.baseAddress! + index, bytes.baseAddress! + family.nameStart, length) == 0 {
+                var cursor = index + length
+                while cursor < end, NameSyntax.isMetricNameContinue(bytes[cursor]) { cursor += 1 }
+                return (index, cursor, false, false, cursor)
+            }
+        }
+        return try readMetricName(index, end, what: "metric name")
     }
 
     mutating func parseMetadata<Visitor: ExpositionVisitor>(
@@ -426,6 +448,7 @@ struct ParserRun {
             hasType: false
         )
         familyHasSamples = false
+        familyNameIsLegacy = !name.quoted
     }
 
     @inline(__always)
@@ -437,17 +460,20 @@ struct ParserRun {
 
     // MARK: Samples
 
-    mutating func parseSample<Visitor: ExpositionVisitor>(_ start: Int, _ end: Int, visitor: inout Visitor)
-        throws(ExpositionError)
-    {
+    mutating func parseSample<Visitor: ExpositionVisitor>(
+        _ start: Int,
+        _ end: Int,
+        labels: inout LabelTokenBuffer,
+        visitor: inout Visitor
+    ) throws(ExpositionError) {
         var index = start
         var nameStart = -1
         var nameEnd = -1
         var nameQuoted = false
         var nameEscaped = false
-        labels.removeAll(keepingCapacity: true)
+        labels.removeAll()
         if bytes[index] != openBrace {
-            let name = try readMetricName(index, end, what: "metric name")
+            let name = try readSampleMetricName(index, end)
             guard !name.quoted else { throw error(index, "a quoted metric name belongs inside the braces") }
             (nameStart, nameEnd) = (name.start, name.end)
             index = name.next
@@ -457,10 +483,7 @@ struct ParserRun {
             }
         }
         if index < end && bytes[index] == openBrace {
-            var sampleLabels = labels
-            labels = []
-            defer { labels = sampleLabels }
-            index = try parseLabels(index + 1, end, allowMetricName: nameStart < 0, into: &sampleLabels) {
+            index = try parseLabels(index + 1, end, allowMetricName: nameStart < 0, into: &labels) {
                 nameStart = $0
                 nameEnd = $1
                 nameQuoted = true
@@ -541,7 +564,7 @@ struct ParserRun {
             throw error(start, "label limit of \(limits.labelLimit) exceeded", code: .limit)
         }
         if limits.labelNameLengthLimit > 0 || limits.labelValueLengthLimit > 0 {
-            for label in labels {
+            for label in labels.tokens {
                 if limits.labelNameLengthLimit > 0 && label.nameEnd - label.nameStart > limits.labelNameLengthLimit {
                     throw error(label.nameStart, "label name longer than \(limits.labelNameLengthLimit) bytes", code: .limit)
                 }
@@ -556,7 +579,7 @@ struct ParserRun {
             }
         }
 
-        let suffix = assignFamily(nameStart, nameEnd, nameEscaped)
+        let suffix = assignFamily(nameStart, nameEnd, nameEscaped, quoted: nameQuoted)
         familyHasSamples = true
         let sample = SampleToken(
             line: line,
@@ -574,18 +597,16 @@ struct ParserRun {
             exemplarEnd: exemplarStart >= 0 ? end : -1,
             suffix: suffix
         )
-        let sampleLabels = labels
-        try sampleLabels.withUnsafeBufferPointer { (labelBuffer) throws(ExpositionError) in
-            if let validator {
-                try validator.sample(sample, labels: labelBuffer, family: family, bytes: bytes)
-            }
-            try visitor.visitSample(sample, labels: labelBuffer, family: family, bytes: bytes)
+        let labelBuffer = labels.tokens
+        if let validator {
+            try validator.sample(sample, labels: labelBuffer, family: family, bytes: bytes)
         }
+        try visitor.visitSample(sample, labels: labelBuffer, family: family, bytes: bytes)
     }
 
     /// Finds the family of a sample named `bytes[start..<end]`: the current one when the name is the family name
     /// plus a suffix its type allows, otherwise a new implied family of unknown type.
-    mutating func assignFamily(_ start: Int, _ end: Int, _ escaped: Bool) -> SampleSuffix {
+    mutating func assignFamily(_ start: Int, _ end: Int, _ escaped: Bool, quoted: Bool) -> SampleSuffix {
         if family.ordinal >= 0 {
             let familyLength = family.nameEnd - family.nameStart
             let nameLength = end - start
@@ -608,6 +629,7 @@ struct ParserRun {
             hasType: false
         )
         familyHasSamples = false
+        familyNameIsLegacy = !quoted
         return .none
     }
 
@@ -651,14 +673,28 @@ struct ParserRun {
     }
 
     /// Reads a quoted string's content from `start` (just after the opening quote); returns the index of the
-    /// closing quote and whether the content holds escapes.
+    /// closing quote and whether the content holds escapes. Non-ASCII content is checked to be UTF-8 in the same
+    /// pass's wake (only when a byte ≥ 0x80 was seen).
     @inline(__always)
     func readQuoted(_ start: Int, _ end: Int) throws(ExpositionError) -> (end: Int, escaped: Bool) {
         var index = start
         var escaped = false
+        var highBits: UInt8 = 0
+        // Eight bytes at a time while none is a quote, a backslash or non-ASCII (the common label value).
+        if let base = bytes.baseAddress {
+            while index + 8 <= end {
+                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                if SWAR.hasByte(word, quote) | SWAR.hasByte(word, backslash) | word & SWAR.highBits != 0 { break }
+                index += 8
+            }
+        }
         while index < end {
             let byte = bytes[index]
-            if byte == quote { return (index, escaped) }
+            highBits |= byte
+            if byte == quote {
+                if highBits >= 0x80 { try checkUTF8(start, index) }
+                return (index, escaped)
+            }
             if byte == backslash {
                 escaped = true
                 index += 1
@@ -686,7 +722,7 @@ struct ParserRun {
         _ start: Int,
         _ end: Int,
         allowMetricName: Bool,
-        into labels: inout [LabelToken],
+        into labels: inout LabelTokenBuffer,
         metricName: (Int, Int, Bool) -> Void
     ) throws(ExpositionError) -> Int {
         var index = start
@@ -715,7 +751,6 @@ struct ParserRun {
                 nameQuoted = true
                 nameEscaped = escaped
                 index = contentEnd + 1
-                try checkUTF8(nameStart, nameEnd)
                 var lookahead = index
                 if format == .text { lookahead = skipBlanks(index, end) }
                 if lookahead < end, bytes[lookahead] != equals {
@@ -749,7 +784,6 @@ struct ParserRun {
             guard index < end, bytes[index] == quote else { throw error(index, "expected a quoted label value") }
             let (valueEnd, valueEscaped) = try readQuoted(index + 1, end)
             let valueStart = index + 1
-            try checkUTF8(valueStart, valueEnd)
             index = valueEnd + 1
             let token = LabelToken(
                 nameStart: nameStart,
@@ -762,7 +796,7 @@ struct ParserRun {
             )
             let nameLength = nameEnd - nameStart
             let firstByte = bytes[nameStart]
-            for other in labels
+            for other in labels.tokens
             where other.nameEnd - other.nameStart == nameLength && bytes[other.nameStart] == firstByte
                 && bytesEqual(other.nameStart, other.nameEnd, nameStart, nameEnd)
             {
@@ -787,10 +821,10 @@ struct ParserRun {
             throw error(start, "invalid exemplar (expected \"# {labels} value\")")
         }
         index += 2
-        var exemplarLabels: [LabelToken] = []
+        var exemplarLabels = LabelTokenBuffer(capacity: 4)
         index = try parseLabels(index, end, allowMetricName: false, into: &exemplarLabels) { _, _, _ in }
         var runes = 0
-        for label in exemplarLabels {
+        for label in exemplarLabels.tokens {
             runes += UTF8Validation.countScalars(bytes, label.nameStart, label.nameEnd)
             runes += UTF8Validation.countScalars(bytes, label.valueStart, label.valueEnd)
         }
@@ -827,6 +861,19 @@ extension MetadataKind {
         case .type: "TYPE"
         case .unit: "UNIT"
         }
+    }
+}
+
+/// Byte tests on eight bytes at once ("SIMD within a register").
+enum SWAR {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Non-zero exactly when some byte of `word` equals `byte` (the classic has-zero-byte test on `word ^ byte…`).
+    @inline(__always)
+    static func hasByte(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let spread = word ^ (ones &* UInt64(byte))
+        return (spread &- ones) & ~spread & highBits
     }
 }
 

@@ -183,3 +183,35 @@ extension ExpositionVisitor {
         throws(ExpositionError)
     {}
 }
+
+/// The label tokens of the sample being parsed: one buffer reused for every line, so a sample costs no
+/// allocation, reference counting or uniqueness check. Tokens are plain values (no deinitialization needed).
+struct LabelTokenBuffer: ~Copyable {
+    private var base: UnsafeMutablePointer<LabelToken>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 1)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The tokens appended since the last ``removeAll()``; valid until the next mutation.
+    var tokens: UnsafeBufferPointer<LabelToken> { UnsafeBufferPointer(start: base, count: count) }
+
+    mutating func removeAll() { count = 0 }
+
+    mutating func append(_ token: LabelToken) {
+        if count == capacity {
+            let grown = UnsafeMutablePointer<LabelToken>.allocate(capacity: capacity * 2)
+            grown.initialize(from: base, count: count)
+            base.deallocate()
+            base = grown
+            capacity *= 2
+        }
+        (base + count).initialize(to: token)
+        count += 1
+    }
+}

@@ -20,13 +20,29 @@ public struct RenderedScrape: Sendable {
     public var samplesScraped: Int
     /// Samples kept after `metric_relabel_configs` (`scrape_samples_post_metric_relabeling`).
     public var samplesPostRelabeling: Int
+    /// A 64-bit hash of each rendered line's series part (name and labels, everything before the value), one per
+    /// line in no particular order: what `scrape_series_added` and repeated-series detection compare, computed
+    /// while the line is written (eight bytes per step) instead of in a second pass.
+    public var seriesHashes: [UInt64]
 
     /// Creates a rendered scrape.
-    public init(bytes: [UInt8] = [], families: [RenderedFamily] = [], samplesScraped: Int = 0, samplesPostRelabeling: Int = 0) {
+    public init(
+        bytes: [UInt8] = [],
+        families: [RenderedFamily] = [],
+        samplesScraped: Int = 0,
+        samplesPostRelabeling: Int = 0,
+        seriesHashes: [UInt64] = []
+    ) {
         self.bytes = bytes
         self.families = families
         self.samplesScraped = samplesScraped
         self.samplesPostRelabeling = samplesPostRelabeling
+        self.seriesHashes = seriesHashes
+    }
+
+    /// The hash ``seriesHashes`` holds for a line whose series part is `series`.
+    public static func seriesHash(_ series: UnsafeRawBufferPointer) -> UInt64 {
+        SeriesHash.bytes(series)
     }
 }
 
@@ -160,6 +176,7 @@ struct RenderVisitor: ExpositionVisitor {
     var suffixOutputs = [Int](repeating: -1, count: 9)
     var samplesKept = 0
     var timestampText: [UInt8] = []
+    var seriesHashes: [UInt64] = []
 
     var currentFamilyName: String?
     var currentHelp: String?
@@ -196,7 +213,8 @@ struct RenderVisitor: ExpositionVisitor {
             bytes: bytes,
             families: families,
             samplesScraped: samplesScraped,
-            samplesPostRelabeling: samplesKept
+            samplesPostRelabeling: samplesKept,
+            seriesHashes: seriesHashes
         )
     }
 
@@ -299,6 +317,7 @@ struct RenderVisitor: ExpositionVisitor {
         let base = bytes.baseAddress!
         let hasBraces = sample.nameQuoted || !target.block.isEmpty || scrapedCount > 0
         out.reserve(lineLength + target.block.count + (sample.hasTimestamp ? sample.timestampEnd - sample.timestampStart + 24 : timestampText.count))
+        let lineStart = out.count
         if sample.nameQuoted {
             out.put(UInt8(ascii: "{"))
             out.put(UInt8(ascii: "\""))
@@ -323,6 +342,7 @@ struct RenderVisitor: ExpositionVisitor {
             out.put(UInt8(ascii: "\""))
         }
         if hasBraces { out.put(UInt8(ascii: "}")) }
+        seriesHashes.append(SeriesHash.bytes(UnsafeRawBufferPointer(start: out.base + lineStart, count: out.count - lineStart)))
         out.put(UInt8(ascii: " "))
         out.put(base + sample.valueStart, sample.valueEnd - sample.valueStart)
         Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestampText, into: out)
@@ -442,6 +462,7 @@ struct RenderVisitor: ExpositionVisitor {
                 }
                 out.append(UInt8(ascii: "}"))
             }
+            seriesHashes.append(out.withUnsafeBytes { SeriesHash.bytes($0) })
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.valueStart..<sample.valueEnd]))
         }

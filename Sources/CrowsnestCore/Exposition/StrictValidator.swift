@@ -400,8 +400,11 @@ enum SeriesHash {
     @inline(__always)
     static func bytes(_ buffer: UnsafeRawBufferPointer) -> UInt64 {
         let count = buffer.count
-        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: count)
-        guard let base = buffer.baseAddress, count > 0 else { return mix(hash) }
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15
+        // The length goes in after the words are folded, never XORed into them: "r1" and "r10" once collided
+        // because 2 ^ "1" equals 3 ^ "0" in the low byte.
+        let length = UInt64(truncatingIfNeeded: count) &* 0xD6E8_FEB8_6659_FD93
+        guard let base = buffer.baseAddress, count > 0 else { return mix(hash ^ length) }
         if count >= 8 {
             var offset = 0
             while offset + 8 <= count {
@@ -421,7 +424,7 @@ enum SeriesHash {
             let last = UInt64(base.load(fromByteOffset: count - 1, as: UInt8.self))
             hash = fold(hash ^ (first << 16 | middle << 8 | last))
         }
-        return mix(hash)
+        return mix(hash ^ length)
     }
 
     /// One multiply-fold step: the high and low halves of a 128-bit product.

@@ -20,7 +20,7 @@ public final class ClusterScraper: Sendable {
         var target: ScrapeTarget
         var nextDue: ContinuousClock.Instant
         var inFlight = false
-        var previousSeries: Set<UInt64>?
+        var previousSeries: SeriesHashes?
         var lastHealth: ScrapeHealth?
         var lateScrapes = 0
         var generation: Int

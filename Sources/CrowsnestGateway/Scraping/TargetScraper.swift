@@ -52,9 +52,9 @@ public struct TargetScraper: Sendable {
         self.settings = settings
     }
 
-    /// Scrapes `target`; `previousSeries` (hashes of the last scrape's series) gives `scrape_series_added`.
+    /// Scrapes `target`; `previousSeries` (the last scrape's ``SeriesHashes``) gives `scrape_series_added`.
     /// Returns the snapshot, the new series hashes and the failure, if any.
-    public func scrape(_ target: ScrapeTarget, previousSeries: Set<UInt64>?) async -> (TargetSnapshot, Set<UInt64>, ScrapeFailure?) {
+    public func scrape(_ target: ScrapeTarget, previousSeries: SeriesHashes?) async -> (TargetSnapshot, SeriesHashes, ScrapeFailure?) {
         let start = ContinuousClock.now
         let timestamp = Int64((Date().timeIntervalSince1970 * 1000).rounded())
         var renderer = ScrapeRenderer()
@@ -86,11 +86,12 @@ public struct TargetScraper: Sendable {
         } catch {
             failure = ScrapeFailure(.transport, "scrape failed")
         }
-        let seriesHashes = rendered.map(Self.seriesHashes) ?? []
-        if let scrape = rendered, seriesHashes.count < scrape.samplesPostRelabeling {
+        let seriesHashes = SeriesHashes(rendered?.seriesHashes ?? [])
+        if let scrape = rendered, seriesHashes.count < scrape.seriesHashes.count {
             rendered = Self.droppingRepeatedSeries(scrape)
         }
-        let added = previousSeries.map { previous in seriesHashes.filter { !previous.contains($0) }.count } ?? seriesHashes.count
+        rendered?.seriesHashes = []  // kept once, sorted, in `seriesHashes`; the snapshot does not need them
+        let added = previousSeries.map { seriesHashes.countMissing(from: $0) } ?? seriesHashes.count
         let duration = start.duration(to: .now)
         let health = ScrapeHealth(
             up: failure == nil,
@@ -103,7 +104,7 @@ public struct TargetScraper: Sendable {
         )
         let synthetic = SyntheticSeries.render(health, labels: target.labels, timestamps: settings.timestamps)
         let snapshot = TargetSnapshot(key: target.key, labels: target.labels, scrape: rendered, synthetic: synthetic, health: health)
-        return (snapshot, failure == nil ? seriesHashes : (previousSeries ?? []), failure)
+        return (snapshot, failure == nil ? seriesHashes : (previousSeries ?? SeriesHashes()), failure)
     }
 
     /// Runs `operation`, cancelling it (and so the HTTP request) when `timeout` passes first.
@@ -216,7 +217,7 @@ public struct TargetScraper: Sendable {
 
     /// Keeps only the first sample of each series (same name and labels), as Prometheus' storage does when a
     /// scrape repeats a series (it rejects the later samples for the same timestamp), so `/metrics` never serves a
-    /// series twice. Called only when ``seriesHashes(_:)`` found fewer series than lines.
+    /// series twice. Called only when the series hashes hold a repeat.
     static func droppingRepeatedSeries(_ rendered: RenderedScrape) -> RenderedScrape {
         var seen = Set<ArraySlice<UInt8>>()
         var bytes: [UInt8] = []
@@ -248,22 +249,6 @@ public struct TargetScraper: Sendable {
         result.bytes = bytes
         result.families = families
         return result
-    }
-
-    /// Hashes of each rendered line's series part (everything before the value), for `scrape_series_added`.
-    static func seriesHashes(_ rendered: RenderedScrape) -> Set<UInt64> {
-        var hashes = Set<UInt64>()
-        hashes.reserveCapacity(rendered.samplesPostRelabeling)
-        rendered.bytes.withUnsafeBytes { bytes in
-            forEachSeries(in: bytes) { line, seriesEnd in
-                var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-                for index in line.lowerBound..<seriesEnd {
-                    hash = (hash ^ UInt64(bytes[index])) &* 0x0000_0100_0000_01B3
-                }
-                hashes.insert(hash)
-            }
-        }
-        return hashes
     }
 
     /// Calls `body` with each newline-terminated line of a rendered scrape (newline included) and where its series

@@ -25,7 +25,11 @@ public final class TargetSnapshot: Sendable {
         self.key = key
         self.labels = labels
         self.health = health
-        var bytes = scrape?.bytes ?? []
+        // One buffer of exactly the needed size: snapshots are what the gateway's memory holds, and appending the
+        // synthetic lines to the scrape's buffer would double its capacity.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((scrape?.bytes.count ?? 0) + synthetic.bytes.count)
+        bytes.append(contentsOf: scrape?.bytes ?? [])
         var families = scrape?.families ?? []
         let offset = bytes.count
         bytes.append(contentsOf: synthetic.bytes)
