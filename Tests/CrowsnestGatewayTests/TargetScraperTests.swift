@@ -93,16 +93,25 @@ struct TargetScraperTests {
         #expect(held == [2, 4, 1])
     }
 
-    @Test("series hashes: sorted, distinct, and the count of those another scrape lacks")
-    func seriesHashSets() {
-        let first = SeriesHashes([5, 3, 9, 3, 1])
-        #expect(first.sorted == [1, 3, 5, 9])
-        let second = SeriesHashes([9, 10, 2, 1])
-        #expect(second.countMissing(from: first) == 2)
-        #expect(first.countMissing(from: second) == 2)
-        #expect(first.countMissing(from: first) == 0)
-        #expect(SeriesHashes().countMissing(from: first) == 0)
-        #expect(first.countMissing(from: SeriesHashes()) == 4)
+    @Test("series hashes: unchanged order is a plain comparison; otherwise new series are counted and repeats found")
+    func seriesHashComparison() {
+        let (first, firstAdded, firstRepeated) = SeriesHashes.comparing([5, 3, 9, 3, 1], with: nil)
+        #expect(firstAdded == 4)
+        #expect(firstRepeated)
+        #expect(first.hashes == [1, 3, 5, 9], "a scrape with repeats is held sorted and distinct")
+        let (second, secondAdded, secondRepeated) = SeriesHashes.comparing([9, 10, 2, 1], with: first)
+        #expect(secondAdded == 2)
+        #expect(!secondRepeated)
+        #expect(second.hashes == [9, 10, 2, 1], "held in scrape order")
+        let (third, thirdAdded, _) = SeriesHashes.comparing([9, 10, 2, 1], with: second)
+        #expect(thirdAdded == 0)
+        #expect(third == second)
+        let (_, reordered, reorderedRepeated) = SeriesHashes.comparing([1, 2, 10, 9, 11], with: second)
+        #expect(reordered == 1)
+        #expect(!reorderedRepeated)
+        let (empty, emptyAdded, _) = SeriesHashes.comparing([], with: second)
+        #expect(emptyAdded == 0)
+        #expect(empty.count == 0)
     }
 
     @Test(

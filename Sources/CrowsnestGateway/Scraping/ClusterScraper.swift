@@ -23,15 +23,17 @@ public final class ClusterScraper: Sendable {
         var previousSeries: SeriesHashes?
         var lastHealth: ScrapeHealth?
         var lateScrapes = 0
-        var generation: Int
     }
 
+    /// The targets live in an array (`slotOf` maps a key to its index): the scheduler scans due times every wake-up,
+    /// and reading `entries[i].nextDue` in place copies nothing, where iterating a dictionary copies every entry
+    /// (target, labels, series hashes) with its reference counts.
     private struct State {
-        var entries: [TargetKey: Entry] = [:]
+        var entries: [Entry] = []
+        var slotOf: [TargetKey: Int] = [:]
         var inFlight = 0
         var pausedUntil: ContinuousClock.Instant?
         var consecutiveThrottles = 0
-        var generation = 0
     }
 
     /// The cluster name.
@@ -71,19 +73,23 @@ public final class ClusterScraper: Sendable {
     public func update(targets: [ScrapeTarget]) {
         let now = ContinuousClock.now
         let removed: [TargetKey] = state.withLock { state in
-            state.generation += 1
-            var next: [TargetKey: Entry] = [:]
-            for target in targets {
-                if var existing = state.entries[target.key] {
+            var entries: [Entry] = []
+            var slotOf: [TargetKey: Int] = [:]
+            entries.reserveCapacity(targets.count)
+            for target in targets where slotOf[target.key] == nil {
+                if let slot = state.slotOf[target.key] {
+                    var existing = state.entries[slot]
                     existing.target = target
-                    next[target.key] = existing
+                    entries.append(existing)
                 } else {
                     let offset = Double(target.key.stableHash % 1_000_000) / 1_000_000
-                    next[target.key] = Entry(target: target, nextDue: now + interval * offset, generation: state.generation)
+                    entries.append(Entry(target: target, nextDue: now + interval * offset))
                 }
+                slotOf[target.key] = entries.count - 1
             }
-            let removed = state.entries.keys.filter { next[$0] == nil }
-            state.entries = next
+            let removed = state.slotOf.keys.filter { slotOf[$0] == nil }
+            state.entries = entries
+            state.slotOf = slotOf
             return removed
         }
         if !removed.isEmpty {
@@ -101,7 +107,7 @@ public final class ClusterScraper: Sendable {
     /// The status of every target, in key order.
     public var targetStatuses: [TargetStatus] {
         state.withLock { state in
-            state.entries.values.sorted { $0.target.key < $1.target.key }.map {
+            state.entries.sorted { $0.target.key < $1.target.key }.map {
                 TargetStatus(target: $0.target, lastHealth: $0.lastHealth, lateScrapes: $0.lateScrapes)
             }
         }
@@ -130,25 +136,26 @@ public final class ClusterScraper: Sendable {
             if let paused = state.pausedUntil, paused > now { return ([], min(paused, earliest)) }
             var due: [Entry] = []
             // One pass finds the due targets and the next wake-up; only the due ones are sorted (most overdue first).
-            var candidates: [(nextDue: ContinuousClock.Instant, key: TargetKey)] = []
-            for (key, entry) in state.entries where !entry.inFlight {
-                if entry.nextDue > now {
-                    earliest = min(earliest, entry.nextDue)
+            var candidates: [(nextDue: ContinuousClock.Instant, slot: Int)] = []
+            for slot in state.entries.indices where !state.entries[slot].inFlight {
+                let nextDue = state.entries[slot].nextDue
+                if nextDue > now {
+                    earliest = min(earliest, nextDue)
                 } else {
-                    candidates.append((entry.nextDue, key))
+                    candidates.append((nextDue, slot))
                 }
             }
             candidates.sort { $0.nextDue < $1.nextDue }
-            for (_, key) in candidates {
-                guard var entry = state.entries[key] else { continue }
+            for (_, slot) in candidates {
                 guard state.inFlight < maxConcurrentScrapes else { break }
+                var entry = state.entries[slot]
                 if now - entry.nextDue > .seconds(1) { entry.lateScrapes += 1 }
                 // Keep the phase; skip missed ticks instead of bursting.
                 entry.nextDue = entry.nextDue + interval
                 while entry.nextDue <= now { entry.nextDue = entry.nextDue + interval }
                 entry.inFlight = true
                 state.inFlight += 1
-                state.entries[key] = entry
+                state.entries[slot] = entry
                 due.append(entry)
             }
             return (due, earliest)
@@ -173,11 +180,10 @@ public final class ClusterScraper: Sendable {
             } else if failure?.code != .apiServer {
                 state.consecutiveThrottles = 0
             }
-            guard var current = state.entries[entry.target.key] else { return false }
-            current.inFlight = false
-            current.previousSeries = series
-            current.lastHealth = snapshot.health
-            state.entries[entry.target.key] = current
+            guard let slot = state.slotOf[entry.target.key] else { return false }
+            state.entries[slot].inFlight = false
+            state.entries[slot].previousSeries = series
+            state.entries[slot].lastHealth = snapshot.health
             return true
         }
         if stillWanted { store.replace(snapshot) }

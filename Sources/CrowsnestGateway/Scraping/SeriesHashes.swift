@@ -1,42 +1,62 @@
-/// The series of one scrape as a sorted array of distinct 64-bit hashes (``RenderedScrape/seriesHashes``): what the
-/// next scrape of the target compares with for `scrape_series_added`.
+/// The series of one scrape as 64-bit hashes (``RenderedScrape/seriesHashes``), held until the next scrape of the
+/// target for `scrape_series_added`: eight bytes per series, where a `Set<UInt64>` takes two to four times that and
+/// re-hashes every key.
 ///
-/// Eight bytes per series, held between scrapes for every target; a `Set<UInt64>` would take two to four times
-/// that and re-hash every key.
+/// Held in the order the scrape rendered them: an exporter writes its series in the same order scrape after scrape,
+/// so the common case (nothing new, nothing repeated) is one comparison of two arrays, no sorting and no hashing.
 public struct SeriesHashes: Sendable, Equatable {
-    /// The hashes, ascending, without repeats.
-    public private(set) var sorted: [UInt64]
+    /// The hashes, distinct, in the scrape's order (or ascending after a scrape that repeated a series).
+    public private(set) var hashes: [UInt64]
 
     /// No series.
-    public init() { sorted = [] }
-
-    /// The distinct hashes among `hashes` (a repeat is a series the scrape exposed twice, or a collision).
-    public init(_ hashes: [UInt64]) {
-        var values: [UInt64] = []
-        values.reserveCapacity(hashes.count)  // exactly: the array lives until the next scrape
-        values.append(contentsOf: hashes)
-        values.sort()
-        var kept = 0
-        for index in values.indices where index == 0 || values[index] != values[kept - 1] {
-            values[kept] = values[index]
-            kept += 1
-        }
-        values.removeLast(values.count - kept)
-        sorted = values
-    }
+    public init() { hashes = [] }
 
     /// Number of distinct series.
-    public var count: Int { sorted.count }
+    public var count: Int { hashes.count }
 
-    /// How many of these series `other` lacks (one merge walk over both sorted arrays).
-    public func countMissing(from other: SeriesHashes) -> Int {
+    /// The series of a scrape rendered with `current` (one hash per line), compared with the previous scrape's:
+    /// how many are new, and whether a line repeated an earlier line's series (or, rarely, its hash).
+    public static func comparing(_ current: [UInt64], with previous: SeriesHashes?) -> (
+        series: SeriesHashes, added: Int, repeated: Bool
+    ) {
+        if let previous, previous.hashes == current { return (previous, 0, false) }
+        let sorted = distinctSorted(current)
+        let repeated = sorted.count < current.count
+        let added = previous.map { countMissing(sorted, from: distinctSorted($0.hashes)) } ?? sorted.count
+        var series = SeriesHashes()
+        series.hashes = repeated ? sorted : exactCopy(current)
+        return (series, added, repeated)
+    }
+
+    /// `values` sorted without repeats, in an array of exactly that size.
+    static func distinctSorted(_ values: [UInt64]) -> [UInt64] {
+        var sorted = exactCopy(values)
+        sorted.sort()
+        var kept = 0
+        for index in sorted.indices where index == 0 || sorted[index] != sorted[kept - 1] {
+            sorted[kept] = sorted[index]
+            kept += 1
+        }
+        if kept < sorted.count { sorted = exactCopy(Array(sorted[..<kept])) }
+        return sorted
+    }
+
+    /// How many of the ascending `ours` the ascending `theirs` lacks (one merge walk).
+    static func countMissing(_ ours: [UInt64], from theirs: [UInt64]) -> Int {
         var missing = 0
         var cursor = 0
-        let theirs = other.sorted
-        for hash in sorted {
+        for hash in ours {
             while cursor < theirs.count && theirs[cursor] < hash { cursor += 1 }
             if cursor == theirs.count || theirs[cursor] != hash { missing += 1 }
         }
         return missing
+    }
+
+    /// A copy without spare capacity (the renderer's array grew by doubling; this one lives until the next scrape).
+    static func exactCopy(_ values: [UInt64]) -> [UInt64] {
+        [UInt64](unsafeUninitializedCapacity: values.count) { buffer, count in
+            _ = buffer.initialize(from: values)
+            count = values.count
+        }
     }
 }

@@ -86,12 +86,11 @@ public struct TargetScraper: Sendable {
         } catch {
             failure = ScrapeFailure(.transport, "scrape failed")
         }
-        let seriesHashes = SeriesHashes(rendered?.seriesHashes ?? [])
-        if let scrape = rendered, seriesHashes.count < scrape.seriesHashes.count {
+        let (seriesHashes, added, repeated) = SeriesHashes.comparing(rendered?.seriesHashes ?? [], with: previousSeries)
+        if let scrape = rendered, repeated {
             rendered = Self.droppingRepeatedSeries(scrape)
         }
-        rendered?.seriesHashes = []  // kept once, sorted, in `seriesHashes`; the snapshot does not need them
-        let added = previousSeries.map { seriesHashes.countMissing(from: $0) } ?? seriesHashes.count
+        rendered?.seriesHashes = []  // kept once, in `seriesHashes`; the snapshot does not need them
         let duration = start.duration(to: .now)
         let health = ScrapeHealth(
             up: failure == nil,

@@ -38,6 +38,9 @@ final class ClusterCredentials: Sendable {
         var tokenExpiry: (tokenHash: Int, expiry: Date?)?
         var status: CredentialStatus
         var forceReload = false
+        /// The last credentials built without an exec plugin, reused for requests within ``checkInterval`` (the
+        /// files would not be looked at again sooner anyway).
+        var recent: (credentials: RequestCredentials, builtAt: ContinuousClock.Instant)?
     }
 
     let setup: ClusterSetup?
@@ -82,10 +85,11 @@ final class ClusterCredentials: Sendable {
         guard let setup else { throw setupError! }
         do {
             let now = ContinuousClock.now
-            let force = state.withLock { state in
+            let (force, recent) = state.withLock { state in
                 defer { state.forceReload = false }
-                return state.forceReload
+                return (state.forceReload, state.recent)
             }
+            if !force, setup.exec == nil, let recent, now - recent.builtAt < checkInterval { return recent.credentials }
             var material = ClusterTLSMaterial(serverName: setup.serverName, insecureSkipVerify: setup.insecureSkipVerify)
             var expiries: [Date] = []
             var caExpiry: Date?
@@ -136,9 +140,14 @@ final class ClusterCredentials: Sendable {
                 state.status.expiry = expiries.min()
                 state.status.certificateAuthorityExpiry = caExpiry
             }
-            return RequestCredentials(authorization: authorization, tls: tls)
+            let credentials = RequestCredentials(authorization: authorization, tls: tls)
+            if setup.exec == nil { state.withLock { $0.recent = (credentials, now) } }
+            return credentials
         } catch let error as KubeClientError {
-            state.withLock { $0.status.lastError = error.message }
+            state.withLock {
+                $0.status.lastError = error.message
+                $0.recent = nil
+            }
             throw error
         } catch {
             throw KubeClientError(.credentials, cluster: cluster, "cluster \(cluster): cannot load credentials")
