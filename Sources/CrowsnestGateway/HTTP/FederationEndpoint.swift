@@ -1,4 +1,4 @@
-public import CrowsnestCore
+import CrowsnestCore
 public import Hummingbird
 import NIOCore
 

@@ -1,5 +1,5 @@
 public import CrowsnestCore
-public import CrowsnestKube
+import CrowsnestKube
 public import Hummingbird
 public import HummingbirdCore
 public import Logging

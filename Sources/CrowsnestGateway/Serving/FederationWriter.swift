@@ -1,4 +1,4 @@
-public import CrowsnestCore
+import CrowsnestCore
 public import NIOCore
 
 /// Writes the federated exposition of a ``SnapshotStore/View`` as a stream of chunks.
@@ -65,9 +65,7 @@ public struct FederationWriter: Sendable {
                         Self.writeHeader(group, into: &buffer)
                         wroteHeader = true
                     }
-                    snapshot.bytes.withUnsafeBytes { bytes in
-                        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range]))
-                    }
+                    buffer.writeBytes(snapshot.bytes[range])
                 } else {
                     let lines = Self.selectedLines(in: snapshot, range: range, group: group, request: request)
                     if lines.isEmpty { continue }
