@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOCore
-import NIOPosix
 
 /// The `crowsnest` command: a multi-cluster federation gateway for Prometheus.
 @main
@@ -17,9 +15,6 @@ struct Crowsnest: AsyncParsableCommand {
     /// Runs the command line with SPEC §2's exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error
     /// (ArgumentParser's own usage errors would exit 64).
     static func main() async {
-        // Swift concurrency runs on NIO's event-loop threads (one per core), so a scrape's task and its connection
-        // share a thread instead of handing every response and body chunk between two thread pools.
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
