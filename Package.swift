@@ -62,11 +62,14 @@ let package = Package(
             ]
         ),
         // I/O: the gateway — scraping, serving, clusters.d watching, health pages.
+        // glibc's mallopt (malloc.h is not part of the Glibc module).
+        .target(name: "CAllocatorTuning"),
         .target(
             name: "CrowsnestGateway",
             dependencies: [
                 "CrowsnestCore",
                 "CrowsnestKube",
+                "CAllocatorTuning",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -71,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Runs the gateway until SIGTERM/SIGINT; SIGHUP re-reads the config directory.
     static func runGateway(options: GatewayOptions, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        MemoryTuning.applyForGateway()
         try await KubeHTTPClient.withClient { httpClient in
             let metrics = GatewayMetrics()
             let server: HTTPServerBuilder

@@ -31,8 +31,33 @@ struct SeriesHashTests {
     func lengthIsPartOfTheHash() {
         #expect(hash(Array("r1".utf8)) != hash(Array("r10".utf8)))
         #expect(hash(Array("aaaa".utf8)) != hash(Array("aaaaa".utf8)))
-        let r1 = Array("route".utf8).withUnsafeBytes { name in Array("r1".utf8).withUnsafeBytes { SeriesHash.pair(name, $0) } }
-        let r10 = Array("route".utf8).withUnsafeBytes { name in Array("r10".utf8).withUnsafeBytes { SeriesHash.pair(name, $0) } }
-        #expect(r1 != r10)
+    }
+
+    /// The label tokens of a strict parse of `x{…} 1`.
+    private func labelHashes(_ labels: String) throws -> [UInt64] {
+        let payload = Array("x{\(labels)} 1\n".utf8)
+        struct Collector: ExpositionVisitor {
+            var hashes: [UInt64] = []
+            mutating func visitSample(
+                _ sample: SampleToken, labels: UnsafeBufferPointer<LabelToken>, family: FamilyToken, bytes: UnsafeRawBufferPointer
+            ) throws(ExpositionError) {
+                hashes = labels.map { SeriesHash.label($0, in: bytes) }
+            }
+        }
+        var collector = Collector()
+        _ = try ExpositionParser(format: .text, mode: .strict).parse(payload, visitor: &collector)
+        return collector.hashes
+    }
+
+    @Test("a label hashes the same however its name is written (legacy, quoted, spaced), and differently per value")
+    func labelSpellings() throws {
+        let plain = try labelHashes("route=\"r1\"")
+        #expect(plain.count == 1)
+        #expect(try labelHashes("\"route\"=\"r1\"") == plain)
+        #expect(try labelHashes("route = \"r1\"") == plain)
+        #expect(try labelHashes("route=\"r10\"") != plain)
+        #expect(try labelHashes("rout=\"er1\"") != plain)
+        let escaped = try labelHashes("a=\"say \\\"hi\\\"\"")
+        #expect(try labelHashes("\"a\"=\"say \\\"hi\\\"\"") == escaped)
     }
 }

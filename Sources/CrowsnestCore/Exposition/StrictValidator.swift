@@ -205,7 +205,7 @@ final class StrictValidator {
         var labelsHash: UInt64 = 0
         var excludedHash: UInt64 = 0
         for token in labels {
-            let pair = SeriesHash.pair(bytesOf(token.nameStart, token.nameEnd), bytesOf(token.valueStart, token.valueEnd))
+            let pair = SeriesHash.label(token, in: bytes)
             labelsHash &+= pair
             if let excluded, excluded.nameStart == token.nameStart { excludedHash = pair }
         }
@@ -395,7 +395,7 @@ final class StrictValidator {
 }
 
 /// Fast 64-bit hashing of byte ranges (eight bytes per multiply, as wyhash reads them, with a final mix),
-/// combined order-independently for label sets.
+/// combined order-independently (summed) for label sets.
 enum SeriesHash {
     @inline(__always)
     static func bytes(_ buffer: UnsafeRawBufferPointer) -> UInt64 {
@@ -442,10 +442,19 @@ enum SeriesHash {
         return z ^ (z >> 31)
     }
 
-    /// The hash of one label pair; sums of pair hashes do not depend on label order.
+    /// The hash of one label as written: the bytes `name="value` (value still escaped, which in the strict text
+    /// and OpenMetrics formats is one spelling per value), hashed in one pass straight from the payload when the
+    /// label is written that way; a quoted or spaced-out name is first spelled the same way.
     @inline(__always)
-    static func pair(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> UInt64 {
-        mix(bytes(name) &+ (bytes(value) &* 31))
+    static func label(_ token: LabelToken, in payload: UnsafeRawBufferPointer) -> UInt64 {
+        if !token.nameQuoted && token.valueStart == token.nameEnd + 2 {
+            return bytes(UnsafeRawBufferPointer(rebasing: payload[token.nameStart..<token.valueEnd]))
+        }
+        let name = UnsafeRawBufferPointer(rebasing: payload[token.nameStart..<token.nameEnd])
+        var spelled = token.nameEscaped ? Unescaping.unescapedBytes(name) : Array(name)
+        spelled.append(contentsOf: "=\"".utf8)
+        spelled.append(contentsOf: UnsafeRawBufferPointer(rebasing: payload[token.valueStart..<token.valueEnd]))
+        return spelled.withUnsafeBytes { bytes($0) }
     }
 }
 
