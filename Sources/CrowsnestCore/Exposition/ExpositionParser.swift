@@ -228,8 +228,8 @@ struct ParserRun {
         if format == .openMetrics && !sawEOF {
             throw ExpositionError(.syntax, line: line, column: 0, "missing # EOF at the end of the payload")
         }
-        if let validator {
-            try validator.finish(line: line)
+        if validator != nil {
+            try validator!.finish(line: line)
         }
     }
 
@@ -331,19 +331,20 @@ struct ParserRun {
 
     /// Reads a sample's metric name outside braces. Most samples start with their family's name, already checked
     /// when the family began: only the bytes after it are scanned then (the result is the same as a full scan).
+    /// `startsWithFamilyName` tells ``assignFamily(_:_:_:quoted:startsWithFamilyName:)`` not to compare again.
     @inline(__always)
     func readSampleMetricName(_ index: Int, _ end: Int) throws(ExpositionError) -> (
-        start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int
+        name: (start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int), startsWithFamilyName: Bool
     ) {
         if familyNameIsLegacy && family.ordinal >= 0 {
             let length = family.nameEnd - family.nameStart
             if length <= end - index && memcmp(bytes.baseAddress! + index, bytes.baseAddress! + family.nameStart, length) == 0 {
                 var cursor = index + length
                 while cursor < end, NameSyntax.isMetricNameContinue(bytes[cursor]) { cursor += 1 }
-                return (index, cursor, false, false, cursor)
+                return ((index, cursor, false, false, cursor), true)
             }
         }
-        return try readMetricName(index, end, what: "metric name")
+        return (try readMetricName(index, end, what: "metric name"), false)
     }
 
     mutating func parseMetadata<Visitor: ExpositionVisitor>(
@@ -399,8 +400,8 @@ struct ParserRun {
             family.unitEnd = end
             try checkUTF8(valueStart, end)
         }
-        if let validator {
-            try validator.metadata(kind, family: family, bytes: bytes, line: line, column: start - lineStart + 1)
+        if validator != nil {
+            try validator!.metadata(kind, family: family, bytes: bytes, line: line, column: start - lineStart + 1)
         }
         try visitor.visitMetadata(kind, family: family, bytes: bytes)
     }
@@ -472,8 +473,10 @@ struct ParserRun {
         var nameQuoted = false
         var nameEscaped = false
         labels.removeAll()
+        var startsWithFamilyName = false
         if bytes[index] != openBrace {
-            let name = try readSampleMetricName(index, end)
+            let name: (start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int)
+            (name, startsWithFamilyName) = try readSampleMetricName(index, end)
             guard !name.quoted else { throw error(index, "a quoted metric name belongs inside the braces") }
             (nameStart, nameEnd) = (name.start, name.end)
             index = name.next
@@ -579,7 +582,7 @@ struct ParserRun {
             }
         }
 
-        let suffix = assignFamily(nameStart, nameEnd, nameEscaped, quoted: nameQuoted)
+        let suffix = assignFamily(nameStart, nameEnd, nameEscaped, quoted: nameQuoted, startsWithFamilyName: startsWithFamilyName)
         familyHasSamples = true
         let sample = SampleToken(
             line: line,
@@ -598,19 +601,28 @@ struct ParserRun {
             suffix: suffix
         )
         let labelBuffer = labels.tokens
-        if let validator {
-            try validator.sample(sample, labels: labelBuffer, family: family, bytes: bytes)
+        if validator != nil {
+            try validator!.sample(sample, labels: labelBuffer, family: family, bytes: bytes)
         }
         try visitor.visitSample(sample, labels: labelBuffer, family: family, bytes: bytes)
     }
 
     /// Finds the family of a sample named `bytes[start..<end]`: the current one when the name is the family name
-    /// plus a suffix its type allows, otherwise a new implied family of unknown type.
-    mutating func assignFamily(_ start: Int, _ end: Int, _ escaped: Bool, quoted: Bool) -> SampleSuffix {
+    /// plus a suffix its type allows, otherwise a new implied family of unknown type. `startsWithFamilyName`: the
+    /// caller already found the name to start with the current family's.
+    mutating func assignFamily(
+        _ start: Int,
+        _ end: Int,
+        _ escaped: Bool,
+        quoted: Bool,
+        startsWithFamilyName: Bool = false
+    ) -> SampleSuffix {
         if family.ordinal >= 0 {
             let familyLength = family.nameEnd - family.nameStart
             let nameLength = end - start
-            if nameLength >= familyLength && bytesEqual(family.nameStart, family.nameEnd, start, start + familyLength) {
+            if startsWithFamilyName
+                || (nameLength >= familyLength && bytesEqual(family.nameStart, family.nameEnd, start, start + familyLength))
+            {
                 let suffixBytes = UnsafeRawBufferPointer(rebasing: bytes[(start + familyLength)..<end])
                 if let suffix = Self.matchSuffix(suffixBytes, type: family.type, format: format) { return suffix }
             }

@@ -21,7 +21,9 @@ import Darwin
 /// - a series appears once (OpenMetrics: unless distinguished by timestamps).
 ///
 /// It works on decoded strings: strict parsing is for validation (`check metrics`), not for the scrape path.
-final class StrictValidator {
+/// A value type kept inside the parse run and mutated in place: a sample costs no reference counting and no
+/// dynamic exclusivity checks.
+struct StrictValidator {
     let format: ExpositionFormat
 
     /// Names of the family groups entered so far.
@@ -33,7 +35,10 @@ final class StrictValidator {
     private var series = UInt64Table()
     private var seenGroups = UInt64Table()
 
-    private final class FamilyState {
+    /// `__name__` as one little-endian word.
+    private static let reservedNameWord: UInt64 = "__name__".utf8.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+
+    private struct FamilyState {
         var ordinal: Int
         var name: String
         var type: MetricType
@@ -43,12 +48,6 @@ final class StrictValidator {
         var groupTimestamp: Double?
         var groupHasSamples = false
         var histogram = HistogramGroup()
-        init(ordinal: Int, name: String, type: MetricType, line: Int) {
-            self.ordinal = ordinal
-            self.name = name
-            self.type = type
-            self.line = line
-        }
     }
 
     private struct HistogramGroup {
@@ -75,7 +74,7 @@ final class StrictValidator {
 
     // MARK: Events
 
-    func metadata(
+    mutating func metadata(
         _ kind: MetadataKind,
         family: FamilyToken,
         bytes: UnsafeRawBufferPointer,
@@ -90,7 +89,7 @@ final class StrictValidator {
         }
     }
 
-    func sample(
+    mutating func sample(
         _ sample: SampleToken,
         labels: UnsafeBufferPointer<LabelToken>,
         family: FamilyToken,
@@ -101,7 +100,8 @@ final class StrictValidator {
             ExpositionError(.semantics, line: line, column: offset - sample.lineStart + 1, reason)
         }
         try enter(family, bytes: bytes, line: line, column: sample.nameStart - sample.lineStart + 1)
-        guard let state = current else { return }
+        guard current != nil else { return }
+        let type = current!.type
 
         func bytesOf(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(rebasing: bytes[start..<end])
@@ -126,7 +126,9 @@ final class StrictValidator {
         }
 
         for token in labels {
-            if token.nameEnd - token.nameStart == 8 && memcmp(bytes.baseAddress! + token.nameStart, "__name__", 8) == 0 {
+            if token.nameEnd - token.nameStart == 8
+                && bytes.loadUnaligned(fromByteOffset: token.nameStart, as: UInt64.self) == Self.reservedNameWord
+            {
                 throw fail(token.nameStart, "label name \"__name__\" is reserved")
             }
             if format == .text && token.valueEscaped {
@@ -144,13 +146,13 @@ final class StrictValidator {
             }
         }
         let openMetrics = format == .openMetrics
-        let needsValue = openMetrics || state.type == .stateSet || state.type == .info
+        let needsValue = openMetrics || type == .stateSet || type == .info
         let value = needsValue ? NumberSyntax.parseDouble(bytes, sample.valueStart, sample.valueEnd) : 0
 
         // Type-specific labels and values. `excluded` is the label left out of the metric-point key.
         var excluded: LabelToken?
         var bucketBound = Double.nan
-        switch (state.type, sample.suffix) {
+        switch (type, sample.suffix) {
         case (.histogram, .bucket), (.gaugeHistogram, .bucket):
             guard let le = find("le") else { throw fail(sample.nameStart, "histogram bucket without an \"le\" label") }
             guard let bound = Self.parseBound(bytes, le, format: format), !bound.isNaN else {
@@ -168,8 +170,8 @@ final class StrictValidator {
             excluded = quantile
             if openMetrics && value < 0 { throw fail(sample.valueStart, "negative summary quantile value") }
         case (.stateSet, _):
-            guard let own = find(state.name) else {
-                throw fail(sample.nameStart, "stateset sample without the \"\(state.name)\" label")
+            guard let own = find(current!.name) else {
+                throw fail(sample.nameStart, "stateset sample without the \"\(current!.name)\" label")
             }
             guard value == 0 || value == 1 else { throw fail(sample.valueStart, "stateset value must be 0 or 1") }
             excluded = own
@@ -184,7 +186,7 @@ final class StrictValidator {
                 if value.isNaN || value < 0 {
                     throw fail(sample.valueStart, "\(sample.suffix.text) value must be a non-negative number")
                 }
-            case .sum where state.type == .histogram || state.type == .summary:
+            case .sum where type == .histogram || type == .summary:
                 if value.isNaN || value < 0 {
                     throw fail(sample.valueStart, "_sum value must be a non-negative number")
                 }
@@ -195,8 +197,8 @@ final class StrictValidator {
             }
             if sample.exemplarStart >= 0 {
                 let allowed =
-                    (state.type == .counter && sample.suffix == .total)
-                    || ((state.type == .histogram || state.type == .gaugeHistogram) && sample.suffix == .bucket)
+                    (type == .counter && sample.suffix == .total)
+                    || ((type == .histogram || type == .gaugeHistogram) && sample.suffix == .bucket)
                 if !allowed { throw fail(sample.exemplarStart, "exemplars are allowed only on _total and _bucket samples") }
             }
         }
@@ -214,24 +216,24 @@ final class StrictValidator {
 
         // Grouping of metric points.
         if openMetrics {
-            if let group = state.group, group == groupKey {
-                if (timestamp == nil) != (state.groupTimestamp == nil) {
+            if let group = current!.group, group == groupKey {
+                if (timestamp == nil) != (current!.groupTimestamp == nil) {
                     throw fail(sample.valueEnd, "samples of one metric point mix presence of timestamps")
                 }
-                if let timestamp, let previous = state.groupTimestamp, timestamp < previous, state.type != .info {
+                if let timestamp, let previous = current!.groupTimestamp, timestamp < previous, type != .info {
                     throw fail(sample.timestampStart, "timestamps go backwards within a metric point")
                 }
-                if timestamp != state.groupTimestamp { try finishHistogramGroup(state, line: line) }
+                if timestamp != current!.groupTimestamp { try Self.finishHistogramGroup(&current!, line: line) }
             } else {
                 if seenGroups.insert(groupKey, value: 0) != nil {
-                    throw fail(sample.nameStart, "metric points of family \"\(state.name)\" are not grouped together")
+                    throw fail(sample.nameStart, "metric points of family \"\(current!.name)\" are not grouped together")
                 }
-                if state.group != nil { try finishHistogramGroup(state, line: line) }
-                state.group = groupKey
+                if current!.group != nil { try Self.finishHistogramGroup(&current!, line: line) }
+                current!.group = groupKey
             }
-            state.groupTimestamp = timestamp
-            if state.type == .histogram || state.type == .gaugeHistogram {
-                try accumulateHistogram(state, suffix: sample.suffix, value: value, bound: bucketBound, fail: {
+            current!.groupTimestamp = timestamp
+            if type == .histogram || type == .gaugeHistogram {
+                try Self.accumulateHistogram(&current!.histogram, suffix: sample.suffix, value: value, bound: bucketBound, fail: {
                     fail(sample.nameStart, $0)
                 })
             }
@@ -266,13 +268,13 @@ final class StrictValidator {
         return sample
     }
 
-    func finish(line: Int) throws(ExpositionError) {
+    mutating func finish(line: Int) throws(ExpositionError) {
         try closeCurrent(line: line, column: 0)
     }
 
     // MARK: Families
 
-    private func enter(_ family: FamilyToken, bytes: UnsafeRawBufferPointer, line: Int, column: Int)
+    private mutating func enter(_ family: FamilyToken, bytes: UnsafeRawBufferPointer, line: Int, column: Int)
         throws(ExpositionError)
     {
         if current?.ordinal == family.ordinal { return }
@@ -292,14 +294,14 @@ final class StrictValidator {
         seenGroups.reset()
     }
 
-    private func closeCurrent(line: Int, column: Int) throws(ExpositionError) {
-        guard let state = current else { return }
+    private mutating func closeCurrent(line: Int, column: Int) throws(ExpositionError) {
+        guard var state = current else { return }
         current = nil
         func fail(_ reason: String) -> ExpositionError {
             ExpositionError(.semantics, line: state.line, column: 0, reason)
         }
         if format == .openMetrics {
-            try finishHistogramGroup(state, line: line)
+            try Self.finishHistogramGroup(&state, line: line)
             if let unit = state.unit, !unit.isEmpty {
                 if state.type == .info || state.type == .stateSet {
                     throw fail("UNIT is not allowed on \(state.type.openMetricsName) family \"\(state.name)\"")
@@ -330,34 +332,34 @@ final class StrictValidator {
 
     // MARK: Histograms
 
-    private func accumulateHistogram(
-        _ state: FamilyState,
+    private static func accumulateHistogram(
+        _ histogram: inout HistogramGroup,
         suffix: SampleSuffix,
         value: Double,
         bound: Double,
         fail: (String) -> ExpositionError
     ) throws(ExpositionError) {
-        state.histogram.samples += 1
+        histogram.samples += 1
         switch suffix {
         case .bucket:
-            if bound < 0 { state.histogram.negativeBuckets = true }
-            if let last = state.histogram.lastLe, bound <= last { throw fail("histogram buckets out of order") }
-            if value < state.histogram.lastBucketValue { throw fail("histogram bucket counts decrease") }
-            state.histogram.lastLe = bound
-            state.histogram.lastBucketValue = value
+            if bound < 0 { histogram.negativeBuckets = true }
+            if let last = histogram.lastLe, bound <= last { throw fail("histogram buckets out of order") }
+            if value < histogram.lastBucketValue { throw fail("histogram bucket counts decrease") }
+            histogram.lastLe = bound
+            histogram.lastBucketValue = value
         case .count, .gcount:
-            state.histogram.count = value
+            histogram.count = value
         case .sum:
-            state.histogram.hasSum = true
+            histogram.hasSum = true
         case .gsum:
-            state.histogram.hasGSum = true
-            if value < 0 { state.histogram.negativeGSum = true }
+            histogram.hasGSum = true
+            if value < 0 { histogram.negativeGSum = true }
         default:
             break
         }
     }
 
-    private func finishHistogramGroup(_ state: FamilyState, line: Int) throws(ExpositionError) {
+    private static func finishHistogramGroup(_ state: inout FamilyState, line: Int) throws(ExpositionError) {
         defer { state.histogram = HistogramGroup() }
         guard state.type == .histogram || state.type == .gaugeHistogram, state.histogram.samples > 0 else { return }
         let group = state.histogram

@@ -61,9 +61,9 @@ public struct TargetScraper: Sendable {
         var rendered: RenderedScrape?
         var failure: ScrapeFailure?
         do {
-            let (body, format) = try await withTimeout(settings.timeout) { () async throws(ScrapeFailure) in
-                try await fetch(target)
-            }
+            // The timeout is the request's deadline (AsyncHTTPClient cancels the request, body included, when it
+            // passes; the body reader checks it too): no timer task per scrape.
+            let (body, format) = try await fetch(target)
             var relabeling: (@Sendable (inout LabelSet) -> Bool)?
             if let relabeler = settings.metricRelabeler, !relabeler.isEmpty {
                 relabeling = { labels in relabeler.process(&labels) }
@@ -104,36 +104,6 @@ public struct TargetScraper: Sendable {
         let synthetic = SyntheticSeries.render(health, labels: target.labels, timestamps: settings.timestamps)
         let snapshot = TargetSnapshot(key: target.key, labels: target.labels, scrape: rendered, synthetic: synthetic, health: health)
         return (snapshot, failure == nil ? seriesHashes : (previousSeries ?? SeriesHashes()), failure)
-    }
-
-    /// Runs `operation`, cancelling it (and so the HTTP request) when `timeout` passes first.
-    func withTimeout<Result: Sendable>(
-        _ timeout: Duration,
-        _ operation: @escaping @Sendable () async throws(ScrapeFailure) -> Result
-    ) async throws(ScrapeFailure) -> Result {
-        let outcome: Swift.Result<Result, ScrapeFailure> = await withTaskGroup(of: Swift.Result<Result, ScrapeFailure>?.self) { group in
-            group.addTask {
-                do throws(ScrapeFailure) {
-                    return .success(try await operation())
-                } catch {
-                    return .failure(error)
-                }
-            }
-            group.addTask {
-                do { try await Task.sleep(for: timeout) } catch { return nil }
-                return .failure(ScrapeFailure(.timeout, "scrape timed out after \(timeout)"))
-            }
-            var result: Swift.Result<Result, ScrapeFailure> = .failure(ScrapeFailure(.timeout, "scrape cancelled"))
-            for await next in group {
-                if let next {
-                    result = next
-                    break
-                }
-            }
-            group.cancelAll()
-            return result
-        }
-        return try outcome.get()
     }
 
     /// GETs the target's proxy path; returns the (decompressed, size-checked) body and its format.
