@@ -93,6 +93,20 @@ struct TargetScraperTests {
         #expect(held == [2, 4, 1])
     }
 
+    @Test("a snapshot's buffer is its lines plus at most the synthetic estimate (no doubled capacity)")
+    func snapshotHoldsNoSpareBuffer() async throws {
+        var payload = "# TYPE requests_total counter\n"
+        for index in 0..<2_000 { payload += "requests_total{path=\"/item/\(index)\",code=\"200\"} \(index)\n" }
+        let client = FakeProxyClient { [payload] _ in FakeProxyClient.body(payload, gzip: true) }
+        let (snapshot, failure) = await scrape(client)
+        #expect(failure == nil)
+        #expect(snapshot.seriesCount == 2_005)
+        // Allowed: the synthetic estimate plus malloc's rounding of a large block up to whole pages.
+        let spare = snapshot.bytes.capacity - snapshot.bytes.count
+        let allowed = SyntheticSeries.estimatedSize(labels: target.labels) + 4096
+        #expect(spare >= 0 && spare <= allowed, "spare \(spare) bytes (allowed \(allowed)) of \(snapshot.bytes.count)")
+    }
+
     @Test("series hashes: unchanged order is a plain comparison; otherwise new series are counted and repeats found")
     func seriesHashComparison() {
         let (first, firstAdded, firstRepeated) = SeriesHashes.comparing([5, 3, 9, 3, 1], with: nil)

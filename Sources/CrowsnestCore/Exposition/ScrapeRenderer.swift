@@ -40,6 +40,19 @@ public struct RenderedScrape: Sendable {
         self.seriesHashes = seriesHashes
     }
 
+    /// Appends `other`'s lines and families after these (their ranges shifted). In place when the buffer was
+    /// rendered with room (``ScrapeRenderOptions/spareCapacity``) and is not shared, else into a buffer of exactly
+    /// the needed size: the gateway holds these buffers, and a plain append to a full one doubles its capacity.
+    public mutating func append(_ other: RenderedScrape) {
+        let offset = bytes.count
+        if bytes.capacity < bytes.count + other.bytes.count { bytes.reserveCapacity(bytes.count + other.bytes.count) }
+        bytes.append(contentsOf: other.bytes)
+        for var family in other.families {
+            family.range = (family.range.lowerBound + offset)..<(family.range.upperBound + offset)
+            families.append(family)
+        }
+    }
+
     /// The hash ``seriesHashes`` holds for a line whose series part is `series`.
     public static func seriesHash(_ series: UnsafeRawBufferPointer) -> UInt64 {
         SeriesHash.bytes(series)
@@ -84,6 +97,9 @@ public struct ScrapeRenderOptions: Sendable {
     public var limits: ExpositionLimits
     /// `metric_relabel_configs`, applied per sample after label injection; returns false to drop the sample.
     public var metricRelabeling: (@Sendable (inout LabelSet) -> Bool)?
+    /// Room to leave free at the end of ``RenderedScrape/bytes`` for lines the caller appends (the gateway's
+    /// synthetic series), so that appending them needs no second buffer.
+    public var spareCapacity = 0
 
     /// Creates options.
     public init(
@@ -202,7 +218,7 @@ struct RenderVisitor: ExpositionVisitor {
         var total = 0
         for index in outputs.indices { total += buffers[index].count }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(total)
+        bytes.reserveCapacity(total + options.spareCapacity)
         var families = outputs
         for index in families.indices {
             let start = bytes.count

@@ -68,13 +68,14 @@ public struct TargetScraper: Sendable {
             if let relabeler = settings.metricRelabeler, !relabeler.isEmpty {
                 relabeling = { labels in relabeler.process(&labels) }
             }
-            let options = ScrapeRenderOptions(
+            var options = ScrapeRenderOptions(
                 targetLabels: target.labels,
                 honorLabels: settings.honorLabels,
                 timestampMilliseconds: settings.timestamps ? timestamp : nil,
                 limits: settings.limits,
                 metricRelabeling: relabeling
             )
+            options.spareCapacity = SyntheticSeries.estimatedSize(labels: target.labels)
             do throws(ExpositionError) {
                 rendered = try renderer.render(body, format: format, options: options)
             } catch {
@@ -102,7 +103,10 @@ public struct TargetScraper: Sendable {
             error: failure?.message
         )
         let synthetic = SyntheticSeries.render(health, labels: target.labels, timestamps: settings.timestamps)
-        let snapshot = TargetSnapshot(key: target.key, labels: target.labels, scrape: rendered, synthetic: synthetic, health: health)
+        var lines = rendered ?? RenderedScrape()
+        rendered = nil  // `lines` is the buffer's only owner: the synthetic lines go into its spare room in place
+        lines.append(synthetic)
+        let snapshot = TargetSnapshot(key: target.key, labels: target.labels, lines: lines, health: health)
         return (snapshot, failure == nil ? seriesHashes : (previousSeries ?? SeriesHashes()), failure)
     }
 

@@ -20,27 +20,22 @@ public final class TargetSnapshot: Sendable {
     /// Number of sample lines held (scraped and synthetic).
     public let seriesCount: Int
 
-    /// Creates a snapshot from a rendered scrape (nil for a failed one) and the rendered synthetic series.
-    public init(key: TargetKey, labels: [Label], scrape: RenderedScrape?, synthetic: RenderedScrape, health: ScrapeHealth) {
+    /// Creates a snapshot holding `lines`: the scrape's lines followed by the synthetic ones.
+    public init(key: TargetKey, labels: [Label], lines: RenderedScrape, health: ScrapeHealth) {
         self.key = key
         self.labels = labels
         self.health = health
-        // One buffer of exactly the needed size: snapshots are what the gateway's memory holds, and appending the
-        // synthetic lines to the scrape's buffer would double its capacity.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity((scrape?.bytes.count ?? 0) + synthetic.bytes.count)
-        bytes.append(contentsOf: scrape?.bytes ?? [])
-        var families = scrape?.families ?? []
-        let offset = bytes.count
-        bytes.append(contentsOf: synthetic.bytes)
-        for var family in synthetic.families {
-            family.range = (family.range.lowerBound + offset)..<(family.range.upperBound + offset)
-            families.append(family)
-        }
-        self.bytes = bytes
-        self.families = families
-        self.metadata = families.map { FamilyMetadata(name: $0.name, type: $0.type, help: $0.help) }
-        self.seriesCount = families.reduce(0) { $0 + $1.sampleCount }
+        self.bytes = lines.bytes
+        self.families = lines.families
+        self.metadata = lines.families.map { FamilyMetadata(name: $0.name, type: $0.type, help: $0.help) }
+        self.seriesCount = lines.families.reduce(0) { $0 + $1.sampleCount }
+    }
+
+    /// Creates a snapshot from a rendered scrape (nil for a failed one) and the rendered synthetic series.
+    public convenience init(key: TargetKey, labels: [Label], scrape: RenderedScrape?, synthetic: RenderedScrape, health: ScrapeHealth) {
+        var lines = scrape ?? RenderedScrape()
+        lines.append(synthetic)
+        self.init(key: key, labels: labels, lines: lines, health: health)
     }
 }
 
@@ -83,6 +78,13 @@ public struct ScrapeHealth: Sendable, Hashable {
 
 /// The synthetic series Prometheus adds for every target.
 public enum SyntheticSeries {
+    /// An upper bound of the bytes ``render(_:labels:timestamps:)`` writes for a target with `labels`: five lines
+    /// of at most 40 bytes of name, 24 of value and 16 of timestamp, each with the labels.
+    public static func estimatedSize(labels: [Label]) -> Int {
+        let labelBytes = labels.reduce(2) { $0 + $1.name.utf8.count + $1.value.utf8.count * 2 + 4 }
+        return 5 * (40 + labelBytes + 24 + 16 + 3)
+    }
+
     /// Renders `up`, `scrape_duration_seconds`, `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling`
     /// and `scrape_series_added` for a target.
     public static func render(_ health: ScrapeHealth, labels: [Label], timestamps: Bool) -> RenderedScrape {

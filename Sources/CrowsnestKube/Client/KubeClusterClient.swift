@@ -5,6 +5,7 @@ public import Logging
 public import NIOCore
 public import NIOHTTP1
 import Foundation
+import Synchronization
 import NIOSSL
 
 /// The client for one cluster's API server, shared by discovery and scraping: one credential context (tokens,
@@ -24,6 +25,8 @@ public final class KubeClusterClient: Sendable {
     let maxRetryAfterRetries: Int
     /// Where request counts go (`crowsnest_kube_requests_total`); a no-op unless the caller passes one.
     public let metricsFactory: any MetricsFactory
+    /// The request counters made so far, by kind and code (made once each, not per request).
+    private let requestCounters = Mutex<[String: Counter]>([:])
 
     /// Creates the client of `config`'s cluster on the shared `httpClient`.
     ///
@@ -121,11 +124,19 @@ public final class KubeClusterClient: Sendable {
 
     /// Counts one request attempt by kind (`api` or `proxy`) and outcome (HTTP status, or the error's code).
     func countRequest(isAPICall: Bool, code: String) {
-        Counter(
-            label: "crowsnest_kube_requests_total",
-            dimensions: [("cluster", name), ("kind", isAPICall ? "api" : "proxy"), ("code", code)],
-            factory: metricsFactory
-        ).increment()
+        let kind = isAPICall ? "api" : "proxy"
+        let counter = requestCounters.withLock { counters in
+            let key = kind + " " + code
+            if let existing = counters[key] { return existing }
+            let made = Counter(
+                label: "crowsnest_kube_requests_total",
+                dimensions: [("cluster", name), ("kind", kind), ("code", code)],
+                factory: metricsFactory
+            )
+            counters[key] = made
+            return made
+        }
+        counter.increment()
     }
 
     /// One attempt.
