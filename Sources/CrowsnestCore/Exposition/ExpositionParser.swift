@@ -174,7 +174,9 @@ struct ParserRun {
     var familyNameIsLegacy = false
     var sampleCount = 0
     var sawEOF = false
-    var validator: StrictValidator?
+    /// The strict rules (used only when `strict`): a plain stored value, not an optional, so that each sample
+    /// mutates it in place instead of copying it out of and back into an `Optional`.
+    var validator: StrictValidator
     /// When set, line errors are collected here and parsing continues with the next line.
     var collectedErrors: [ExpositionError]?
     var maxErrors = 1
@@ -185,7 +187,7 @@ struct ParserRun {
         self.limits = parser.limits
         self.bytes = bytes
         self.count = bytes.count
-        if strict { validator = StrictValidator(format: parser.format) }
+        validator = StrictValidator(format: parser.format)
     }
 
     @inline(__always)
@@ -198,9 +200,9 @@ struct ParserRun {
             if format == .openMetrics { throw ExpositionError(.syntax, line: 1, column: 1, "missing # EOF") }
             return
         }
-        // The current sample's labels: a local handed down by `inout` (not a stored property), so filling it while
-        // `self` is read needs no copy or swap.
-        var labels = LabelTokenBuffer(capacity: 16)
+        // Handed down by `inout` (not read from `self`), so mutating it while `self` is read needs no copy.
+        var scratch = ParseScratch(labels: LabelTokenBuffer(capacity: 16), validator: validator)
+        defer { validator = scratch.validator }
         var start = 0
         while start < count {
             line += 1
@@ -213,7 +215,7 @@ struct ParserRun {
             }
             do throws(ExpositionError) {
                 if sawEOF { throw error(start, "content after # EOF") }
-                try parseLine(start, end, labels: &labels, visitor: &visitor)
+                try parseLine(start, end, scratch: &scratch, visitor: &visitor)
             } catch {
                 guard collectedErrors != nil else { throw error }
                 collectedErrors!.append(error)
@@ -228,8 +230,8 @@ struct ParserRun {
         if format == .openMetrics && !sawEOF {
             throw ExpositionError(.syntax, line: line, column: 0, "missing # EOF at the end of the payload")
         }
-        if validator != nil {
-            try validator!.finish(line: line)
+        if strict {
+            try scratch.validator.finish(line: line)
         }
     }
 
@@ -246,7 +248,7 @@ struct ParserRun {
     mutating func parseLine<Visitor: ExpositionVisitor>(
         _ start: Int,
         _ end: Int,
-        labels: inout LabelTokenBuffer,
+        scratch: inout ParseScratch,
         visitor: inout Visitor
     ) throws(ExpositionError) {
         var index = start
@@ -257,17 +259,20 @@ struct ParserRun {
             throw error(start, "blank line (OpenMetrics allows none)")
         }
         if bytes[index] == hash {
-            try parseComment(index, end, visitor: &visitor)
+            try parseComment(index, end, scratch: &scratch, visitor: &visitor)
         } else {
-            try parseSample(index, end, labels: &labels, visitor: &visitor)
+            try parseSample(index, end, scratch: &scratch, visitor: &visitor)
         }
     }
 
     // MARK: Comments and metadata
 
-    mutating func parseComment<Visitor: ExpositionVisitor>(_ start: Int, _ end: Int, visitor: inout Visitor)
-        throws(ExpositionError)
-    {
+    mutating func parseComment<Visitor: ExpositionVisitor>(
+        _ start: Int,
+        _ end: Int,
+        scratch: inout ParseScratch,
+        visitor: inout Visitor
+    ) throws(ExpositionError) {
         var index = start + 1
         if format == .openMetrics {
             guard index < end, bytes[index] == space else { throw error(index, "comment lines are not allowed") }
@@ -291,7 +296,7 @@ struct ParserRun {
             }
             guard index < end else { throw error(index, "metadata line without a metric name") }
             index += 1
-            try parseMetadata(kind, index, end, visitor: &visitor)
+            try parseMetadata(kind, index, end, scratch: &scratch, visitor: &visitor)
             return
         }
         // Text: `# HELP name …` and `# TYPE name type` are metadata; every other comment is ignored.
@@ -309,7 +314,7 @@ struct ParserRun {
         }
         index = skipBlanks(index, end)
         guard index < end else { return }  // `# HELP` without a name is a comment, as for Prometheus' parsers.
-        try parseMetadata(kind, index, end, visitor: &visitor)
+        try parseMetadata(kind, index, end, scratch: &scratch, visitor: &visitor)
     }
 
     /// Reads a metric name (legacy or quoted) at `index`; returns its content range, quoted and escaped flags.
@@ -351,6 +356,7 @@ struct ParserRun {
         _ kind: MetadataKind,
         _ start: Int,
         _ end: Int,
+        scratch: inout ParseScratch,
         visitor: inout Visitor
     ) throws(ExpositionError) {
         let name = try readMetricName(start, end, what: "metric name in metadata")
@@ -400,8 +406,8 @@ struct ParserRun {
             family.unitEnd = end
             try checkUTF8(valueStart, end)
         }
-        if validator != nil {
-            try validator!.metadata(kind, family: family, bytes: bytes, line: line, column: start - lineStart + 1)
+        if strict {
+            try scratch.validator.metadata(kind, family: family, bytes: bytes, line: line, column: start - lineStart + 1)
         }
         try visitor.visitMetadata(kind, family: family, bytes: bytes)
     }
@@ -464,7 +470,7 @@ struct ParserRun {
     mutating func parseSample<Visitor: ExpositionVisitor>(
         _ start: Int,
         _ end: Int,
-        labels: inout LabelTokenBuffer,
+        scratch: inout ParseScratch,
         visitor: inout Visitor
     ) throws(ExpositionError) {
         var index = start
@@ -472,7 +478,7 @@ struct ParserRun {
         var nameEnd = -1
         var nameQuoted = false
         var nameEscaped = false
-        labels.removeAll()
+        scratch.labels.removeAll()
         var startsWithFamilyName = false
         if bytes[index] != openBrace {
             let name: (start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int)
@@ -486,7 +492,7 @@ struct ParserRun {
             }
         }
         if index < end && bytes[index] == openBrace {
-            index = try parseLabels(index + 1, end, allowMetricName: nameStart < 0, into: &labels) {
+            index = try parseLabels(index + 1, end, allowMetricName: nameStart < 0, into: &scratch.labels) {
                 nameStart = $0
                 nameEnd = $1
                 nameQuoted = true
@@ -563,11 +569,11 @@ struct ParserRun {
         if limits.sampleLimit > 0 && sampleCount > limits.sampleLimit {
             throw error(start, "sample limit of \(limits.sampleLimit) exceeded", code: .limit)
         }
-        if limits.labelLimit > 0 && labels.count > limits.labelLimit {
+        if limits.labelLimit > 0 && scratch.labels.count > limits.labelLimit {
             throw error(start, "label limit of \(limits.labelLimit) exceeded", code: .limit)
         }
         if limits.labelNameLengthLimit > 0 || limits.labelValueLengthLimit > 0 {
-            for label in labels.tokens {
+            for label in scratch.labels.tokens {
                 if limits.labelNameLengthLimit > 0 && label.nameEnd - label.nameStart > limits.labelNameLengthLimit {
                     throw error(label.nameStart, "label name longer than \(limits.labelNameLengthLimit) bytes", code: .limit)
                 }
@@ -600,9 +606,9 @@ struct ParserRun {
             exemplarEnd: exemplarStart >= 0 ? end : -1,
             suffix: suffix
         )
-        let labelBuffer = labels.tokens
-        if validator != nil {
-            try validator!.sample(sample, labels: labelBuffer, family: family, bytes: bytes)
+        let labelBuffer = scratch.labels.tokens
+        if strict {
+            try scratch.validator.sample(sample, labels: labelBuffer, family: family, bytes: bytes)
         }
         try visitor.visitSample(sample, labels: labelBuffer, family: family, bytes: bytes)
     }

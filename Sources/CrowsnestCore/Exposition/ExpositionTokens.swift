@@ -215,3 +215,11 @@ struct LabelTokenBuffer: ~Copyable {
         count += 1
     }
 }
+
+/// What a parse run hands down to its line parsers by `inout` instead of holding in `self`: the current sample's
+/// label tokens and the strict rules. Mutating them while `self` is read (the family, the payload) then needs no
+/// defensive copy of what is read.
+struct ParseScratch: ~Copyable {
+    var labels: LabelTokenBuffer
+    var validator: StrictValidator
+}

@@ -154,7 +154,7 @@ public enum MetricsChecker {
             failed = true
         }
         let errors = (run.collectedErrors?.count ?? 0) + (failed ? 1 : 0)
-        var validator = run.validator!
+        var validator = run.validator
         var isClean: Bool
         if isLast {
             isClean = errors == 0
