@@ -1,12 +1,14 @@
-/// The series of one scrape as 64-bit hashes (``RenderedScrape/seriesHashes``), held until the next scrape of the
-/// target for `scrape_series_added`: eight bytes per series, where a `Set<UInt64>` takes two to four times that and
-/// re-hashes every key.
+/// The series of one scrape as hashes, held until the next scrape of the target for `scrape_series_added`: the low
+/// 32 bits of ``RenderedScrape/seriesHashes``, four bytes per series (a `Set<UInt64>` takes 16–32 and re-hashes
+/// every key). A collision among a target's series (odds about n²/2³³: 1 in 34,000 for 500 series) only costs
+/// an exact repeated-series check that finds nothing, and a new series colliding with an old one (n/2³²) is not
+/// counted as added.
 ///
 /// Held in the order the scrape rendered them: an exporter writes its series in the same order scrape after scrape,
 /// so the common case (nothing new, nothing repeated) is one comparison of two arrays, no sorting and no hashing.
 public struct SeriesHashes: Sendable, Equatable {
     /// The hashes, distinct, in the scrape's order (or ascending after a scrape that repeated a series).
-    public private(set) var hashes: [UInt64]
+    public private(set) var hashes: [UInt32]
 
     /// No series.
     public init() { hashes = [] }
@@ -14,22 +16,26 @@ public struct SeriesHashes: Sendable, Equatable {
     /// Number of distinct series.
     public var count: Int { hashes.count }
 
-    /// The series of a scrape rendered with `current` (one hash per line), compared with the previous scrape's:
+    /// The series of a scrape whose lines hashed to `rendered` (one per line), compared with the previous scrape's:
     /// how many are new, and whether a line repeated an earlier line's series (or, rarely, its hash).
-    public static func comparing(_ current: [UInt64], with previous: SeriesHashes?) -> (
+    public static func comparing(_ rendered: [UInt64], with previous: SeriesHashes?) -> (
         series: SeriesHashes, added: Int, repeated: Bool
     ) {
+        let current = [UInt32](unsafeUninitializedCapacity: rendered.count) { buffer, count in
+            for index in rendered.indices { buffer[index] = UInt32(truncatingIfNeeded: rendered[index]) }
+            count = rendered.count
+        }
         if let previous, previous.hashes == current { return (previous, 0, false) }
         let sorted = distinctSorted(current)
         let repeated = sorted.count < current.count
         let added = previous.map { countMissing(sorted, from: distinctSorted($0.hashes)) } ?? sorted.count
         var series = SeriesHashes()
-        series.hashes = repeated ? sorted : exactCopy(current)
+        series.hashes = repeated ? sorted : current
         return (series, added, repeated)
     }
 
     /// `values` sorted without repeats, in an array of exactly that size.
-    static func distinctSorted(_ values: [UInt64]) -> [UInt64] {
+    static func distinctSorted(_ values: [UInt32]) -> [UInt32] {
         var sorted = exactCopy(values)
         sorted.sort()
         var kept = 0
@@ -42,7 +48,7 @@ public struct SeriesHashes: Sendable, Equatable {
     }
 
     /// How many of the ascending `ours` the ascending `theirs` lacks (one merge walk).
-    static func countMissing(_ ours: [UInt64], from theirs: [UInt64]) -> Int {
+    static func countMissing(_ ours: [UInt32], from theirs: [UInt32]) -> Int {
         var missing = 0
         var cursor = 0
         for hash in ours {
@@ -52,9 +58,9 @@ public struct SeriesHashes: Sendable, Equatable {
         return missing
     }
 
-    /// A copy without spare capacity (the renderer's array grew by doubling; this one lives until the next scrape).
-    static func exactCopy(_ values: [UInt64]) -> [UInt64] {
-        [UInt64](unsafeUninitializedCapacity: values.count) { buffer, count in
+    /// A copy without spare capacity (this one lives until the next scrape).
+    static func exactCopy(_ values: [UInt32]) -> [UInt32] {
+        [UInt32](unsafeUninitializedCapacity: values.count) { buffer, count in
             _ = buffer.initialize(from: values)
             count = values.count
         }

@@ -34,9 +34,20 @@ public final class SnapshotStore: Sendable {
     public func replace(_ snapshot: TargetSnapshot) {
         state.withLock { state in
             let previous = state.snapshots.updateValue(snapshot, forKey: snapshot.key)
-            if previous?.metadata != snapshot.metadata { state.metadataGeneration += 1 }
+            if !Self.sameMetadata(previous, snapshot) { state.metadataGeneration += 1 }
             state.snapshotsGeneration += 1
         }
+    }
+
+    /// Whether two snapshots of a target declare the same families (names, types, HELP, in order): then the merge
+    /// plan still holds. Compared field by field, without building metadata arrays, inside the store's lock.
+    static func sameMetadata(_ previous: TargetSnapshot?, _ snapshot: TargetSnapshot) -> Bool {
+        guard let previous, previous.families.count == snapshot.families.count else { return false }
+        for (old, new) in zip(previous.families, snapshot.families)
+        where old.name != new.name || old.type != new.type || old.help != new.help {
+            return false
+        }
+        return true
     }
 
     /// Removes the snapshots of targets for which `predicate` holds (a deleted pod, a removed cluster).

@@ -13,8 +13,9 @@ public final class TargetSnapshot: Sendable {
     public let bytes: [UInt8]
     /// Families with their byte ranges in ``bytes``.
     public let families: [RenderedFamily]
-    /// The families' metadata, in order (compared between scrapes to know when the merge plan must change).
-    public let metadata: [FamilyMetadata]
+    /// The families' metadata, in order (compared between scrapes to know when the merge plan must change);
+    /// derived on demand, not held: every held byte is multiplied by the number of targets.
+    public var metadata: [FamilyMetadata] { families.map { FamilyMetadata(name: $0.name, type: $0.type, help: $0.help) } }
     /// Health of the last scrape.
     public let health: ScrapeHealth
     /// Number of sample lines held (scraped and synthetic).
@@ -27,7 +28,6 @@ public final class TargetSnapshot: Sendable {
         self.health = health
         self.bytes = lines.bytes
         self.families = lines.families
-        self.metadata = lines.families.map { FamilyMetadata(name: $0.name, type: $0.type, help: $0.help) }
         self.seriesCount = lines.families.reduce(0) { $0 + $1.sampleCount }
     }
 
