@@ -53,10 +53,6 @@ public struct RenderedScrape: Sendable {
         }
     }
 
-    /// The hash ``seriesHashes`` holds for a line whose series part is `series`.
-    public static func seriesHash(_ series: UnsafeRawBufferPointer) -> UInt64 {
-        SeriesHash.bytes(series)
-    }
 }
 
 /// One output family of a rendered scrape, as it appears in text 0.0.4.
