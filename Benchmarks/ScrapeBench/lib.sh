@@ -38,15 +38,15 @@ now() {
     date +%s.%N
 }
 
-# Builds ScrapeBench and crowsnest in release (SKIP_BUILD=1 reuses the binaries already built); sets bin to their
+# Builds ScrapeBench and crowsnest in release, linked as deployed (--static-swift-stdlib; SKIP_BUILD=1 reuses the binaries already built); sets bin to their
 # folder.
 build_bench_binaries() {
     echo "== building ScrapeBench and crowsnest (release)"
     if [ -z "${SKIP_BUILD:-}" ]; then
-        swift build -c release --build-path .build-bench-release --product ScrapeBench >/dev/null
-        swift build -c release --build-path .build-bench-release --product crowsnest >/dev/null
+        swift build -c release --build-path .build-bench-release --static-swift-stdlib --product ScrapeBench >/dev/null
+        swift build -c release --build-path .build-bench-release --static-swift-stdlib --product crowsnest >/dev/null
     fi
-    bin=$(swift build -c release --build-path .build-bench-release --show-bin-path)
+    bin=$(swift build -c release --build-path .build-bench-release --static-swift-stdlib --show-bin-path)
 }
 
 # At exit, kills the processes whose ids the variables named $@ hold then (in that order), waits for them and

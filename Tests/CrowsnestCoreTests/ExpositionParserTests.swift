@@ -135,6 +135,79 @@ struct ExpositionParserTests {
         }
     }
 
+    @Test("label names equal to the previous line's: duplicates, prefixes and reorders still caught")
+    func previousLineLabelNames() throws {
+        // The parser takes a label name the previous sample line had in the same place without rescanning it;
+        // every way the new line can differ must still be read exactly.
+        let first = "m{alpha=\"1\",beta=\"2\",gamma=\"3\"} 1\n"
+        let duplicates = [
+            "m{alpha=\"1\",alpha=\"2\"} 2\n",
+            "m{alpha=\"1\",beta=\"2\",alpha=\"3\"} 2\n",
+            "m{alpha=\"1\",beta=\"2\",gamma=\"3\",beta=\"4\"} 2\n",
+            "m{beta=\"1\",beta=\"2\"} 2\n",
+        ]
+        for second in duplicates {
+            for mode in [ParseMode.strict, .scrape] {
+                #expect(throws: ExpositionError.self, "\(second.debugDescription) \(mode)") {
+                    try MetricFamily.parse(first + second, format: .text, mode: mode)
+                }
+            }
+        }
+        let accepted = [
+            "m{alphabet=\"1\",beta=\"2\",gamma=\"3\"} 2\n",  // the old name is a prefix of the new one
+            "m{alph=\"1\",beta=\"2\"} 2\n",  // the new name is a prefix of the old one
+            "m{gamma=\"1\",beta=\"2\",alpha=\"3\"} 2\n",  // same names, another order (another series)
+            "m{alpha=\"9\",beta=\"2\",gamma=\"3\",delta=\"4\"} 2\n",  // one more label
+            "m{alpha = \"9\"} 2\n",  // blanks around `=` (text)
+        ]
+        for second in accepted {
+            let families = try MetricFamily.parse(first + second, format: .text, mode: .strict)
+            let labels = families.flatMap(\.samples).last?.labels ?? []
+            let expected = try MetricFamily.parse(second, format: .text, mode: .strict).flatMap(\.samples).last?.labels
+            #expect(labels == expected, "\(second.debugDescription)")
+        }
+        // Same label set in another order is the same series: a duplicate in strict mode.
+        #expect(throws: ExpositionError.self) {
+            try MetricFamily.parse(first + "m{gamma=\"3\",alpha=\"1\",beta=\"2\"} 2\n", format: .text, mode: .strict)
+        }
+    }
+
+    @Test("quoted values are read exactly around eight-byte words: escapes, quotes, UTF-8, the payload's end")
+    func quotedValueWords() throws {
+        // Values of every length up to 20 with a quote, backslash or non-ASCII byte at every position.
+        for length in 0...20 {
+            for position in 0..<max(length, 1) {
+                for special in ["\\\"", "\\\\", "\\n", "é", "€"] {
+                    var characters = [String](repeating: "v", count: length)
+                    if length > 0 { characters[position] = special }
+                    let value = characters.joined()
+                    let payload = "m{a=\"\(value)\",b=\"x\"} 1\n"
+                    let sample = try #require(try MetricFamily.parse(payload, format: .text, mode: .strict).first?.samples.first)
+                    let expected = value.replacingOccurrences(of: "\\\"", with: "\"")
+                        .replacingOccurrences(of: "\\\\", with: "\\").replacingOccurrences(of: "\\n", with: "\n")
+                    let a = sample.labels.first(where: { $0.name == "a" })?.value
+                    let b = sample.labels.first(where: { $0.name == "b" })?.value
+                    #expect(a == expected, "\(payload.debugDescription)")
+                    #expect(b == "x")
+                }
+            }
+            // Unterminated at the payload's very end, where fewer than eight bytes remain.
+            let open = "m{a=\"" + String(repeating: "v", count: length)
+            #expect(throws: ExpositionError.self, "\(open.debugDescription)") {
+                try MetricFamily.parse(open, format: .text, mode: .scrape)
+            }
+            // A quote only on the next line does not close the value.
+            #expect(throws: ExpositionError.self) {
+                try MetricFamily.parse(open + "\nm{a=\"x\"} 1\n", format: .text, mode: .scrape)
+            }
+        }
+        // Invalid UTF-8 after a run of ASCII is still refused.
+        var bytes = Array("m{a=\"abcdefghij".utf8)
+        bytes.append(0xFF)
+        bytes.append(contentsOf: "\"} 1\n".utf8)
+        #expect(throws: ExpositionError.self) { try MetricFamily.parse(bytes, format: .text, mode: .scrape) }
+    }
+
     @Test("prometheus/common expfmt fuzz corpus: valid inputs parse, error inputs fail in strict mode")
     func expfmtCorpus() throws {
         let directory = TestData.url("corpora/prometheus-common-expfmt/expfmt/fuzz/corpus")

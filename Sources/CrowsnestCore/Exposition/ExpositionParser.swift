@@ -343,7 +343,7 @@ struct ParserRun {
     ) {
         if familyNameIsLegacy && family.ordinal >= 0 {
             let length = family.nameEnd - family.nameStart
-            if length <= end - index && memcmp(bytes.baseAddress! + index, bytes.baseAddress! + family.nameStart, length) == 0 {
+            if length <= end - index && sameBytes(index, family.nameStart, length) {
                 var cursor = index + length
                 while cursor < end, NameSyntax.isMetricNameContinue(bytes[cursor]) { cursor += 1 }
                 return ((index, cursor, false, false, cursor), true)
@@ -458,11 +458,38 @@ struct ParserRun {
         familyNameIsLegacy = !name.quoted
     }
 
+    /// Whether `bytes[a..<a + length]` equals `bytes[b..<b + length]`, compared a word at a time (the last word
+    /// overlapping, or masked for a range under eight bytes) where the payload holds eight bytes past both ranges'
+    /// starts; `memcmp` otherwise.
+    @inline(__always)
+    func sameBytes(_ a: Int, _ b: Int, _ length: Int) -> Bool {
+        let base = bytes.baseAddress!
+        guard length > 0, max(a, b) + max(length, 8) <= count else {
+            return length <= 0 || memcmp(base + a, base + b, length) == 0
+        }
+        if length < 8 {
+            let difference = base.loadUnaligned(fromByteOffset: a, as: UInt64.self)
+                ^ base.loadUnaligned(fromByteOffset: b, as: UInt64.self)
+            return difference << (64 - UInt64(length) * 8) == 0
+        }
+        var offset = 0
+        while offset + 8 < length {
+            if base.loadUnaligned(fromByteOffset: a + offset, as: UInt64.self)
+                != base.loadUnaligned(fromByteOffset: b + offset, as: UInt64.self)
+            {
+                return false
+            }
+            offset += 8
+        }
+        return base.loadUnaligned(fromByteOffset: a + length - 8, as: UInt64.self)
+            == base.loadUnaligned(fromByteOffset: b + length - 8, as: UInt64.self)
+    }
+
     @inline(__always)
     func bytesEqual(_ aStart: Int, _ aEnd: Int, _ bStart: Int, _ bEnd: Int) -> Bool {
         let length = aEnd - aStart
         guard length == bEnd - bStart else { return false }
-        return memcmp(bytes.baseAddress! + aStart, bytes.baseAddress! + bStart, length) == 0
+        return sameBytes(aStart, bStart, length)
     }
 
     // MARK: Samples
@@ -513,12 +540,16 @@ struct ParserRun {
             index = skipBlanks(index, end)
         }
         let valueStart = index
-        while index < end, !isBlank(bytes[index]) { index += 1 }
-        let valueEnd = index
-        guard valueEnd > valueStart else { throw error(valueStart, "missing value") }
-        guard NumberSyntax.isValidValue(bytes, valueStart, valueEnd, format: format) else {
-            throw error(valueStart, "invalid value \"\(excerpt(valueStart, valueEnd))\"")
+        // Digits up to a blank or the line's end: a plain integer, the common value, checked by this scan alone.
+        while index < end, NumberSyntax.isDigit(bytes[index]) { index += 1 }
+        if index == valueStart || (index < end && !isBlank(bytes[index])) {
+            while index < end, !isBlank(bytes[index]) { index += 1 }
+            guard index > valueStart else { throw error(valueStart, "missing value") }
+            guard NumberSyntax.isValidValue(bytes, valueStart, index, format: format) else {
+                throw error(valueStart, "invalid value \"\(excerpt(valueStart, index))\"")
+            }
         }
+        let valueEnd = index
 
         // Timestamp and exemplar.
         var timestampStart = -1
@@ -697,15 +728,34 @@ struct ParserRun {
     func readQuoted(_ start: Int, _ end: Int) throws(ExpositionError) -> (end: Int, escaped: Bool) {
         var index = start
         var escaped = false
-        var highBits: UInt8 = 0
-        // Eight bytes at a time while none is a quote, a backslash or non-ASCII (the common label value).
+        // Eight bytes at a time: the first quote, backslash or non-ASCII byte of a word is found by its bit
+        // position (the lowest flag of the has-byte test is exact). A word may reach past the line's end, never
+        // past the payload; a find past `end` means the string is unterminated.
         if let base = bytes.baseAddress {
-            while index + 8 <= end {
+            while index < end && index + 8 <= count {
                 let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                if SWAR.hasByte(word, quote) | SWAR.hasByte(word, backslash) | word & SWAR.highBits != 0 { break }
-                index += 8
+                let found = SWAR.hasByte(word, quote) | SWAR.hasByte(word, backslash) | word & SWAR.highBits
+                if found == 0 {
+                    index += 8
+                    continue
+                }
+                let position = index + found.trailingZeroBitCount >> 3
+                guard position < end else {
+                    index = end
+                    break
+                }
+                let byte = bytes[position]
+                if byte == quote { return (position, escaped) }
+                if byte == backslash {
+                    escaped = true
+                    index = position + 2
+                    continue
+                }
+                index = position  // non-ASCII: the byte-wise loop below checks UTF-8
+                break
             }
         }
+        var highBits: UInt8 = 0
         while index < end {
             let byte = bytes[index]
             highBits |= byte
@@ -745,6 +795,7 @@ struct ParserRun {
     ) throws(ExpositionError) -> Int {
         var index = start
         var first = true
+        var sameNamesAsPreviousLine = true
         while true {
             if format == .text { index = skipBlanks(index, end) }
             guard index < end else { throw error(index, "unterminated label set") }
@@ -788,12 +839,22 @@ struct ParserRun {
                     continue
                 }
                 guard nameEnd > nameStart else { throw error(nameStart - 1, "empty label name") }
+                sameNamesAsPreviousLine = false
+            } else if let length = labels.previousLineNameLength(at: labels.count),
+                index + length + 1 < end, bytes[index + length] == equals,
+                sameBytes(index, labels.previousLineNameStart(at: labels.count), length)
+            {
+                // The name the previous sample line had in this place (already checked then), followed by `=`.
+                nameStart = index
+                index += length
+                nameEnd = index
             } else {
                 guard NameSyntax.isLabelNameStart(bytes[index]) else { throw error(index, "invalid label name") }
                 nameStart = index
                 index += 1
                 while index < end, NameSyntax.isLabelNameContinue(bytes[index]) { index += 1 }
                 nameEnd = index
+                sameNamesAsPreviousLine = false
             }
             if format == .text { index = skipBlanks(index, end) }
             guard index < end, bytes[index] == equals else { throw error(index, "expected '=' after the label name") }
@@ -812,13 +873,16 @@ struct ParserRun {
                 valueEnd: valueEnd,
                 valueEscaped: valueEscaped
             )
-            let nameLength = nameEnd - nameStart
-            let firstByte = bytes[nameStart]
-            for other in labels.tokens
-            where other.nameEnd - other.nameStart == nameLength && bytes[other.nameStart] == firstByte
-                && bytesEqual(other.nameStart, other.nameEnd, nameStart, nameEnd)
-            {
-                throw error(nameStart, "duplicate label name \"\(excerpt(nameStart, nameEnd))\"")
+            // Every name so far equal to the previous line's name in its place: distinct, as those were.
+            if !sameNamesAsPreviousLine {
+                let nameLength = nameEnd - nameStart
+                let firstByte = bytes[nameStart]
+                for other in labels.tokens
+                where other.nameEnd - other.nameStart == nameLength && bytes[other.nameStart] == firstByte
+                    && bytesEqual(other.nameStart, other.nameEnd, nameStart, nameEnd)
+                {
+                    throw error(nameStart, "duplicate label name \"\(excerpt(nameStart, nameEnd))\"")
+                }
             }
             labels.append(token)
             first = false

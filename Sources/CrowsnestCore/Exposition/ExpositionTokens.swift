@@ -190,6 +190,8 @@ struct LabelTokenBuffer: ~Copyable {
     private var base: UnsafeMutablePointer<LabelToken>
     private var capacity: Int
     private(set) var count = 0
+    /// How many tokens the line before the last ``removeAll()`` had; those at `count...` are still in place.
+    private var previousCount = 0
 
     init(capacity: Int) {
         self.capacity = max(capacity, 1)
@@ -201,7 +203,25 @@ struct LabelTokenBuffer: ~Copyable {
     /// The tokens appended since the last ``removeAll()``; valid until the next mutation.
     var tokens: UnsafeBufferPointer<LabelToken> { UnsafeBufferPointer(start: base, count: count) }
 
-    mutating func removeAll() { count = 0 }
+    /// Starts a new line; the previous line's tokens stay readable (``previousLineNameLength(at:)``) until
+    /// overwritten.
+    mutating func removeAll() {
+        previousCount = count
+        count = 0
+    }
+
+    /// The length of the unquoted label name the previous line had at `index`, while this line has not yet
+    /// written there (`index == count`); `nil` otherwise. Such a name was checked when that line was parsed, and
+    /// the previous line's names are distinct.
+    @inline(__always)
+    func previousLineNameLength(at index: Int) -> Int? {
+        guard index == count, index < previousCount, !base[index].nameQuoted else { return nil }
+        return base[index].nameEnd - base[index].nameStart
+    }
+
+    /// Where that name starts (only after ``previousLineNameLength(at:)`` returned a length).
+    @inline(__always)
+    func previousLineNameStart(at index: Int) -> Int { base[index].nameStart }
 
     mutating func append(_ token: LabelToken) {
         if count == capacity {

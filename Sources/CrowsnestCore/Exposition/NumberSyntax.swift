@@ -14,10 +14,27 @@ import Darwin
 ///   `inf`, `infinity`, `nan` with an optional sign.
 /// - Text timestamps are base-10 int64 milliseconds; OpenMetrics timestamps are decimal seconds, never NaN/Inf.
 enum NumberSyntax {
-    static let powersOfTen: [Double] = (0...16).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
+    /// 10^`exponent` for 0...15, exact (a literal table in a switch: no lazily initialised array to check).
+    @inline(__always)
+    static func powerOfTen(_ exponent: Int) -> Double {
+        switch exponent {
+        case 0: 1
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        default: 1e15
+        }
     }
 
     @inline(__always)
@@ -153,7 +170,7 @@ enum NumberSyntax {
                 index += 1
             }
             if index == end && digits > 0 && digits <= 15 {
-                let value = Double(mantissa) / powersOfTen[max(fractionDigits, 0)]
+                let value = Double(mantissa) / powerOfTen(max(fractionDigits, 0))
                 return negative ? -value : value
             }
         }

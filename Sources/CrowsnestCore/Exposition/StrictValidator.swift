@@ -31,12 +31,17 @@ struct StrictValidator {
     /// Sample names claimed by the families closed so far, each with its family's name.
     private(set) var claimedNames: [String: String] = [:]
     private var current: FamilyState?
+    /// The current family's ordinal (-1 when none) and type, kept beside `current` so that the per-sample checks
+    /// read two plain words instead of unwrapping the optional family state.
+    private var currentOrdinal = -1
+    private var currentType = MetricType.unknown
     /// Series and metric-point keys of the current family (reset per family, capacity kept).
     private var series = UInt64Table()
     private var seenGroups = UInt64Table()
 
-    /// `__name__` as one little-endian word.
-    private static let reservedNameWord: UInt64 = "__name__".utf8.reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    /// `__name__` as one little-endian word (a literal: a `static let` would cost a lazy-initialisation check on
+    /// every read).
+    private static var reservedNameWord: UInt64 { 0x5F5F_656D_616E_5F5F }
 
     private struct FamilyState {
         var ordinal: Int
@@ -83,6 +88,7 @@ struct StrictValidator {
     ) throws(ExpositionError) {
         try enter(family, bytes: bytes, line: line, column: column)
         current?.type = family.type
+        currentType = family.type
         if kind == .unit, family.hasUnit {
             let unit = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[family.unitStart..<family.unitEnd]), as: UTF8.self)
             current?.unit = unit
@@ -100,13 +106,13 @@ struct StrictValidator {
             ExpositionError(.semantics, line: line, column: offset - sample.lineStart + 1, reason)
         }
         try enter(family, bytes: bytes, line: line, column: sample.nameStart - sample.lineStart + 1)
-        guard current != nil else { return }
-        let type = current!.type
+        guard currentOrdinal >= 0 else { return }
+        let type = currentType
 
         func bytesOf(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(rebasing: bytes[start..<end])
         }
-        func find(_ name: StaticString) -> LabelToken? {
+        func find(literal name: StaticString) -> LabelToken? {
             labels.first {
                 $0.nameEnd - $0.nameStart == name.utf8CodeUnitCount
                     && memcmp(bytes.baseAddress! + $0.nameStart, name.utf8Start, name.utf8CodeUnitCount) == 0
@@ -125,7 +131,10 @@ struct StrictValidator {
             Unescaping.string(bytes, token.valueStart, token.valueEnd, escaped: token.valueEscaped)
         }
 
+        // Checks each label and hashes it in the same pass (order-independent: summed): the series' label set.
+        var labelsHash: UInt64 = 0
         for token in labels {
+            labelsHash &+= SeriesHash.label(token, in: bytes)
             if token.nameEnd - token.nameStart == 8
                 && bytes.loadUnaligned(fromByteOffset: token.nameStart, as: UInt64.self) == Self.reservedNameWord
             {
@@ -154,14 +163,14 @@ struct StrictValidator {
         var bucketBound = Double.nan
         switch (type, sample.suffix) {
         case (.histogram, .bucket), (.gaugeHistogram, .bucket):
-            guard let le = find("le") else { throw fail(sample.nameStart, "histogram bucket without an \"le\" label") }
+            guard let le = find(literal: "le") else { throw fail(sample.nameStart, "histogram bucket without an \"le\" label") }
             guard let bound = Self.parseBound(bytes, le, format: format), !bound.isNaN else {
                 throw fail(le.valueStart, "invalid \"le\" label value \"\(decodedValue(le).prefix(40))\"")
             }
             excluded = le
             bucketBound = bound
         case (.summary, .none):
-            guard let quantile = find("quantile") else {
+            guard let quantile = find(literal: "quantile") else {
                 throw fail(sample.nameStart, "summary quantile sample without a \"quantile\" label")
             }
             guard let bound = Self.parseBound(bytes, quantile, format: format), bound >= 0 && bound <= 1 else {
@@ -203,19 +212,11 @@ struct StrictValidator {
             }
         }
 
-        // Order-independent hashes of the label set (the series) and of the metric point (labels minus `excluded`).
-        var labelsHash: UInt64 = 0
-        var excludedHash: UInt64 = 0
-        for token in labels {
-            let pair = SeriesHash.label(token, in: bytes)
-            labelsHash &+= pair
-            if let excluded, excluded.nameStart == token.nameStart { excludedHash = pair }
-        }
-        let groupKey = labelsHash &- excludedHash
         let timestamp = sample.timestampMilliseconds
 
-        // Grouping of metric points.
+        // Grouping of metric points (a metric point: the label set minus `excluded`).
         if openMetrics {
+            let groupKey = excluded.map { labelsHash &- SeriesHash.label($0, in: bytes) } ?? labelsHash
             if let group = current!.group, group == groupKey {
                 if (timestamp == nil) != (current!.groupTimestamp == nil) {
                     throw fail(sample.valueEnd, "samples of one metric point mix presence of timestamps")
@@ -277,7 +278,7 @@ struct StrictValidator {
     private mutating func enter(_ family: FamilyToken, bytes: UnsafeRawBufferPointer, line: Int, column: Int)
         throws(ExpositionError)
     {
-        if current?.ordinal == family.ordinal { return }
+        if currentOrdinal == family.ordinal { return }
         try closeCurrent(line: line, column: column)
         let name = Unescaping.string(bytes, family.nameStart, family.nameEnd, escaped: family.nameEscaped)
         if seenFamilies.contains(name) {
@@ -290,6 +291,8 @@ struct StrictValidator {
         }
         seenFamilies.insert(name)
         current = FamilyState(ordinal: family.ordinal, name: name, type: family.type, line: line)
+        currentOrdinal = family.ordinal
+        currentType = family.type
         series.reset()
         seenGroups.reset()
     }
@@ -297,6 +300,7 @@ struct StrictValidator {
     private mutating func closeCurrent(line: Int, column: Int) throws(ExpositionError) {
         guard var state = current else { return }
         current = nil
+        currentOrdinal = -1
         func fail(_ reason: String) -> ExpositionError {
             ExpositionError(.semantics, line: state.line, column: 0, reason)
         }
@@ -406,7 +410,7 @@ enum SeriesHash {
         // The length goes in after the words are folded, never XORed into them: "r1" and "r10" once collided
         // because 2 ^ "1" equals 3 ^ "0" in the low byte.
         let length = UInt64(truncatingIfNeeded: count) &* 0xD6E8_FEB8_6659_FD93
-        guard let base = buffer.baseAddress, count > 0 else { return mix(hash ^ length) }
+        guard let base = buffer.baseAddress, count > 0 else { return fold(hash ^ length) }
         if count >= 8 {
             var offset = 0
             while offset + 8 <= count {
@@ -426,7 +430,7 @@ enum SeriesHash {
             let last = UInt64(base.load(fromByteOffset: count - 1, as: UInt8.self))
             hash = fold(hash ^ (first << 16 | middle << 8 | last))
         }
-        return mix(hash ^ length)
+        return fold(hash ^ length)
     }
 
     /// One multiply-fold step: the high and low halves of a 128-bit product.

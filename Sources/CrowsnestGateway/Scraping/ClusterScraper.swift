@@ -148,15 +148,15 @@ public final class ClusterScraper: Sendable {
             candidates.sort { $0.nextDue < $1.nextDue }
             for (_, slot) in candidates {
                 guard state.inFlight < maxConcurrentScrapes else { break }
-                var entry = state.entries[slot]
-                if now - entry.nextDue > .seconds(1) { entry.lateScrapes += 1 }
+                // Updated in place: the entry (target, labels, series hashes) is copied once, into `due`.
+                if now - state.entries[slot].nextDue > .seconds(1) { state.entries[slot].lateScrapes += 1 }
                 // Keep the phase; skip missed ticks instead of bursting.
-                entry.nextDue = entry.nextDue + interval
-                while entry.nextDue <= now { entry.nextDue = entry.nextDue + interval }
-                entry.inFlight = true
+                var nextDue = state.entries[slot].nextDue + interval
+                while nextDue <= now { nextDue = nextDue + interval }
+                state.entries[slot].nextDue = nextDue
+                state.entries[slot].inFlight = true
                 state.inFlight += 1
-                state.entries[slot] = entry
-                due.append(entry)
+                due.append(state.entries[slot])
             }
             return (due, earliest)
         }

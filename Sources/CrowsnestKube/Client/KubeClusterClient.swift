@@ -26,7 +26,13 @@ public final class KubeClusterClient: Sendable {
     /// Where request counts go (`crowsnest_kube_requests_total`); a no-op unless the caller passes one.
     public let metricsFactory: any MetricsFactory
     /// The request counters made so far, by kind and code (made once each, not per request).
-    private let requestCounters = Mutex<[String: Counter]>([:])
+    private let requestCounters = Mutex<[RequestCounterKey: Counter]>([:])
+
+    /// Which `crowsnest_kube_requests_total` series a request counts in.
+    private struct RequestCounterKey: Hashable {
+        var isAPICall: Bool
+        var code: String
+    }
 
     /// Creates the client of `config`'s cluster on the shared `httpClient`.
     ///
@@ -126,7 +132,7 @@ public final class KubeClusterClient: Sendable {
     func countRequest(isAPICall: Bool, code: String) {
         let kind = isAPICall ? "api" : "proxy"
         let counter = requestCounters.withLock { counters in
-            let key = kind + " " + code
+            let key = RequestCounterKey(isAPICall: isAPICall, code: code)
             if let existing = counters[key] { return existing }
             let made = Counter(
                 label: "crowsnest_kube_requests_total",

@@ -186,6 +186,17 @@ public final class SimulatedCluster: Sendable {
         try await listener.waitUntilListening()
     }
 
+    /// Ends the run in `group` (its only task so far) gracefully: the listener stops accepting, drains what it
+    /// accepted and closes every connection; only when that takes longer than a few seconds (a handler stuck on
+    /// an upstream pod) is the run cancelled. Errors from winding down are not the caller's.
+    private func shutDown(running group: inout ThrowingTaskGroup<Void, any Error>) async {
+        listener.shutDown()
+        group.addTask { try await Task.sleep(for: .seconds(5)) }
+        _ = try? await group.next()  // the run ended, or the grace period did
+        group.cancelAll()
+        try? await group.waitForAll()
+    }
+
     /// Runs the cluster for the duration of `body`, then shuts it down cleanly.
     public func withRunning<Result: Sendable>(
         _ body: (SimulatedCluster) async throws -> Result
@@ -196,9 +207,7 @@ public final class SimulatedCluster: Sendable {
             do {
                 try await waitUntilListening()
                 let result = try await body(self)
-                group.cancelAll()
-                // After cancellation the server only winds down; errors from that are not the caller's.
-                try? await group.waitForAll()
+                await shutDown(running: &group)
                 return result
             } catch {
                 group.cancelAll()

@@ -23,6 +23,11 @@ final class HTTPListener: Sendable {
         var connections: [ObjectIdentifier: any Channel] = [:]
         var waiters: [CheckedContinuation<Int, any Error>] = []
         var stopRequested = false
+        /// Set by ``shutDown()``: the run ends once the accepted connections are drained.
+        var shutdownRequested = false
+        /// Wakes the current run when it waits, stopped, for ``resume()`` (or ``shutDown()``); one per run, so
+        /// that a signal left over from one run never restarts the next.
+        var resumeSignal: AsyncStream<Void>.Continuation?
         /// The port of the first bind, kept after shutdown.
         var boundPort: Int?
     }
@@ -31,8 +36,6 @@ final class HTTPListener: Sendable {
     private let tlsContext: NIOSSLContext?
     private let group: any EventLoopGroup
     private let state: Mutex<State>
-    private let resumeSignals: AsyncStream<Void>
-    private let resumeContinuation: AsyncStream<Void>.Continuation
 
     init(
         host: String,
@@ -44,7 +47,6 @@ final class HTTPListener: Sendable {
         self.tlsContext = tlsContext
         self.group = group
         self.state = Mutex(State(requestedPort: port))
-        (resumeSignals, resumeContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The bound port, once bound (kept while stopped, so a restart reuses it, and after shutdown).
@@ -61,11 +63,14 @@ final class HTTPListener: Sendable {
     /// Accepts connections, handing each to `handler` in its own child task, until cancelled. Between a
     /// ``stop()`` and a ``resume()`` nothing listens on the port.
     func run(_ handler: @escaping @Sendable (HTTPConnectionChannel) async -> Void) async throws {
+        let (resumeSignals, resumeSignal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let startable = state.withLock { state -> Bool in
             switch state.phase {
             case .idle, .finished:
                 state.phase = .idle
                 state.stopRequested = false
+                state.shutdownRequested = false
+                state.resumeSignal = resumeSignal
                 return true
             case .listening, .stopped:
                 return false
@@ -86,7 +91,9 @@ final class HTTPListener: Sendable {
                                 for try await connection in inbound {
                                     let channel = connection.channel
                                     guard register(channel) else {
-                                        channel.close(promise: nil)
+                                        // Accepted while stopping: closed through the async channel, so that
+                                        // its writer is finished (NIO traps on one dropped unfinished).
+                                        try? await connection.executeThenClose { _, _ in }
                                         continue
                                     }
                                     group.addTask {
@@ -103,8 +110,9 @@ final class HTTPListener: Sendable {
                     }
                     markStopped()
                     closeAllConnections()
-                    if Task.isCancelled { break }
+                    if Task.isCancelled || state.withLock({ $0.shutdownRequested }) { break }
                     guard await resumes.next() != nil else { break }
+                    if state.withLock({ $0.shutdownRequested }) { break }
                 }
             } catch {
                 closeAllConnections()
@@ -151,9 +159,18 @@ final class HTTPListener: Sendable {
         for connection in connections { HTTPListener.reset(connection) }
     }
 
+    /// Ends ``run(_:)`` gracefully: stops listening, lets the accept loop drain the connections already accepted
+    /// (each closed properly), closes every open connection, and returns from `run` once their handlers are done.
+    /// Unlike cancelling `run`, no accepted connection is dropped mid-flight.
+    func shutDown() {
+        state.withLock { $0.shutdownRequested = true }
+        stop()
+        state.withLock { $0.resumeSignal }?.yield(())  // wakes a run waiting, stopped, for a resume
+    }
+
     /// Listens again on the same port after ``stop()``; returns the port.
     func resume() async throws -> Int {
-        resumeContinuation.yield(())
+        state.withLock { $0.resumeSignal }?.yield(())
         return try await waitUntilListening()
     }
 
@@ -222,6 +239,8 @@ final class HTTPListener: Sendable {
     private func finish() {
         let waiters = state.withLock { state in
             state.phase = .finished
+            state.resumeSignal?.finish()
+            state.resumeSignal = nil
             defer { state.waiters = [] }
             return state.waiters
         }
