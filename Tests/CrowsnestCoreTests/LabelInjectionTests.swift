@@ -90,6 +90,29 @@ struct ScrapeRendererTests {
         #expect(throws: Never.self) { try MetricFamily.parse(text, format: .text, mode: .scrape) }
     }
 
+    @Test("labels written as rendered (copied as one block) and written loosely render the same bytes")
+    func blockCopyMatchesLabelByLabel() throws {
+        // Label sets written `a="1",b="2"` are copied in one piece; blanks, quoted names or empty values make the
+        // renderer write label by label. Both must give the same output, with and without target labels.
+        var generator = SystemRandomNumberGenerator()
+        let names = ["a", "code", "handler", "le", "instance_name", "x9"]
+        let values = ["1", "GET", "/api/v1/items/17", "a\\\"quoted\\\" one", "line\\nbreak", "ünïcode", "+Inf"]
+        for round in 0..<200 {
+            let count = Int.random(in: 1...4, using: &generator)
+            let labels = names.shuffled(using: &generator).prefix(count).map { ($0, values.randomElement(using: &generator)!) }
+            let tight = labels.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",")
+            let loose = labels.map { "\($0.0) = \"\($0.1)\"" }.joined(separator: " , ")
+            let withEmpty = tight + ",gone=\"\""
+            let targets: [Label] = round.isMultiple(of: 2) ? options.targetLabels : []
+            let options = ScrapeRenderOptions(targetLabels: targets, honorLabels: false, timestampMilliseconds: 1_700_000_000_000)
+            let (_, expected) = try render("m{\(loose)} 1\n", options: options)
+            let (_, fast) = try render("m{\(tight)} 1\n", options: options)
+            let (_, dropped) = try render("m{\(withEmpty)} 1\n", options: options)
+            #expect(fast == expected, "\(tight)")
+            #expect(dropped == expected, "\(withEmpty)")
+        }
+    }
+
     @Test("a pod cannot pretend to be another cluster, namespace or pod")
     func spoofing() throws {
         let (_, text) = try render("m{cluster=\"evil\",namespace=\"kube-system\",pod_name=\"x\"} 1\n")

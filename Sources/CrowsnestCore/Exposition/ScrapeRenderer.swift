@@ -297,7 +297,18 @@ struct RenderVisitor: ExpositionVisitor {
         var collides = false
         var scrapedCount = 0
         var lineLength = sample.nameEnd - sample.nameStart + sample.valueEnd - sample.valueStart + 8
-        for label in labels where label.valueEnd > label.valueStart {
+        // Whether the scraped labels are written in the payload exactly as they are rendered (`a="1",b="2"`: no
+        // blanks, no quoted names, no empty values): then they are copied as one block.
+        var writtenAsRendered = true
+        var previousValueEnd = -1
+        for label in labels {
+            if label.nameQuoted || label.valueStart != label.nameEnd + 2 || label.valueEnd == label.valueStart
+                || (previousValueEnd >= 0 && label.nameStart != previousValueEnd + 2)
+            {
+                writtenAsRendered = false
+            }
+            previousValueEnd = label.valueEnd
+            guard label.valueEnd > label.valueStart else { continue }
             scrapedCount += 1
             let nameLength = label.nameEnd - label.nameStart
             lineLength += nameLength + label.valueEnd - label.valueStart + 6
@@ -341,7 +352,23 @@ struct RenderVisitor: ExpositionVisitor {
             if hasBraces { out.put(UInt8(ascii: "{")) }
         }
         out.put(target.block)
-        var first = target.block.isEmpty
+        if writtenAsRendered, let firstLabel = labels.first, let lastLabel = labels.last {
+            if !target.block.isEmpty { out.put(UInt8(ascii: ",")) }
+            out.put(base + firstLabel.nameStart, lastLabel.valueEnd + 1 - firstLabel.nameStart)  // through the last `"`
+        } else {
+            putLabels(labels, base: base, first: target.block.isEmpty, into: out)
+        }
+        if hasBraces { out.put(UInt8(ascii: "}")) }
+        seriesHashes.append(SeriesHash.bytes(UnsafeRawBufferPointer(start: out.base + lineStart, count: out.count - lineStart)))
+        out.put(UInt8(ascii: " "))
+        out.put(base + sample.valueStart, sample.valueEnd - sample.valueStart)
+        Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestampText, into: out)
+        out.put(UInt8(ascii: "\n"))
+    }
+
+    /// Writes the non-empty scraped labels one by one (`first`: no comma before the first).
+    private func putLabels(_ labels: UnsafeBufferPointer<LabelToken>, base: UnsafeRawPointer, first: Bool, into out: ByteSink) {
+        var first = first
         for label in labels where label.valueEnd > label.valueStart {
             if !first { out.put(UInt8(ascii: ",")) }
             first = false
@@ -353,12 +380,6 @@ struct RenderVisitor: ExpositionVisitor {
             out.put(base + label.valueStart, label.valueEnd - label.valueStart)
             out.put(UInt8(ascii: "\""))
         }
-        if hasBraces { out.put(UInt8(ascii: "}")) }
-        seriesHashes.append(SeriesHash.bytes(UnsafeRawBufferPointer(start: out.base + lineStart, count: out.count - lineStart)))
-        out.put(UInt8(ascii: " "))
-        out.put(base + sample.valueStart, sample.valueEnd - sample.valueStart)
-        Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestampText, into: out)
-        out.put(UInt8(ascii: "\n"))
     }
 
     static func appendTimestamp(
