@@ -109,9 +109,6 @@ struct StrictValidator {
         guard currentOrdinal >= 0 else { return }
         let type = currentType
 
-        func bytesOf(_ start: Int, _ end: Int) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-        }
         func find(literal name: StaticString) -> LabelToken? {
             labels.first {
                 $0.nameEnd - $0.nameStart == name.utf8CodeUnitCount
@@ -242,7 +239,9 @@ struct StrictValidator {
 
         // Duplicate series: a hash per series, verified on the rare hash hit by decoding both lines.
         if !openMetrics || timestamp == nil {
-            var seriesHash = SeriesHash.bytes(bytesOf(sample.nameStart, sample.nameEnd)) &+ labelsHash
+            // The table holds one family's series, and within a family a sample's name is the family's name plus
+            // its suffix (`ParserRun.assignFamily` starts a new family otherwise): the suffix stands for the name.
+            var seriesHash = SeriesHash.fold(UInt64(sample.suffix.rawValue) &+ 0x51ED_270B_2C6A_2F5B) &+ labelsHash
             if openMetrics, let timestamp { seriesHash ^= UInt64(bitPattern: Int64(timestamp)) }
             if let previous = series.insert(seriesHash, value: sample.lineStart) {
                 let current = Self.seriesIdentity(bytes, lineStart: sample.lineStart, format: format)
