@@ -206,7 +206,7 @@ struct OnboardingDockerTests {
         let lastFrom = try #require(instructions.lastIndex { $0.keyword == "FROM" })
         let buildRuns = instructions[..<lastFrom].filter { $0.keyword == "RUN" }.map(\.arguments)
         #expect(buildRuns.contains { $0.contains("apt-get") && $0.contains("zlib1g-dev") })
-        let canonical = "swift build -c release --product crowsnest"
+        let canonical = "swift build -c release --static-swift-stdlib --product crowsnest"
         #expect(buildRuns.contains { $0.contains(canonical) })
         // Any release build command the README gives must be what the image runs.
         let readme = try Onboarding.read(Onboarding.repositoryRoot + "/README.md")
