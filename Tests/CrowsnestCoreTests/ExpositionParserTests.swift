@@ -206,6 +206,16 @@ struct ExpositionParserTests {
         bytes.append(0xFF)
         bytes.append(contentsOf: "\"} 1\n".utf8)
         #expect(throws: ExpositionError.self) { try MetricFamily.parse(bytes, format: .text, mode: .scrape) }
+        // Also when the invalid byte follows a backslash, early or late in a word.
+        for prefix in ["", "abcdefghij"] {
+            var escapedBytes = Array("m{a=\"\(prefix)\\".utf8)
+            escapedBytes.append(0xFF)
+            escapedBytes.append(contentsOf: "x\"} 1\n".utf8)
+            #expect(throws: ExpositionError.self) { try MetricFamily.parse(escapedBytes, format: .text, mode: .scrape) }
+        }
+        // An escaped valid multi-byte character is accepted in scrape mode.
+        let kept = try MetricFamily.parse("m{a=\"\\é\"} 1\n", format: .text, mode: .scrape)
+        #expect(kept.first?.samples.count == 1)
     }
 
     @Test("prometheus/common expfmt fuzz corpus: valid inputs parse, error inputs fail in strict mode")

@@ -746,12 +746,12 @@ struct ParserRun {
                 }
                 let byte = bytes[position]
                 if byte == quote { return (position, escaped) }
-                if byte == backslash {
+                if byte == backslash && !(position + 1 < end && bytes[position + 1] >= 0x80) {
                     escaped = true
                     index = position + 2
                     continue
                 }
-                index = position  // non-ASCII: the byte-wise loop below checks UTF-8
+                index = position  // non-ASCII (maybe escaped): the byte-wise loop below checks UTF-8
                 break
             }
         }
@@ -767,6 +767,7 @@ struct ParserRun {
                 escaped = true
                 index += 1
                 guard index < end else { break }
+                highBits |= bytes[index]  // an escaped byte must be UTF-8 too
             }
             index += 1
         }
