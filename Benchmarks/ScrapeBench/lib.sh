@@ -38,15 +38,16 @@ now() {
     date +%s.%N
 }
 
-# Builds ScrapeBench and crowsnest in release, linked as deployed (--static-swift-stdlib; SKIP_BUILD=1 reuses the binaries already built); sets bin to their
-# folder.
+# Builds ScrapeBench and crowsnest in release, linked as deployed (--static-swift-stdlib); SKIP_BUILD=1 reuses the
+# binaries already built. Sets bin to their folder.
 build_bench_binaries() {
     echo "== building ScrapeBench and crowsnest (release)"
+    local build=(-c release --build-path .build-bench-release --static-swift-stdlib)
     if [ -z "${SKIP_BUILD:-}" ]; then
-        swift build -c release --build-path .build-bench-release --static-swift-stdlib --product ScrapeBench >/dev/null
-        swift build -c release --build-path .build-bench-release --static-swift-stdlib --product crowsnest >/dev/null
+        swift build "${build[@]}" --product ScrapeBench >/dev/null
+        swift build "${build[@]}" --product crowsnest >/dev/null
     fi
-    bin=$(swift build -c release --build-path .build-bench-release --static-swift-stdlib --show-bin-path)
+    bin=$(swift build "${build[@]}" --show-bin-path)
 }
 
 # At exit, kills the processes whose ids the variables named $@ hold then (in that order), waits for them and

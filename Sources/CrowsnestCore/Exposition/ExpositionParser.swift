@@ -841,9 +841,9 @@ struct ParserRun {
                 }
                 guard nameEnd > nameStart else { throw error(nameStart - 1, "empty label name") }
                 sameNamesAsPreviousLine = false
-            } else if let length = labels.previousLineNameLength(at: labels.count),
-                index + length + 1 < end, bytes[index + length] == equals,
-                sameBytes(index, labels.previousLineNameStart(at: labels.count), length)
+            } else if let previous = labels.previousLineUnquotedName(at: labels.count),
+                case let length = previous.nameEnd - previous.nameStart,
+                index + length + 1 < end, bytes[index + length] == equals, sameBytes(index, previous.nameStart, length)
             {
                 // The name the previous sample line had in this place (already checked then), followed by `=`.
                 nameStart = index

@@ -203,25 +203,21 @@ struct LabelTokenBuffer: ~Copyable {
     /// The tokens appended since the last ``removeAll()``; valid until the next mutation.
     var tokens: UnsafeBufferPointer<LabelToken> { UnsafeBufferPointer(start: base, count: count) }
 
-    /// Starts a new line; the previous line's tokens stay readable (``previousLineNameLength(at:)``) until
+    /// Starts a new line; the previous line's tokens stay readable (``previousLineUnquotedName(at:)``) until
     /// overwritten.
     mutating func removeAll() {
         previousCount = count
         count = 0
     }
 
-    /// The length of the unquoted label name the previous line had at `index`, while this line has not yet
-    /// written there (`index == count`); `nil` otherwise. Such a name was checked when that line was parsed, and
-    /// the previous line's names are distinct.
+    /// The token the previous line had at `index` when its name was unquoted and this line has not yet written
+    /// there (`index == count`); `nil` otherwise. Such a name was checked when that line was parsed, and the
+    /// previous line's names are distinct.
     @inline(__always)
-    func previousLineNameLength(at index: Int) -> Int? {
+    func previousLineUnquotedName(at index: Int) -> LabelToken? {
         guard index == count, index < previousCount, !base[index].nameQuoted else { return nil }
-        return base[index].nameEnd - base[index].nameStart
+        return base[index]
     }
-
-    /// Where that name starts (only after ``previousLineNameLength(at:)`` returned a length).
-    @inline(__always)
-    func previousLineNameStart(at index: Int) -> Int { base[index].nameStart }
 
     mutating func append(_ token: LabelToken) {
         if count == capacity {
