@@ -23,6 +23,9 @@ public struct ExpositionParser: Sendable {
     public var mode: ParseMode
     /// Sample, label and size limits; zero means none.
     public var limits: ExpositionLimits
+    /// Whether a sample line takes over the name and leading labels it repeats, byte for byte, of the sample line
+    /// before it instead of reading them again (same outcome; off only in tests that compare the two).
+    var repeatsPreviousLine = true
 
     /// Creates a parser.
     public init(format: ExpositionFormat, mode: ParseMode = .scrape, limits: ExpositionLimits = .none) {
@@ -165,6 +168,7 @@ struct ParserRun {
     let limits: ExpositionLimits
     let bytes: UnsafeRawBufferPointer
     let count: Int
+    let repeatsPreviousLine: Bool
 
     var line = 0
     var lineStart = 0
@@ -187,6 +191,7 @@ struct ParserRun {
         self.limits = parser.limits
         self.bytes = bytes
         self.count = bytes.count
+        self.repeatsPreviousLine = parser.repeatsPreviousLine
         validator = StrictValidator(format: parser.format)
     }
 
@@ -338,7 +343,7 @@ struct ParserRun {
     /// when the family began: only the bytes after it are scanned then (the result is the same as a full scan).
     /// `startsWithFamilyName` tells ``assignFamily(_:_:_:quoted:startsWithFamilyName:)`` not to compare again.
     @inline(__always)
-    func readSampleMetricName(_ index: Int, _ end: Int) throws(ExpositionError) -> (
+    mutating func readSampleMetricName(_ index: Int, _ end: Int) throws(ExpositionError) -> (
         name: (start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int), startsWithFamilyName: Bool
     ) {
         if familyNameIsLegacy && family.ordinal >= 0 {
@@ -506,20 +511,50 @@ struct ParserRun {
         var nameQuoted = false
         var nameEscaped = false
         scratch.labels.removeAll()
+        // What this line repeats of the previous sample line is taken over instead of parsed again.
+        let previous = scratch.previousSample
+        scratch.previousSample = .none
+        let shared = previous.lineStart >= 0
+            ? sharedPrefixLength(previous.lineStart, start, limit: min(previous.length, end - start)) : 0
         var startsWithFamilyName = false
+        var repeatedSuffix: SampleSuffix?
         if bytes[index] != openBrace {
-            let name: (start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int)
-            (name, startsWithFamilyName) = try readSampleMetricName(index, end)
-            guard !name.quoted else { throw error(index, "a quoted metric name belongs inside the braces") }
-            (nameStart, nameEnd) = (name.start, name.end)
-            index = name.next
+            if previous.nameLength > 0 && shared > previous.nameLength {
+                // The previous line's name and the byte ending it: the same family, the same suffix.
+                (nameStart, nameEnd) = (start, start + previous.nameLength)
+                index = nameEnd
+                repeatedSuffix = previous.suffix
+            } else {
+                let name: (start: Int, end: Int, quoted: Bool, escaped: Bool, next: Int)
+                (name, startsWithFamilyName) = try readSampleMetricName(index, end)
+                guard !name.quoted else { throw error(index, "a quoted metric name belongs inside the braces") }
+                (nameStart, nameEnd) = (name.start, name.end)
+                index = name.next
+            }
             if format == .text {
                 let lookahead = skipBlanks(index, end)
                 if lookahead < end && bytes[lookahead] == openBrace { index = lookahead }
             }
         }
         if index < end && bytes[index] == openBrace {
-            index = try parseLabels(index + 1, end, allowMetricName: nameStart < 0, into: &scratch.labels) {
+            var labelsStart = index + 1
+            var repeatsLabels = false
+            if repeatedSuffix != nil,
+                let afterRepeated = scratch.labels.repeatPreviousLine(
+                    shiftedBy: start - previous.lineStart,
+                    before: start + shared
+                )
+            {
+                labelsStart = afterRepeated
+                repeatsLabels = true
+            }
+            index = try parseLabels(
+                labelsStart,
+                end,
+                allowMetricName: nameStart < 0,
+                afterRepeatedLabels: repeatsLabels,
+                into: &scratch.labels
+            ) {
                 nameStart = $0
                 nameEnd = $1
                 nameQuoted = true
@@ -619,7 +654,9 @@ struct ParserRun {
             }
         }
 
-        let suffix = assignFamily(nameStart, nameEnd, nameEscaped, quoted: nameQuoted, startsWithFamilyName: startsWithFamilyName)
+        let suffix =
+            repeatedSuffix
+            ?? assignFamily(nameStart, nameEnd, nameEscaped, quoted: nameQuoted, startsWithFamilyName: startsWithFamilyName)
         familyHasSamples = true
         let sample = SampleToken(
             line: line,
@@ -639,9 +676,42 @@ struct ParserRun {
         )
         let labelBuffer = scratch.labels.tokens
         if strict {
-            try scratch.validator.sample(sample, labels: labelBuffer, family: family, bytes: bytes)
+            try scratch.validator.sample(
+                sample,
+                labels: labelBuffer,
+                labelHashes: scratch.labels.labelHashes,
+                repeatedLabels: scratch.labels.repeatedCount,
+                family: family,
+                bytes: bytes
+            )
         }
         try visitor.visitSample(sample, labels: labelBuffer, family: family, bytes: bytes)
+        guard repeatsPreviousLine else { return }
+        scratch.previousSample = PreviousSample(
+            lineStart: start,
+            length: end - start,
+            nameLength: bytes[start] == openBrace ? 0 : nameEnd - nameStart,
+            suffix: suffix
+        )
+    }
+
+    /// How many bytes `bytes[a...]` and `bytes[b...]` (`a < b`) have in common at their start, at most `limit`.
+    @inline(__always)
+    func sharedPrefixLength(_ a: Int, _ b: Int, limit: Int) -> Int {
+        let first = bytes.baseAddress! + a
+        let second = bytes.baseAddress! + b
+        let lastWord = count - b - 8  // the last offset a word can be read at (from both: a < b)
+        var offset = 0
+        while offset < limit && offset <= lastWord {
+            let difference = (first.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                ^ second.loadUnaligned(fromByteOffset: offset, as: UInt64.self)).littleEndian
+            if difference != 0 { return min(limit, offset &+ difference.trailingZeroBitCount &>> 3) }
+            offset &+= 8
+        }
+        while offset < limit && first.load(fromByteOffset: offset, as: UInt8.self) == second.load(fromByteOffset: offset, as: UInt8.self) {
+            offset &+= 1
+        }
+        return min(offset, limit)
     }
 
     /// Finds the family of a sample named `bytes[start..<end]`: the current one when the name is the family name
@@ -786,17 +856,23 @@ struct ParserRun {
         }
     }
 
-    /// Parses `name="value", …}` from just after `{`; returns the index after `}`.
-    func parseLabels(
+    /// Parses `name="value", …}` from just after `{`, or, `afterRepeatedLabels`, from just after the closing quote
+    /// of the labels `labels` already holds (the previous line's, repeated); returns the index after `}`.
+    mutating func parseLabels(
         _ start: Int,
         _ end: Int,
         allowMetricName: Bool,
+        afterRepeatedLabels: Bool = false,
         into labels: inout LabelTokenBuffer,
         metricName: (Int, Int, Bool) -> Void
     ) throws(ExpositionError) -> Int {
         var index = start
         var first = true
         var sameNamesAsPreviousLine = true
+        if afterRepeatedLabels {
+            index = try afterLabel(index, end)
+            first = false
+        }
         while true {
             if format == .text { index = skipBlanks(index, end) }
             guard index < end else { throw error(index, "unterminated label set") }
@@ -887,18 +963,27 @@ struct ParserRun {
             }
             labels.append(token)
             first = false
-            if format == .text { index = skipBlanks(index, end) }
-            guard index < end else { throw error(index, "unterminated label set") }
-            if bytes[index] == comma {
-                index += 1
-            } else if bytes[index] != closeBrace {
-                throw error(index, "expected ',' or '}'")
-            }
+            index = try afterLabel(index, end)
         }
     }
 
+    /// Reads what follows a label value's closing quote (at `index - 1`): blanks, then `,` (skipped) or `}` (not
+    /// skipped).
+    @inline(__always)
+    func afterLabel(_ index: Int, _ end: Int) throws(ExpositionError) -> Int {
+        var index = index
+        if format == .text { index = skipBlanks(index, end) }
+        guard index < end else { throw error(index, "unterminated label set") }
+        if bytes[index] == comma {
+            index += 1
+        } else if bytes[index] != closeBrace {
+            throw error(index, "expected ',' or '}'")
+        }
+        return index
+    }
+
     /// Checks an OpenMetrics exemplar ` # {labels} value [timestamp]` starting at `#`.
-    func parseExemplar(_ start: Int, _ end: Int) throws(ExpositionError) {
+    mutating func parseExemplar(_ start: Int, _ end: Int) throws(ExpositionError) {
         var index = start + 1
         guard index < end, bytes[index] == space, index + 1 < end, bytes[index + 1] == openBrace else {
             throw error(start, "invalid exemplar (expected \"# {labels} value\")")

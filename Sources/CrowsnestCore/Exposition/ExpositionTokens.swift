@@ -186,28 +186,65 @@ extension ExpositionVisitor {
 
 /// The label tokens of the sample being parsed: one buffer reused for every line, so a sample costs no
 /// allocation, reference counting or uniqueness check. Tokens are plain values (no deinitialization needed).
+///
+/// Beside each token sits one word a consumer may fill (``labelHashes``; the strict validator keeps the label's
+/// hash there), kept with the token when a line repeats it (``repeatPreviousLine(shiftedBy:before:)``).
 struct LabelTokenBuffer: ~Copyable {
     private var base: UnsafeMutablePointer<LabelToken>
+    private var hashes: UnsafeMutablePointer<UInt64>
     private var capacity: Int
     private(set) var count = 0
     /// How many tokens the line before the last ``removeAll()`` had; those at `count...` are still in place.
     private var previousCount = 0
+    /// How many of the current tokens are the previous line's, repeated (``repeatPreviousLine(shiftedBy:before:)``).
+    private(set) var repeatedCount = 0
 
     init(capacity: Int) {
         self.capacity = max(capacity, 1)
         base = .allocate(capacity: self.capacity)
+        hashes = .allocate(capacity: self.capacity)
+        hashes.initialize(repeating: 0, count: self.capacity)
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        base.deallocate()
+        hashes.deallocate()
+    }
 
     /// The tokens appended since the last ``removeAll()``; valid until the next mutation.
     var tokens: UnsafeBufferPointer<LabelToken> { UnsafeBufferPointer(start: base, count: count) }
 
-    /// Starts a new line; the previous line's tokens stay readable (``previousLineUnquotedName(at:)``) until
-    /// overwritten.
+    /// One word per token for its consumer (`count` of them in use); a repeated token keeps the word its
+    /// consumer wrote for it on the previous line. Valid until the next mutation.
+    var labelHashes: UnsafeMutablePointer<UInt64> { hashes }
+
+    /// Starts a new line; the previous line's tokens stay readable (``previousLineUnquotedName(at:)``,
+    /// ``repeatPreviousLine(shiftedBy:before:)``) until overwritten.
     mutating func removeAll() {
         previousCount = count
         count = 0
+        repeatedCount = 0
+    }
+
+    /// Takes over, at the start of an empty line, the previous line's leading tokens whose closing quote lies
+    /// before `limit` once moved by `shift` bytes: where the two lines hold the same bytes, they parse to the same
+    /// tokens. Returns the offset just after the last one's closing quote, or `nil` when none was taken. The
+    /// caller guarantees that the previous line was parsed (and consumed) without error.
+    @inline(__always)
+    mutating func repeatPreviousLine(shiftedBy shift: Int, before limit: Int) -> Int? {
+        guard count == 0 else { return nil }
+        var taken = 0
+        while taken < previousCount, base[taken].valueEnd + shift < limit {
+            base[taken].nameStart += shift
+            base[taken].nameEnd += shift
+            base[taken].valueStart += shift
+            base[taken].valueEnd += shift
+            taken += 1
+        }
+        guard taken > 0 else { return nil }
+        count = taken
+        repeatedCount = taken
+        return base[taken - 1].valueEnd + 1
     }
 
     /// The token the previous line had at `index` when its name was unquoted and this line has not yet written
@@ -219,16 +256,26 @@ struct LabelTokenBuffer: ~Copyable {
         return base[index]
     }
 
+    @inline(__always)
     mutating func append(_ token: LabelToken) {
-        if count == capacity {
-            let grown = UnsafeMutablePointer<LabelToken>.allocate(capacity: capacity * 2)
-            grown.initialize(from: base, count: count)
-            base.deallocate()
-            base = grown
-            capacity *= 2
-        }
+        if count == capacity { grow() }
         (base + count).initialize(to: token)
         count += 1
+    }
+
+    /// Doubles the capacity, keeping the tokens and their words.
+    @inline(never)
+    private mutating func grow() {
+        let grown = UnsafeMutablePointer<LabelToken>.allocate(capacity: capacity * 2)
+        grown.initialize(from: base, count: count)
+        base.deallocate()
+        base = grown
+        let grownHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity * 2)
+        grownHashes.initialize(from: hashes, count: count)
+        (grownHashes + count).initialize(repeating: 0, count: capacity * 2 - count)
+        hashes.deallocate()
+        hashes = grownHashes
+        capacity *= 2
     }
 }
 
@@ -238,4 +285,21 @@ struct LabelTokenBuffer: ~Copyable {
 struct ParseScratch: ~Copyable {
     var labels: LabelTokenBuffer
     var validator: StrictValidator
+    /// The previous line, when it was a sample parsed and consumed without error (else `lineStart < 0`).
+    var previousSample = PreviousSample.none
+}
+
+/// A sample line parsed without error, kept so that the next line can take over what it repeats: lines of a
+/// family mostly begin with the same name and labels, and where two lines hold the same bytes they parse the same.
+struct PreviousSample {
+    /// Offset of the line's first byte (the name's; `-1`: no previous sample).
+    var lineStart: Int
+    /// Length of the line.
+    var length: Int
+    /// Length of the metric name, written unquoted before any brace (`0`: the name was in the braces).
+    var nameLength: Int
+    /// The sample's suffix within its family.
+    var suffix: SampleSuffix
+
+    static let none = PreviousSample(lineStart: -1, length: 0, nameLength: 0, suffix: .none)
 }

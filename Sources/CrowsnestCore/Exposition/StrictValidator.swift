@@ -95,9 +95,14 @@ struct StrictValidator {
         }
     }
 
+    /// Checks a sample of `family`. `labelHashes` holds a word per label: the hash of each of the first
+    /// `repeatedLabels` labels, the previous sample's, which this validator checked and hashed there on the
+    /// previous call; the hashes of the others are written there.
     mutating func sample(
         _ sample: SampleToken,
         labels: UnsafeBufferPointer<LabelToken>,
+        labelHashes: UnsafeMutablePointer<UInt64>,
+        repeatedLabels: Int,
         family: FamilyToken,
         bytes: UnsafeRawBufferPointer
     ) throws(ExpositionError) {
@@ -129,9 +134,14 @@ struct StrictValidator {
         }
 
         // Checks each label and hashes it in the same pass (order-independent: summed): the series' label set.
+        // The first `repeatedLabels` labels are the previous sample's, checked then, their hashes kept beside them.
         var labelsHash: UInt64 = 0
-        for token in labels {
-            labelsHash &+= SeriesHash.label(token, in: bytes)
+        for index in 0..<repeatedLabels { labelsHash &+= labelHashes[index] }
+        for index in repeatedLabels..<labels.count {
+            let token = labels[index]
+            let labelHash = SeriesHash.label(token, in: bytes)
+            labelHashes[index] = labelHash
+            labelsHash &+= labelHash
             if token.nameEnd - token.nameStart == 8
                 && bytes.loadUnaligned(fromByteOffset: token.nameStart, as: UInt64.self) == Self.reservedNameWord
             {
