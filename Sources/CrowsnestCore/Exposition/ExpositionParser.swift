@@ -802,11 +802,12 @@ struct ParserRun {
         // position (the lowest flag of the has-byte test is exact). A word may reach past the line's end, never
         // past the payload; a find past `end` means the string is unterminated.
         if let base = bytes.baseAddress {
-            while index < end && index + 8 <= count {
+            let wordsEnd = min(end, count - 7)  // a word read at an index before this stays inside the payload
+            while index < wordsEnd {
                 let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
                 let found = SWAR.hasByte(word, quote) | SWAR.hasByte(word, backslash) | word & SWAR.highBits
                 if found == 0 {
-                    index += 8
+                    index &+= 8
                     continue
                 }
                 let position = index + found.trailingZeroBitCount >> 3
@@ -933,13 +934,18 @@ struct ParserRun {
                 nameEnd = index
                 sameNamesAsPreviousLine = false
             }
-            if format == .text { index = skipBlanks(index, end) }
-            guard index < end, bytes[index] == equals else { throw error(index, "expected '=' after the label name") }
-            index += 1
-            if format == .text { index = skipBlanks(index, end) }
-            guard index < end, bytes[index] == quote else { throw error(index, "expected a quoted label value") }
-            let (valueEnd, valueEscaped) = try readQuoted(index + 1, end)
-            let valueStart = index + 1
+            if index + 1 < end && bytes[index] == equals && bytes[index + 1] == quote {
+                index += 2  // `="`, the common spelling
+            } else {
+                if format == .text { index = skipBlanks(index, end) }
+                guard index < end, bytes[index] == equals else { throw error(index, "expected '=' after the label name") }
+                index += 1
+                if format == .text { index = skipBlanks(index, end) }
+                guard index < end, bytes[index] == quote else { throw error(index, "expected a quoted label value") }
+                index += 1
+            }
+            let valueStart = index
+            let (valueEnd, valueEscaped) = try readQuoted(valueStart, end)
             index = valueEnd + 1
             let token = LabelToken(
                 nameStart: nameStart,

@@ -38,6 +38,8 @@ struct StrictValidator {
     /// Series and metric-point keys of the current family (reset per family, capacity kept).
     private var series = UInt64Table()
     private var seenGroups = UInt64Table()
+    /// `le` and `quantile` values already parsed: every series of a family repeats the same few bounds.
+    private var bounds = BoundCache()
 
     /// `__name__` as one little-endian word (a literal: a `static let` would cost a lazy-initialisation check on
     /// every read).
@@ -114,8 +116,9 @@ struct StrictValidator {
         guard currentOrdinal >= 0 else { return }
         let type = currentType
 
+        // From the end: `le` and `quantile` are mostly written last. Label names are distinct.
         func find(literal name: StaticString) -> LabelToken? {
-            labels.first {
+            labels.last {
                 $0.nameEnd - $0.nameStart == name.utf8CodeUnitCount
                     && memcmp(bytes.baseAddress! + $0.nameStart, name.utf8Start, name.utf8CodeUnitCount) == 0
             }
@@ -171,7 +174,7 @@ struct StrictValidator {
         switch (type, sample.suffix) {
         case (.histogram, .bucket), (.gaugeHistogram, .bucket):
             guard let le = find(literal: "le") else { throw fail(sample.nameStart, "histogram bucket without an \"le\" label") }
-            guard let bound = Self.parseBound(bytes, le, format: format), !bound.isNaN else {
+            guard let bound = bounds.bound(of: le, in: bytes, format: format), !bound.isNaN else {
                 throw fail(le.valueStart, "invalid \"le\" label value \"\(decodedValue(le).prefix(40))\"")
             }
             excluded = le
@@ -180,7 +183,7 @@ struct StrictValidator {
             guard let quantile = find(literal: "quantile") else {
                 throw fail(sample.nameStart, "summary quantile sample without a \"quantile\" label")
             }
-            guard let bound = Self.parseBound(bytes, quantile, format: format), bound >= 0 && bound <= 1 else {
+            guard let bound = bounds.bound(of: quantile, in: bytes, format: format), bound >= 0 && bound <= 1 else {
                 throw fail(quantile.valueStart, "invalid \"quantile\" label value \"\(decodedValue(quantile).prefix(40))\"")
             }
             excluded = quantile
@@ -406,6 +409,57 @@ struct StrictValidator {
             return nil
         }
         return value
+    }
+}
+
+/// The bounds (`le`, `quantile` label values) parsed lately, by their exact bytes: a family's series repeat the same
+/// few bounds, each parsed once instead of once per sample. Values longer than 16 bytes or escaped are parsed every
+/// time; a value that is not a number is never kept.
+struct BoundCache {
+    private struct Entry {
+        var low: UInt64
+        var high: UInt64
+        var length: Int
+        var value: Double
+    }
+
+    /// Direct-mapped slots; `length == -1` marks an empty one.
+    private var entries = [Entry](repeating: Entry(low: 0, high: 0, length: -1, value: 0), count: 64)
+
+    /// ``StrictValidator/parseBound(_:_:format:)`` of `token`, from the cache when its bytes were seen before.
+    mutating func bound(of token: LabelToken, in bytes: UnsafeRawBufferPointer, format: ExpositionFormat) -> Double? {
+        guard let (low, high) = Self.words(of: token, in: bytes) else {
+            return StrictValidator.parseBound(bytes, token, format: format)
+        }
+        let length = token.valueEnd - token.valueStart
+        let slot = Self.slot(low: low, high: high)
+        let entry = entries[slot]
+        if entry.length == length && entry.low == low && entry.high == high { return entry.value }
+        guard let value = StrictValidator.parseBound(bytes, token, format: format) else { return nil }
+        entries[slot] = Entry(low: low, high: high, length: length, value: value)
+        return value
+    }
+
+    /// The value's bytes as two little-endian words, zero past its end; `nil` when it is escaped, longer than 16
+    /// bytes, or too close to the payload's end to read two words.
+    @inline(__always)
+    static func words(of token: LabelToken, in bytes: UnsafeRawBufferPointer) -> (low: UInt64, high: UInt64)? {
+        let length = token.valueEnd - token.valueStart
+        guard !token.valueEscaped, length <= 16, token.valueStart + 16 <= bytes.count else { return nil }
+        let base = bytes.baseAddress! + token.valueStart
+        func word(_ offset: Int) -> UInt64 {
+            let used = min(max(length - offset, 0), 8)
+            guard used > 0 else { return 0 }
+            let loaded = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            return used == 8 ? loaded : loaded & ((1 << (UInt64(used) * 8)) - 1)
+        }
+        return (word(0), word(8))
+    }
+
+    /// The slot of a value's words.
+    @inline(__always)
+    static func slot(low: UInt64, high: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((low ^ (high &* 0x9E37_79B9_7F4A_7C15)) &* 0xD6E8_FEB8_6659_FD93) >> 58)
     }
 }
 
