@@ -201,11 +201,14 @@ struct CheckParallelTests {
         }
     }
 
-    @Test("small payloads stay on one piece; big ones get a few pieces per processor")
+    @Test("small payloads stay on one piece; big ones get one piece per 2 MiB, at least a few per processor")
     func pieceCounts() {
         #expect(MetricsChecker.pieceCount(byteCount: 1 << 20, processors: 8) == 1)
         #expect(MetricsChecker.pieceCount(byteCount: 100 << 20, processors: 1) == 1)
-        #expect(MetricsChecker.pieceCount(byteCount: 100 << 20, processors: 2) == 8)
+        #expect(MetricsChecker.pieceCount(byteCount: 100 << 20, processors: 2) == 50)
+        #expect(MetricsChecker.pieceCount(byteCount: 100 << 20, processors: 64) == 100)  // at least 1 MiB each
         #expect(MetricsChecker.pieceCount(byteCount: 5 << 20, processors: 2) == 5)
+        #expect(MetricsChecker.pieceCount(byteCount: 12 << 20, processors: 2) == 8)
+        #expect(MetricsChecker.pieceCount(byteCount: 4 << 30, processors: 2) == 1024)
     }
 }

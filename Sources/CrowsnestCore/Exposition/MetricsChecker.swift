@@ -22,11 +22,12 @@ public enum MetricsChecker {
     public static let parallelThreshold = 4 << 20
 
     /// How many pieces to cut a payload of `byteCount` bytes into for `processors` threads: 1 below
-    /// ``parallelThreshold``, otherwise a few per processor (so that a busy core does not hold up the others), each
-    /// at least 1 MiB.
+    /// ``parallelThreshold``, otherwise at least a few per processor and about one per 2 MiB (at most 1,024), each
+    /// at least 1 MiB. Threads take pieces as they finish the previous one, so small pieces keep every thread busy
+    /// to the end: the bytes of a piece do not tell how long it takes (a histogram line costs more than a gauge's).
     public static func pieceCount(byteCount: Int, processors: Int) -> Int {
         guard byteCount >= parallelThreshold, processors > 1 else { return 1 }
-        return max(1, min(processors * 4, byteCount >> 20))
+        return max(1, min(max(processors * 4, byteCount >> 21), byteCount >> 20, 1024))
     }
 
     /// Checks a payload on the calling thread; `format == nil` detects it (OpenMetrics when it ends with `# EOF`).
@@ -51,28 +52,44 @@ public enum MetricsChecker {
         let chunks = CheckChunking.chunks(bytes, count: pieces, format: format)
         if chunks.count == 1 { return check(bytes, format: format, lint: lint, maxErrors: maxErrors) }
         let payload = Payload(bytes: bytes)
-        let outcomes = await withTaskGroup(of: (Int, PieceOutcome).self) { group in
+        // Pieces are merged in payload order as they finish, while later ones are still being checked; the first
+        // piece that is not clean, or that clashes with the pieces before it, and everything after it are checked
+        // again serially.
+        let merged = await withTaskGroup(of: (Int, PieceOutcome).self) { group -> (prefix: Prefix, firstRejected: Int?) in
             for (index, chunk) in chunks.enumerated() {
                 group.addTask {
+                    // After a rejected piece the rest is checked serially: pieces not yet started are skipped.
+                    if Task.isCancelled { return (index, PieceOutcome(isClean: false, lines: 0, families: [], claimedNames: [:])) }
                     let piece = UnsafeRawBufferPointer(rebasing: payload.bytes[chunk.start..<chunk.end])
                     return (index, checkPiece(piece, isLast: index == chunks.count - 1, format: format, lint: lint))
                 }
             }
-            var outcomes = [PieceOutcome?](repeating: nil, count: chunks.count)
-            for await (index, outcome) in group { outcomes[index] = outcome }
-            return outcomes.map { $0! }
-        }
-
-        // Merge in payload order; the first piece that is not clean, or that clashes with the pieces before it,
-        // and everything after it are checked again serially.
-        var prefix = Prefix()
-        for (index, outcome) in outcomes.enumerated() {
-            guard outcome.isClean, prefix.accepts(outcome) else {
-                return checkSerially(bytes, from: chunks[index].start, after: prefix, format: format, lint: lint, maxErrors: maxErrors)
+            var prefix = Prefix()
+            var waiting: [Int: PieceOutcome] = [:]
+            var next = 0
+            for await (index, outcome) in group {
+                waiting[index] = outcome
+                while let outcome = waiting.removeValue(forKey: next) {
+                    guard outcome.isClean, prefix.append(outcome, lint: lint) else {
+                        group.cancelAll()
+                        return (prefix, next)
+                    }
+                    next += 1
+                }
             }
-            prefix.append(outcome, lint: lint)
+            return (prefix, nil)
         }
-        return Result(format: format, errors: [], warnings: lint ? prefix.linter.warnings : [])
+        if let rejected = merged.firstRejected {
+            return checkSerially(
+                bytes,
+                from: chunks[rejected].start,
+                after: merged.prefix,
+                format: format,
+                lint: lint,
+                maxErrors: maxErrors
+            )
+        }
+        return Result(format: format, errors: [], warnings: lint ? merged.prefix.linter.warnings : [])
     }
 
     // MARK: Pieces
@@ -92,36 +109,56 @@ public enum MetricsChecker {
         var families: Set<String>
         /// Sample names the piece's families claim, with the claiming family.
         var claimedNames: [String: String]
+        /// Hashes of `families` and of the keys of `claimedNames`, for the merge.
+        var familyKeys: [UInt64]
+        var claimKeys: [UInt64]
         /// The lint facts of the piece (only when linting).
         var linter: MetricsLinter?
+
+        init(isClean: Bool, lines: Int, families: Set<String>, claimedNames: [String: String]) {
+            self.isClean = isClean
+            self.lines = lines
+            self.families = families
+            self.claimedNames = claimedNames
+            familyKeys = families.map(Self.key)
+            claimKeys = claimedNames.keys.map(Self.key)
+        }
+
+        static func key(_ name: String) -> UInt64 {
+            var name = name
+            return name.withUTF8 { SeriesHash.bytes(UnsafeRawBufferPointer($0)) }
+        }
     }
 
     /// What the clean pieces before a cut saw: the state a serial check has at that cut.
+    ///
+    /// A piece may follow the pieces before it when no family name appears in both (a family group of the same
+    /// name again) and no sample name is claimed in both (a family of one piece claiming, say, `x_count`, and a
+    /// family of another claiming it too: the same family, already excluded, or two different ones, a clash). Both
+    /// are checked on hashes of the names; a hash seen twice, clash or collision, sends the rest of the payload to
+    /// the serial check, which is exact.
     private struct Prefix {
         var lines = 0
-        var families: Set<String> = []
-        var claimedNames: [String: String] = [:]
         var linter = MetricsLinter()
+        /// The clean pieces merged so far, whose names are needed only when a serial check continues after them.
+        private var pieces: [PieceOutcome] = []
+        private var familyKeys = UInt64Table()
+        private var claimKeys = UInt64Table()
 
-        /// Whether `next` can follow: no family group of the same name, no sample name claimed by another family.
-        func accepts(_ next: PieceOutcome) -> Bool {
-            guard families.isDisjoint(with: next.families) else { return false }
-            for (name, owner) in next.claimedNames {
-                if let other = claimedNames[name], other != owner { return false }
-            }
+        /// Adds `next` when it can follow; `false` (and this prefix no longer to be extended) when it cannot.
+        mutating func append(_ next: PieceOutcome, lint: Bool) -> Bool {
+            for key in next.familyKeys where familyKeys.insert(key, value: 0) != nil { return false }
+            for key in next.claimKeys where claimKeys.insert(key, value: 0) != nil { return false }
+            if lint, let pieceLinter = next.linter { linter.append(pieceLinter, lineOffset: lines) }
+            lines += next.lines
+            pieces.append(next)
             return true
         }
 
-        mutating func append(_ next: PieceOutcome, lint: Bool) {
-            if lines == 0 {
-                families = next.families
-                claimedNames = next.claimedNames
-            } else {
-                families.formUnion(next.families)
-                claimedNames.merge(next.claimedNames) { current, _ in current }
-            }
-            if lint, let pieceLinter = next.linter { linter.append(pieceLinter, lineOffset: lines) }
-            lines += next.lines
+        /// The family names seen, and the sample names claimed (by their family), by the pieces merged.
+        var families: Set<String> { pieces.reduce(into: []) { $0.formUnion($1.families) } }
+        var claimedNames: [String: String] {
+            pieces.reduce(into: [:]) { $0.merge($1.claimedNames) { current, _ in current } }
         }
     }
 
@@ -177,8 +214,7 @@ public enum MetricsChecker {
             isClean: isClean,
             lines: run.line,
             families: validator.seenFamilies,
-            claimedNames: validator.claimedNames,
-            linter: nil
+            claimedNames: validator.claimedNames
         )
     }
 

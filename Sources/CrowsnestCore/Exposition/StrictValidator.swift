@@ -551,6 +551,7 @@ struct UInt64Table {
     }
 
     /// Inserts `key` with `value`; returns the previous value when the key was present (and replaces it).
+    @inline(__always)
     mutating func insert(_ key: UInt64, value: Int) -> Int? {
         if (count + 1) * 4 > entries.count * 3 { grow() }
         let mask = entries.count - 1
@@ -571,6 +572,7 @@ struct UInt64Table {
         }
     }
 
+    @inline(never)
     private mutating func grow() {
         let old = entries
         let capacity = max(64, entries.count * 2)
