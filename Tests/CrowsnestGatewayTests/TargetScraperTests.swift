@@ -66,6 +66,24 @@ struct TargetScraperTests {
         #expect(client.paths.withLock { $0 } == ["/api/v1/namespaces/app/pods/http:web-0:9102/proxy/metrics"])
     }
 
+    @Test("a gzip body is decompressed whatever the case and spacing of its Content-Encoding; other codings are not")
+    func contentEncodings() async throws {
+        @Sendable func response(_ encoding: String, gzip: Bool) -> HTTPClientResponse {
+            var buffer = ByteBuffer(string: "# TYPE x gauge\nx 1\n")
+            if gzip { buffer = try! buffer.compress(with: .gzip) }
+            let headers: HTTPHeaders = ["Content-Type": "text/plain; version=0.0.4", "Content-Encoding": encoding]
+            return HTTPClientResponse(status: .ok, headers: headers, body: .bytes(buffer))
+        }
+        for encoding in ["gzip", "GZIP", " gzip\t", "x-gzip", "identity, gzip"] {
+            let (snapshot, failure) = await scrape(FakeProxyClient { _ in response(encoding, gzip: true) })
+            #expect(failure == nil && snapshot.health.samplesScraped == 1, "\(encoding.debugDescription)")
+        }
+        for encoding in ["identity", "gzipped", "br"] {
+            let (snapshot, failure) = await scrape(FakeProxyClient { _ in response(encoding, gzip: false) })
+            #expect(failure == nil && snapshot.health.samplesScraped == 1, "\(encoding.debugDescription): read as is")
+        }
+    }
+
     @Test("scrape_series_added counts series new since the last scrape; a repeated series counts once and is served once")
     func seriesAdded() async throws {
         let payloads = Mutex<[String]>([

@@ -15,6 +15,30 @@ struct ClientBehaviourTests {
         return Int(response.status.code)
     }
 
+    @Test("proxy paths are told from API paths by their segments, whatever the names in them")
+    func proxyPaths() {
+        let proxy = [
+            "/api/v1/namespaces/ns/pods/http:web-0:9100/proxy/metrics",
+            "/api/v1/namespaces/ns/pods/web-0/proxy",
+            "/api/v1/namespaces/ns/pods/web-0/proxy/",
+            "/api/v1/namespaces/proxy/pods/proxy/proxy/proxy",
+            "/api/v1/namespaces/ns/services/https:api:443/proxy/metrics",
+            "/api/v1/nodes/node-1/proxy/metrics/cadvisor",
+        ]
+        let api = [
+            "/api/v1/pods",
+            "/api/v1/namespaces/proxy",
+            "/api/v1/namespaces/proxy/pods",
+            "/api/v1/namespaces/ns/pods/proxy",
+            "/api/v1/namespaces/ns/pods/web-0/log",
+            "/api/v1/namespaces/ns/pods?labelSelector=app%3Dproxy",
+            "/proxy",
+            "",
+        ]
+        for path in proxy { #expect(KubeClusterClient.isProxyPath(path), "\(path)") }
+        for path in api { #expect(!KubeClusterClient.isProxyPath(path), "\(path)") }
+    }
+
     @Test("the token bucket allows a burst of 10, then 5 per second")
     func tokenBucket() {
         let bucket = TokenBucket(ratePerSecond: 5, burst: 10)

@@ -143,7 +143,7 @@ public struct TargetScraper: Sendable {
             throw ScrapeFailure(.transport, Self.describe(error))
         }
         let contentType = response.headers.first(name: "Content-Type")
-        let gzip = response.headers.first(name: "Content-Encoding")?.lowercased().contains("gzip") == true
+        let gzip = Self.isGzip(contentEncoding: response.headers.first(name: "Content-Encoding"))
         let limit = settings.limits.bodySizeLimit
         guard response.status == .ok else {
             // Read a little of the body to tell an API-server Status from the pod's own error.
@@ -152,6 +152,18 @@ public struct TargetScraper: Sendable {
         }
         let body = try await BodyReader.read(response.body, gzip: gzip, limit: limit, deadline: deadline)
         return (body, ExpositionFormat.fromContentType(contentType))
+    }
+
+    /// Whether a `Content-Encoding` value lists gzip (`gzip` or `x-gzip`, in any case). Compares UTF-8 bytes: this
+    /// runs on every scrape, and `String.contains` with Foundation imported searches through `NSString`.
+    static func isGzip(contentEncoding: String?) -> Bool {
+        guard let contentEncoding else { return false }
+        return contentEncoding.utf8.split(separator: UInt8(ascii: ",")).contains { coding in
+            let word = coding.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+                .reversed().drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.reversed()
+                .map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+            return word.elementsEqual("gzip".utf8) || word.elementsEqual("x-gzip".utf8)
+        }
     }
 
     /// An API server speaks only through `application/json` bodies with `"kind":"Status"`; anything else with an

@@ -19,6 +19,10 @@ public final class KubeClusterClient: Sendable {
     public let config: ClusterConfig
     let httpClient: HTTPClient
     let logger: Logger
+    /// The logger handed to the HTTP client for each request: `logger`, or one that discards everything when
+    /// `logger` is above `debug` (the client logs only at `debug` and `trace`, and sets request metadata on every
+    /// request, which a text log handler formats again each time).
+    let requestLogger: Logger
     let credentials: ClusterCredentials
     let rateLimit: TokenBucket
     /// How many times an API call is retried on 429/5xx with `Retry-After` (client-go: 10).
@@ -60,6 +64,8 @@ public final class KubeClusterClient: Sendable {
         var logger = logger
         logger[metadataKey: "crowsnest.cluster"] = .string(config.name)
         self.logger = logger
+        self.requestLogger = logger.logLevel <= .debug
+            ? logger : Logger(label: logger.label, factory: { _ in SwiftLogNoOpLogHandler() })
         self.credentials = ClusterCredentials(config: config, checkInterval: credentialCheckInterval)
         self.rateLimit = TokenBucket(ratePerSecond: queriesPerSecond, burst: burst)
         self.maxRetryAfterRetries = maxRetryAfterRetries
@@ -157,7 +163,7 @@ public final class KubeClusterClient: Sendable {
         if let authorization = material.authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
         request.tlsConfiguration = material.tls
         do {
-            return try await httpClient.execute(request, deadline: deadline, logger: logger)
+            return try await httpClient.execute(request, deadline: deadline, logger: requestLogger)
         } catch {
             throw classify(error)
         }
@@ -192,8 +198,19 @@ public final class KubeClusterClient: Sendable {
         return KubeClientError(.connection, cluster: name, "connection to cluster \(name) failed")
     }
 
+    /// Whether `path` goes through a pod, service or node proxy: `…/{pods|services|nodes}/{name}/proxy[/…]`.
+    /// A namespace or pod that happens to be named `proxy` does not make a path a proxy path. Compares UTF-8
+    /// segments (`String.contains` with Foundation imported searches through `NSString`, on every request).
     static func isProxyPath(_ path: String) -> Bool {
-        path.contains("/proxy/") || path.hasSuffix("/proxy")
+        let segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard segments.count > 2 else { return false }
+        for index in 2..<segments.count where segments[index].elementsEqual("proxy".utf8) {
+            let kind = segments[index - 2]
+            if kind.elementsEqual("pods".utf8) || kind.elementsEqual("services".utf8) || kind.elementsEqual("nodes".utf8) {
+                return true
+            }
+        }
+        return false
     }
 
     static func retryAfterSeconds(_ headers: HTTPHeaders) -> Int? {
