@@ -23,8 +23,9 @@ public struct ExpositionParser: Sendable {
     public var mode: ParseMode
     /// Sample, label and size limits; zero means none.
     public var limits: ExpositionLimits
-    /// Whether a sample line takes over the name and leading labels it repeats, byte for byte, of the sample line
-    /// before it instead of reading them again (same outcome; off only in tests that compare the two).
+    /// Whether a sample line takes over what it shares with the sample line before it: the name and leading labels
+    /// it repeats byte for byte (not read again), and the label names it writes in the same places (read without
+    /// the general reader's branches). Same outcome; off only in tests that compare the two.
     var repeatsPreviousLine = true
 
     /// Creates a parser.
@@ -873,6 +874,38 @@ struct ParserRun {
         if afterRepeatedLabels {
             index = try afterLabel(index, end)
             first = false
+        }
+        // Labels named as the previous sample line named them in the same places (checked then, and distinct),
+        // written `name="value"` and separated by bare commas: the usual shape of a family's lines, read without
+        // the general reader's branches. Anything else goes to the general reader, from where this stopped.
+        while repeatsPreviousLine, let previous = labels.previousLineUnquotedName(at: labels.count) {
+            let length = previous.nameEnd - previous.nameStart
+            let valueStart = index + length + 2
+            guard valueStart < end, bytes[index + length] == equals, bytes[index + length + 1] == quote,
+                sameBytes(index, previous.nameStart, length)
+            else { break }
+            let (valueEnd, valueEscaped) = try readQuoted(valueStart, end)
+            labels.append(
+                LabelToken(
+                    nameStart: index,
+                    nameEnd: index + length,
+                    nameQuoted: false,
+                    nameEscaped: false,
+                    valueStart: valueStart,
+                    valueEnd: valueEnd,
+                    valueEscaped: valueEscaped
+                )
+            )
+            first = false
+            index = valueEnd + 1
+            guard index < end else { throw error(index, "unterminated label set") }
+            if bytes[index] == comma {
+                index += 1
+                continue
+            }
+            if bytes[index] == closeBrace { return index + 1 }
+            index = try afterLabel(index, end)  // blanks (text) before `,` or `}`, or the general reader's error
+            break
         }
         while true {
             if format == .text { index = skipBlanks(index, end) }
