@@ -122,6 +122,9 @@ struct LineRepetitionTests {
             "m{a=\"1\"} 1\nm{a=\"1\"} x\n",  // a bad value after repeated labels
             "m{a=\"1\"} 1\nm{a=\"1\"}\n",  // no value
             "m{a=\"1\"} 1\nm{a=\"1\" 2\n",  // unterminated label set
+            // The same line after metadata of another family: a sample of a new implied family `a_total`, whose
+            // name clashes with counter `a` (found by the fuzzer: the family and suffix were taken over).
+            "# TYPE a counter\na_total{x=\"1\"} 1\n# TYPE b counter\na_total{x=\"1\"} 1\n",
         ]
         for payload in rejected {
             let outcome = Self.outcome(Array(payload.utf8), format: .text, mode: .strict, repeats: true)
@@ -157,14 +160,16 @@ struct LineRepetitionTests {
         for iteration in 0..<600 {
             var lines = seeds[iteration % seeds.count].split(separator: 0x0A, omittingEmptySubsequences: false)
                 .map(Array.init)
-            // Repeat some lines, some changed at one byte, so that lines begin with their predecessor's bytes.
+            // Repeat some lines, some changed at one byte, right after themselves or a few lines later (past
+            // metadata of other families), so that lines begin with the bytes of an earlier sample line.
             for _ in 0..<Int.random(in: 1...6, using: &random) where lines.count > 1 {
                 let index = Int.random(in: 0..<(lines.count - 1), using: &random)
                 var copy = lines[index]
                 if !copy.isEmpty && Int.random(in: 0..<3, using: &random) == 0 {
                     copy[Int.random(in: 0..<copy.count, using: &random)] = Self.interesting.randomElement(using: &random)!
                 }
-                lines.insert(copy, at: index + 1)
+                let later = Bool.random(using: &random) ? Int.random(in: 0...3, using: &random) : 0
+                lines.insert(copy, at: min(index + 1 + later, lines.count))
             }
             let payload = Array(lines.joined(separator: [0x0A]))
             samples += Self.expectSameOutcome(payload).samples

@@ -265,6 +265,8 @@ struct ParserRun {
             throw error(start, "blank line (OpenMetrics allows none)")
         }
         if bytes[index] == hash {
+            // Metadata may start another family: the next sample line must not take over this family's name.
+            scratch.previousSample = .none
             try parseComment(index, end, scratch: &scratch, visitor: &visitor)
         } else {
             try parseSample(index, end, scratch: &scratch, visitor: &visitor)
