@@ -74,6 +74,35 @@ func allocations(_ body: () -> Void) -> Int {
     return MallocInterposerSwift.getStatistics().mallocCount
 }
 
+func benchScrapeRender(_ payload: [UInt8]) {
+    let payloadFormat: ExpositionFormat = payload.suffix(6).elementsEqual("# EOF\n".utf8) ? .openMetrics : .text
+    let labels = [
+        Label("cluster", "bench-0"), Label("namespace", "bench"), Label("pod_name", "app-0"), Label("bench", "scrape"),
+    ]
+    var options = ScrapeRenderOptions(targetLabels: labels, timestampMilliseconds: 1_764_000_000_000)
+    options.spareCapacity = 1024
+    let scanLines = {
+        payload.withUnsafeBytes { buffer in
+            var offset = 0
+            let base = buffer.baseAddress!
+            while offset < buffer.count, let found = memchr(base + offset, 0x0A, buffer.count - offset) {
+                offset = base.distance(to: UnsafeRawPointer(found)) + 1
+            }
+        }
+    }
+    var reused = ScrapeRenderer()
+    let (memchrFresh, fresh) = measureInterleaved(baseline: scanLines) {
+        var renderer = ScrapeRenderer()
+        _ = try? renderer.render(payload, format: payloadFormat, options: options)
+    }
+    let (memchrReused, reusedSeconds) = measureInterleaved(baseline: scanLines) {
+        _ = try? reused.render(payload, format: payloadFormat, options: options)
+    }
+    print("scrape-render: \(payload.count) bytes (\(payloadFormat))")
+    print("  fresh renderer:  \(format(fresh * 1e6, 1)) µs  (\(format(100 * memchrFresh / fresh, 2)) % of memchr speed)")
+    print("  reused renderer: \(format(reusedSeconds * 1e6, 1)) µs  (\(format(100 * memchrReused / reusedSeconds, 2)) % of memchr speed)")
+}
+
 func benchExposition() throws {
     MallocInterposerSwift.initialize()
     let testdata = option("--testdata") ?? "../shared/testdata"
@@ -229,6 +258,14 @@ case "check":
             exit(1)
         }
     }
+case "scrape-render":
+    // One scrape's CPU work on a captured payload (OpenMetrics when it ends with `# EOF`): render with a fresh
+    // renderer (as each scrape did) and with a reused one, in microseconds per payload and as a share of memchr.
+    guard let path = arguments.dropFirst().first, let data = FileManager.default.contents(atPath: path) else {
+        print("usage: CrowsnestBench scrape-render FILE")
+        exit(2)
+    }
+    benchScrapeRender([UInt8](data))
 case "generate":
     guard let size = option("--bytes").flatMap(Int.init), let path = option("--out") else {
         print("usage: CrowsnestBench generate --bytes N --out FILE")
@@ -236,6 +273,6 @@ case "generate":
     }
     try generate(bytes: size, to: path)
 default:
-    print("usage: CrowsnestBench [exposition [--testdata DIR] | serving [--targets N --series M] | check FILE [--serial-only] | generate --bytes N --out FILE]")
+    print("usage: CrowsnestBench [exposition [--testdata DIR] | serving [--targets N --series M] | check FILE [--serial-only] | scrape-render FILE | generate --bytes N --out FILE]")
     exit(2)
 }

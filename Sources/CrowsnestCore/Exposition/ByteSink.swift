@@ -12,7 +12,8 @@ import Darwin
 final class ByteSink: @unchecked Sendable {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var count = 0
-    private var capacity: Int
+    /// Bytes allocated.
+    private(set) var capacity: Int
 
     init(capacity: Int = 4096) {
         self.capacity = max(capacity, 64)

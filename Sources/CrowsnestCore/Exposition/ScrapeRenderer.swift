@@ -116,13 +116,25 @@ public struct ScrapeRenderOptions: Sendable {
 /// Parses a scraped payload (scrape mode), injects target labels and renders text sample lines grouped by family:
 /// the gateway's hot path.
 ///
-/// Reuse one renderer across scrapes (it is non-copyable: one per scraping task): its per-family buffers are kept,
-/// so a steady-state scrape allocates only the output (one buffer) and per-family metadata, never per sample.
+/// Reuse one renderer across scrapes (it is non-copyable: one per scraping task, or borrowed from a
+/// ``ScrapeRendererPool``): its per-family buffers are kept, so a steady-state scrape allocates only the output
+/// (one buffer) and per-family metadata, never per sample.
 public struct ScrapeRenderer: ~Copyable, Sendable {
     private var buffers: [ByteSink] = []
 
     /// Creates a renderer.
     public init() {}
+
+    /// A renderer that writes into `buffers` (emptied by the renderer that had them).
+    init(recycling buffers: [ByteSink]) {
+        self.buffers = buffers
+    }
+
+    /// Hands the buffers over (to a ``ScrapeRendererPool``), leaving none.
+    mutating func takeBuffers() -> [ByteSink] {
+        defer { buffers = [] }
+        return buffers
+    }
 
     /// Renders `payload` in `format`.
     public mutating func render(_ payload: UnsafeRawBufferPointer, format: ExpositionFormat, options: ScrapeRenderOptions)
