@@ -37,7 +37,10 @@ public final class ClusterRuntime: Sendable {
         )
         self.scraper = ClusterScraper(
             cluster: config.name,
-            scraper: TargetScraper(client: connection.proxyClient, settings: settings),
+            scraper: TargetScraper(
+                client: connection.proxyClient, settings: settings,
+                renderers: ScrapeRendererPool(maximumIdle: scrape.maxConcurrentScrapes)
+            ),
             interval: scrape.interval,
             maxConcurrentScrapes: scrape.maxConcurrentScrapes,
             store: store,

@@ -1,24 +1,34 @@
 import AsyncHTTPClient
 import CompressNIO
-import CrowsnestCore
 import NIOCore
 
 /// Reads a scrape response body into memory, decompressing gzip on the fly, and refuses it as soon as the
 /// compressed or decompressed size passes the limit (a gzip bomb never expands past it).
+///
+/// gzip is inflated straight into the body buffer, which starts at the size the target's last body had, so a
+/// steady-state scrape allocates it once and copies nothing; a plain body made of one chunk is that chunk.
 enum BodyReader {
-    static func read(_ body: HTTPClientResponse.Body, gzip: Bool, limit: Int, deadline: NIODeadline) async throws(ScrapeFailure)
-        -> [UInt8]
-    {
-        var collector = BoundedByteCollector(limit: limit)
-        var compressedBytes = 0
+    /// Reads `body`.
+    /// - Parameters:
+    ///   - gzip: whether to inflate it.
+    ///   - limit: the most bytes kept, decompressed (0: no limit); the compressed bytes are held to it too.
+    ///   - expectedSize: the size to reserve up front (the target's last body), 0 when unknown.
+    ///   - deadline: when to give up.
+    static func read(
+        _ body: HTTPClientResponse.Body, gzip: Bool, limit: Int, expectedSize: Int = 0, deadline: NIODeadline
+    ) async throws(ScrapeFailure) -> ByteBuffer {
         let decompressor: ZlibDecompressor?
         do {
             decompressor = gzip ? try ZlibDecompressor(algorithm: .gzip) : nil
         } catch {
             throw ScrapeFailure(.badEncoding, "cannot start gzip decompression")
         }
-        var window = ByteBuffer()
-        window.reserveCapacity(64 * 1024)
+        var output = ByteBuffer()
+        if gzip {
+            // A little over the last size, so that an unchanged body fits without growing.
+            output = ByteBufferAllocator().buffer(capacity: capped(expectedSize > 0 ? expectedSize + expectedSize / 16 + 256 : 16 << 10, limit))
+        }
+        var compressedBytes = 0
         var finished = false
         do {
             for try await chunk in body {
@@ -28,47 +38,66 @@ enum BodyReader {
                     throw ScrapeFailure(.bodyTooLarge, "body exceeds the size limit of \(limit) bytes")
                 }
                 guard let decompressor else {
-                    try collector.append(chunk.readableBytesView)
+                    if output.readableBytes == 0 {
+                        output = chunk
+                    } else {
+                        if expectedSize > output.readableBytes + chunk.readableBytes {
+                            output.reserveCapacity(capped(expectedSize + expectedSize / 16 + 256, limit))
+                        }
+                        output.writeImmutableBuffer(chunk)
+                    }
                     continue
                 }
                 var input = chunk
-                while input.readableBytes > 0 && !finished {
-                    window.clear()
-                    var needsInput = false
+                while !finished {
+                    if output.writableBytes == 0 { try grow(&output, limit: limit) }
                     do {
-                        try decompressor.inflate(from: &input, to: &window)
+                        try decompressor.inflate(from: &input, to: &output)
                         // A normal return: input consumed, or the gzip stream ended (trailing bytes are ignored).
                         if input.readableBytes > 0 { finished = true }
+                        break
                     } catch let error as CompressNIOError where error == .bufferOverflow {
-                        // The window filled up: keep what came out and go on.
+                        continue  // the buffer filled up: grow it and go on
                     } catch let error as CompressNIOError where error == .inputBufferOverflow {
-                        needsInput = true
+                        break  // this chunk is used up
                     } catch {
                         throw ScrapeFailure(.badEncoding, "body is not valid gzip")
                     }
-                    try collector.append(window.readableBytesView)
-                    if needsInput { break }
                 }
             }
             if let decompressor, !finished {
                 // Probe with no input: zlib answers "stream end" only when the gzip member was complete.
                 var empty = ByteBufferAllocator().buffer(capacity: 16)
-                window.clear()
+                if output.writableBytes == 0 { try grow(&output, limit: limit) }
                 do {
-                    try decompressor.inflate(from: &empty, to: &window)
+                    try decompressor.inflate(from: &empty, to: &output)
                 } catch {
                     throw ScrapeFailure(.badEncoding, "gzip body is truncated")
                 }
-                try collector.append(window.readableBytesView)
             }
         } catch let failure as ScrapeFailure {
             throw failure
-        } catch is BoundedByteCollector.LimitExceeded {
-            throw ScrapeFailure(.bodyTooLarge, "body exceeds the size limit of \(limit) bytes once decompressed")
         } catch {
             if NIODeadline.now() > deadline { throw ScrapeFailure(.timeout, "scrape timed out while reading the body") }
             throw ScrapeFailure(.transport, "connection failed while reading the body")
         }
-        return collector.bytes
+        if limit > 0 && output.readableBytes > limit { throw tooLarge(limit) }
+        return output
+    }
+
+    /// Doubles the buffer, to at most one byte past the limit (holding that byte means the body is too large).
+    private static func grow(_ buffer: inout ByteBuffer, limit: Int) throws(ScrapeFailure) {
+        if limit > 0 && buffer.readableBytes > limit { throw tooLarge(limit) }
+        buffer.reserveCapacity(capped(max(buffer.capacity * 2, 16 << 10), limit))
+        if buffer.writableBytes == 0 { throw tooLarge(limit) }
+    }
+
+    /// `size`, but at most one byte past a limit.
+    private static func capped(_ size: Int, _ limit: Int) -> Int {
+        limit > 0 ? min(size, limit + 1) : size
+    }
+
+    private static func tooLarge(_ limit: Int) -> ScrapeFailure {
+        ScrapeFailure(.bodyTooLarge, "body exceeds the size limit of \(limit) bytes once decompressed")
     }
 }

@@ -2,9 +2,10 @@ public import CoreMetrics
 public import CrowsnestCore
 import Synchronization
 
-/// Schedules the scrapes of one cluster's targets: each on its interval, the first scrapes spread over the interval
-/// by a stable hash, at most `maxConcurrentScrapes` at once (the API server proxies them all), and paused when the
-/// API server asks to slow down (429/503 with `Retry-After`, backing off further while it repeats).
+/// Schedules the scrapes of one cluster's targets: each on its interval, spread over the interval by a stable hash
+/// in slots of about 250 ms (``ScrapeGrid``), at most `maxConcurrentScrapes` at once (the API server proxies them
+/// all), and paused when the API server asks to slow down (429/503 with `Retry-After`, backing off further while it
+/// repeats).
 public final class ClusterScraper: Sendable {
     /// What the health pages show for one target.
     public struct TargetStatus: Sendable {
@@ -18,6 +19,8 @@ public final class ClusterScraper: Sendable {
 
     private struct Entry {
         var target: ScrapeTarget
+        /// The request, built once per target version, and the last body's size.
+        var plan: ScrapePlan
         var nextDue: ContinuousClock.Instant
         var inFlight = false
         var previousSeries: SeriesHashes?
@@ -39,7 +42,7 @@ public final class ClusterScraper: Sendable {
     /// The cluster name.
     public let cluster: String
     private let scraper: TargetScraper
-    private let interval: Duration
+    private let grid: ScrapeGrid
     private let maxConcurrentScrapes: Int
     private let store: SnapshotStore
     private let successes: Counter
@@ -63,7 +66,7 @@ public final class ClusterScraper: Sendable {
         self.durations = Timer(label: "crowsnest_scrape_duration_seconds", dimensions: dimensions, factory: metricsFactory)
         self.cluster = cluster
         self.scraper = scraper
-        self.interval = interval
+        self.grid = ScrapeGrid(interval: interval)
         self.maxConcurrentScrapes = max(1, maxConcurrentScrapes)
         self.store = store
     }
@@ -79,11 +82,14 @@ public final class ClusterScraper: Sendable {
             for target in targets where slotOf[target.key] == nil {
                 if let slot = state.slotOf[target.key] {
                     var existing = state.entries[slot]
-                    existing.target = target
+                    if existing.target != target {
+                        existing.plan = ScrapePlan(target, expectedBodySize: existing.plan.expectedBodySize)
+                        existing.target = target
+                    }
                     entries.append(existing)
                 } else {
-                    let offset = Double(target.key.stableHash % 1_000_000) / 1_000_000
-                    entries.append(Entry(target: target, nextDue: now + interval * offset))
+                    let firstDue = grid.firstDue(atOrAfter: now, hash: target.key.stableHash)
+                    entries.append(Entry(target: target, plan: ScrapePlan(target), nextDue: firstDue))
                 }
                 slotOf[target.key] = entries.count - 1
             }
@@ -151,8 +157,8 @@ public final class ClusterScraper: Sendable {
                 // Updated in place: the entry (target, labels, series hashes) is copied once, into `due`.
                 if now - state.entries[slot].nextDue > .seconds(1) { state.entries[slot].lateScrapes += 1 }
                 // Keep the phase; skip missed ticks instead of bursting.
-                var nextDue = state.entries[slot].nextDue + interval
-                while nextDue <= now { nextDue = nextDue + interval }
+                var nextDue = state.entries[slot].nextDue + grid.period
+                while nextDue <= now { nextDue = nextDue + grid.period }
                 state.entries[slot].nextDue = nextDue
                 state.entries[slot].inFlight = true
                 state.inFlight += 1
@@ -163,7 +169,9 @@ public final class ClusterScraper: Sendable {
     }
 
     private func scrape(_ entry: Entry) async {
-        let (snapshot, series, failure) = await scraper.scrape(entry.target, previousSeries: entry.previousSeries)
+        let (snapshot, series, failure) = await scraper.scrape(
+            entry.target, previousSeries: entry.previousSeries, plan: entry.plan
+        )
         (failure == nil ? successes : failures).increment()
         durations.recordNanoseconds(Int64(snapshot.health.durationSeconds * 1e9))
         let stillWanted: Bool = state.withLock { state in
@@ -184,6 +192,7 @@ public final class ClusterScraper: Sendable {
             state.entries[slot].inFlight = false
             state.entries[slot].previousSeries = series
             state.entries[slot].lastHealth = snapshot.health
+            if snapshot.health.bodyBytes > 0 { state.entries[slot].plan.expectedBodySize = snapshot.health.bodyBytes }
             return true
         }
         if stillWanted { store.replace(snapshot) }

@@ -4,6 +4,29 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
+/// One target's request, built once for all its scrapes: the proxy path (or why the target is refused) and the
+/// query, and the size of its last body (what the next body's buffer reserves).
+public struct ScrapePlan: Sendable {
+    /// The proxy path, or why the target's path is refused.
+    let path: Result<String, ProxyPath.Refusal>
+    /// The query (`__param_*`), if any.
+    let query: String?
+    /// The last body's size, decompressed (0: unknown).
+    public var expectedBodySize: Int
+
+    /// Builds `target`'s request.
+    public init(_ target: ScrapeTarget, expectedBodySize: Int = 0) {
+        path = Result { () throws(ProxyPath.Refusal) in
+            try ProxyPath.build(
+                namespace: target.key.namespace, pod: target.key.pod, scheme: target.scheme, port: target.key.port,
+                path: target.path
+            )
+        }
+        query = target.parameters.isEmpty ? nil : ProxyPath.query(target.parameters)
+        self.expectedBodySize = expectedBodySize
+    }
+}
+
 /// Scrapes one target through its cluster's API-server proxy and turns the answer into a ``TargetSnapshot``.
 ///
 /// The pipeline: build the proxy path from percent-encoded segments only (``ProxyPath``), GET it with OpenMetrics
@@ -45,25 +68,40 @@ public struct TargetScraper: Sendable {
     public let client: any ProxyClient
     /// The settings.
     public let settings: Settings
+    /// The renderers the scrapes borrow (shared by copies of this scraper).
+    public let renderers: ScrapeRendererPool
+    /// The request headers, the same for every scrape.
+    let requestHeaders: HTTPHeaders
 
-    /// Creates a scraper.
-    public init(client: any ProxyClient, settings: Settings) {
+    /// Creates a scraper; `renderers` should keep as many renderers as scrapes run at once.
+    public init(client: any ProxyClient, settings: Settings, renderers: ScrapeRendererPool = ScrapeRendererPool(maximumIdle: 4)) {
         self.client = client
         self.settings = settings
+        self.renderers = renderers
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: ContentNegotiation.scrapeAcceptHeader)
+        headers.add(name: "Accept-Encoding", value: "gzip")
+        headers.add(name: "User-Agent", value: "crowsnest")
+        headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: "\(settings.timeout.components.seconds)")
+        self.requestHeaders = headers
     }
 
-    /// Scrapes `target`; `previousSeries` (the last scrape's ``SeriesHashes``) gives `scrape_series_added`.
+    /// Scrapes `target`; `previousSeries` (the last scrape's ``SeriesHashes``) gives `scrape_series_added`, and
+    /// `plan` is the target's request built once (built here when `nil`).
     /// Returns the snapshot, the new series hashes and the failure, if any.
-    public func scrape(_ target: ScrapeTarget, previousSeries: SeriesHashes?) async -> (TargetSnapshot, SeriesHashes, ScrapeFailure?) {
+    public func scrape(_ target: ScrapeTarget, previousSeries: SeriesHashes?, plan: ScrapePlan? = nil)
+        async -> (TargetSnapshot, SeriesHashes, ScrapeFailure?)
+    {
         let start = ContinuousClock.now
         let timestamp = Int64((Date().timeIntervalSince1970 * 1000).rounded())
-        var renderer = ScrapeRenderer()
         var rendered: RenderedScrape?
         var failure: ScrapeFailure?
+        var bodyBytes = 0
         do {
             // The timeout is the request's deadline (AsyncHTTPClient cancels the request, body included, when it
             // passes; the body reader checks it too): no timer task per scrape.
-            let (body, format) = try await fetch(target)
+            let (body, format) = try await fetch(target, plan: plan ?? ScrapePlan(target))
+            bodyBytes = body.readableBytes
             var relabeling: (@Sendable (inout LabelSet) -> Bool)?
             if let relabeler = settings.metricRelabeler, !relabeler.isEmpty {
                 relabeling = { labels in relabeler.process(&labels) }
@@ -77,7 +115,11 @@ public struct TargetScraper: Sendable {
             )
             options.spareCapacity = SyntheticSeries.estimatedSize(labels: target.labels)
             do throws(ExpositionError) {
-                rendered = try renderer.render(body, format: format, options: options)
+                rendered = try body.withUnsafeReadableBytes { payload throws(ExpositionError) in
+                    try renderers.withRenderer { renderer throws(ExpositionError) in
+                        try renderer.render(payload, format: format, options: options)
+                    }
+                }
             } catch {
                 let isLimit = error.code == .limit
                 throw ScrapeFailure(isLimit ? .limit : .parse, "\(isLimit ? "limit exceeded" : "unparsable body") at \(error)")
@@ -100,6 +142,7 @@ public struct TargetScraper: Sendable {
             samplesScraped: rendered?.samplesScraped ?? 0,
             samplesPostRelabeling: rendered?.samplesPostRelabeling ?? 0,
             seriesAdded: failure == nil ? added : 0,
+            bodyBytes: bodyBytes,
             error: failure?.message
         )
         let synthetic = SyntheticSeries.render(health, labels: target.labels, timestamps: settings.timestamps)
@@ -111,33 +154,16 @@ public struct TargetScraper: Sendable {
     }
 
     /// GETs the target's proxy path; returns the (decompressed, size-checked) body and its format.
-    func fetch(_ target: ScrapeTarget) async throws(ScrapeFailure) -> ([UInt8], ExpositionFormat) {
+    func fetch(_ target: ScrapeTarget, plan: ScrapePlan) async throws(ScrapeFailure) -> (ByteBuffer, ExpositionFormat) {
         let path: String
-        do {
-            path = try ProxyPath.build(
-                namespace: target.key.namespace,
-                pod: target.key.pod,
-                scheme: target.scheme,
-                port: target.key.port,
-                path: target.path
-            )
-        } catch {
-            throw ScrapeFailure(.refused, error.reason)
+        switch plan.path {
+        case .success(let built): path = built
+        case .failure(let refusal): throw ScrapeFailure(.refused, refusal.reason)
         }
-        var headers = HTTPHeaders()
-        headers.add(name: "Accept", value: ContentNegotiation.scrapeAcceptHeader)
-        headers.add(name: "Accept-Encoding", value: "gzip")
-        headers.add(name: "User-Agent", value: "crowsnest")
-        headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: "\(settings.timeout.components.seconds)")
         let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.timeout.components.seconds) * 1_000_000_000 + settings.timeout.components.attoseconds / 1_000_000_000)
         let response: HTTPClientResponse
         do {
-            response = try await client.get(
-                path: path,
-                query: target.parameters.isEmpty ? nil : ProxyPath.query(target.parameters),
-                headers: headers,
-                deadline: deadline
-            )
+            response = try await client.get(path: path, query: plan.query, headers: requestHeaders, deadline: deadline)
         } catch {
             if NIODeadline.now() >= deadline { throw ScrapeFailure(.timeout, "scrape timed out after \(settings.timeout)") }
             throw ScrapeFailure(.transport, Self.describe(error))
@@ -147,10 +173,12 @@ public struct TargetScraper: Sendable {
         let limit = settings.limits.bodySizeLimit
         guard response.status == .ok else {
             // Read a little of the body to tell an API-server Status from the pod's own error.
-            let excerpt = (try? await BodyReader.read(response.body, gzip: gzip, limit: 64 * 1024, deadline: deadline)) ?? []
-            throw Self.statusFailure(response, body: excerpt, contentType: contentType)
+            let excerpt = (try? await BodyReader.read(response.body, gzip: gzip, limit: 64 * 1024, deadline: deadline)) ?? ByteBuffer()
+            throw Self.statusFailure(response, body: Array(excerpt.readableBytesView), contentType: contentType)
         }
-        let body = try await BodyReader.read(response.body, gzip: gzip, limit: limit, deadline: deadline)
+        let body = try await BodyReader.read(
+            response.body, gzip: gzip, limit: limit, expectedSize: plan.expectedBodySize, deadline: deadline
+        )
         return (body, ExpositionFormat.fromContentType(contentType))
     }
 
