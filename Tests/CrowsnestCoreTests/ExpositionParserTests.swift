@@ -255,14 +255,6 @@ struct ExpositionParserTests {
         }
     }
 
-    @Test("a bounded collector refuses a body past its limit")
-    func boundedCollector() throws {
-        var collector = BoundedByteCollector(limit: 10)
-        try collector.append([UInt8](repeating: 1, count: 6))
-        #expect(throws: BoundedByteCollector.LimitExceeded.self) { try collector.append([UInt8](repeating: 1, count: 5)) }
-        #expect(collector.bytes.count == 6)
-    }
-
     @Test("format detection and content types")
     func formats() {
         #expect(ExpositionFormat.detect(Array("a 1\n# EOF\n".utf8)) == .openMetrics)

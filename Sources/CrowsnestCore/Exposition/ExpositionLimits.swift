@@ -29,31 +29,3 @@ public struct ExpositionLimits: Sendable, Hashable {
     /// No limits.
     public static let none = ExpositionLimits()
 }
-
-/// Collects a body arriving in chunks and refuses it as soon as it grows past a limit, so an oversized payload
-/// is never held whole in memory.
-public struct BoundedByteCollector: Sendable {
-    /// The bytes collected so far.
-    public private(set) var bytes: [UInt8] = []
-    /// The limit in bytes; 0 means none.
-    public let limit: Int
-
-    /// Thrown when the limit is exceeded.
-    public struct LimitExceeded: Error, Sendable, CustomStringConvertible {
-        /// The limit that was exceeded.
-        public let limit: Int
-        public var description: String { "body exceeds the size limit of \(limit) bytes" }
-    }
-
-    /// Creates a collector; `expectedSize` reserves capacity up to the limit.
-    public init(limit: Int, expectedSize: Int = 0) {
-        self.limit = limit
-        if expectedSize > 0 { bytes.reserveCapacity(limit > 0 ? min(expectedSize, limit) : expectedSize) }
-    }
-
-    /// Appends a chunk, throwing (and keeping nothing more) when the limit would be exceeded.
-    public mutating func append(_ chunk: some Collection<UInt8>) throws(LimitExceeded) {
-        if limit > 0 && bytes.count + chunk.count > limit { throw LimitExceeded(limit: limit) }
-        bytes.append(contentsOf: chunk)
-    }
-}

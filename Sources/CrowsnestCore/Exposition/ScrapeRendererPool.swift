@@ -18,7 +18,7 @@ public final class ScrapeRendererPool: Sendable {
     /// - Parameters:
     ///   - maximumIdle: renderers kept between scrapes (the scheduler's concurrency cap is a good value).
     ///   - maximumRetainedBytes: a renderer holding more buffer bytes than this is not kept.
-    public init(maximumIdle: Int, maximumRetainedBytes: Int = 8 << 20) {
+    public init(maximumIdle: Int, maximumRetainedBytes: Int = 1 << 20) {
         self.maximumIdle = max(0, maximumIdle)
         self.maximumRetainedBytes = maximumRetainedBytes
     }

@@ -39,7 +39,8 @@ public final class ClusterRuntime: Sendable {
             cluster: config.name,
             scraper: TargetScraper(
                 client: connection.proxyClient, settings: settings,
-                renderers: ScrapeRendererPool(maximumIdle: scrape.maxConcurrentScrapes)
+                // Scrapes start a grid slot at a time: a handful run together, and that many renderers are kept.
+                renderers: ScrapeRendererPool(maximumIdle: min(scrape.maxConcurrentScrapes, 8))
             ),
             interval: scrape.interval,
             maxConcurrentScrapes: scrape.maxConcurrentScrapes,
