@@ -30,6 +30,14 @@ struct ScrapeGridTests {
         #expect(abs((grid.period - interval) / .nanoseconds(1)) < 1)
     }
 
+    @Test("an interval of zero, which configuration refuses, still makes a usable grid")
+    func zeroInterval() {
+        let grid = ScrapeGrid(interval: .zero, origin: .now)
+        #expect(grid.slots == 1 && grid.tick == .milliseconds(1))
+        let now = ContinuousClock.now
+        #expect(grid.firstDue(atOrAfter: now, hash: 42) - now <= .milliseconds(1))
+    }
+
     @Test("first starts lie on the target's slot, within one interval, at or after now")
     func firstStarts() {
         let origin = ContinuousClock.now - .seconds(1000)

@@ -19,8 +19,10 @@ struct ScrapeGrid: Sendable, Equatable {
     /// Slots per interval (at least one).
     let slots: Int
 
-    /// The grid of `interval`: as many slots of at least ``minimumTick`` as fit (one for a shorter interval).
+    /// The grid of `interval`: as many slots of at least ``minimumTick`` as fit (one for a shorter interval; an
+    /// interval under a millisecond, which configuration refuses, counts as one).
     init(interval: Duration, origin: ContinuousClock.Instant = ScrapeGrid.sharedOrigin) {
+        let interval = max(interval, .milliseconds(1))
         self.origin = origin
         let fitting = Int((interval / Self.minimumTick).rounded(.down))
         self.slots = max(1, fitting)
