@@ -266,7 +266,8 @@ struct RenderVisitor: ExpositionVisitor {
         let index = outputs.count
         outputs.append(RenderedFamily(name: name, type: type, help: help, range: 0..<0, sampleCount: 0))
         outputIndex[name] = index
-        if buffers.count <= index { buffers.append(ByteSink()) }
+        // Small to start: pooled renderers keep their buffers, and many families have a sample or two.
+        if buffers.count <= index { buffers.append(ByteSink(capacity: 1024)) }
         return index
     }
 

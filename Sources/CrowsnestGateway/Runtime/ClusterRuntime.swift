@@ -40,7 +40,7 @@ public final class ClusterRuntime: Sendable {
             scraper: TargetScraper(
                 client: connection.proxyClient, settings: settings,
                 // Scrapes start a grid slot at a time: a handful run together, and that many renderers are kept.
-                renderers: ScrapeRendererPool(maximumIdle: min(scrape.maxConcurrentScrapes, 8))
+                renderers: ScrapeRendererPool(maximumIdle: min(scrape.maxConcurrentScrapes, 4))
             ),
             interval: scrape.interval,
             maxConcurrentScrapes: scrape.maxConcurrentScrapes,
