@@ -194,6 +194,36 @@ struct DiscoveryTests {
         }
     }
 
+    @Test("a list that keeps failing stays failing while it retries, never back to listing")
+    func retriesStayFailing() async throws {
+        let cluster = try SimulatedCluster(ClusterConfiguration(name: "refusing"))
+        // Each attempt takes a while (two requests: the 401, then the retry after a credential refresh), so a
+        // condition set for the length of an attempt is seen by the sampling below.
+        cluster.updateFaults { $0.latency = .milliseconds(150) }
+        try await SimulatedCluster.withRunning([cluster]) { _ in
+            try await KubeTestSupport.withHTTPClient { http in
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(cluster, auth: .bearerToken(Secret("not-a-token"))),
+                    httpClient: http, logger: Logger(label: "t"))
+                let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
+                try await KubeTestSupport.withDiscovery(discovery) { _ in
+                    #expect(await KubeTestSupport.eventually {
+                        if case .failing = discovery.state.condition { true } else { false }
+                    })
+                    let requestsBefore = cluster.requestLog.count { $0.status == 401 }
+                    var seen: Set<String> = []
+                    let end = ContinuousClock.now + .seconds(2)
+                    while ContinuousClock.now < end {
+                        seen.insert(String(discovery.state.condition.description.prefix { $0 != ":" }))
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    #expect(cluster.requestLog.count { $0.status == 401 } >= requestsBefore + 2, "it kept retrying")
+                    #expect(seen == ["failing"])
+                }
+            }
+        }
+    }
+
     @Test("one failing cluster does not slow another")
     func failingClusterIsolated() async throws {
         let good = try SimulatedCluster(ClusterConfiguration(name: "good"))

@@ -28,12 +28,16 @@ extension PodDiscovery {
         var backoff = Backoff(initial: options.initialBackoff, maximum: options.maximumBackoff)
         var resourceVersion: String?
         var relist = false
+        // Set while lists fail: a retry keeps the scope `failing` until a list succeeds, so the health page does
+        // not show "listing" (and the cluster "ok") for the length of every attempt.
+        var failing = false
         while !Task.isCancelled {
             do throws(KubeClientError) {
                 if resourceVersion == nil {
-                    setCondition(scope, relist ? .relisting : .listing)
+                    if !failing { setCondition(scope, relist ? .relisting : .listing) }
                     resourceVersion = try await list(scope)
                     relist = false
+                    failing = false
                     backoff.reset()
                 }
                 setCondition(scope, .watching)
@@ -70,6 +74,7 @@ extension PodDiscovery {
                     }
                 }
                 resourceVersion = resourceVersion.flatMap { _ in store.withLock { $0.scopes[scope]?.resourceVersion } }
+                failing = resourceVersion == nil
                 setCondition(scope, .failing(reason: error.message))
                 logger.debug("discovery failed; backing off", metadata: ["crowsnest.error": "\(error.message)"])
                 let minimum = Duration.seconds(error.retryAfterSeconds ?? 0)
