@@ -3,6 +3,32 @@ import Testing
 
 @Suite("Exposition writer and content negotiation")
 struct ExpositionWriterTests {
+    @Test("an untyped family that would be read as part of the family before it gets a TYPE line", arguments: ExpositionFormat.allCases)
+    func untypedFamilyKeepsItsBoundary(format: ExpositionFormat) throws {
+        let untyped = { (name: String, value: Double) in
+            MetricFamily(name: name, samples: [Sample(name: name, value: value)])
+        }
+        let cases: [[MetricFamily]] = [
+            [untyped("a", 1), untyped("a", 0)],  // the fuzzer's finding: `#TYPE a untyped` between two `a` lines
+            [
+                MetricFamily(name: "h", type: .histogram, samples: [
+                    Sample(name: "h_bucket", labels: [Label("le", "+Inf")], value: 1), Sample(name: "h_count", value: 1),
+                    Sample(name: "h_sum", value: 2),
+                ]),
+                untyped("h_count", 5),
+            ],
+        ]
+        for families in cases {
+            let written = ExpositionWriter.write(families, format: format)
+            let reread = try MetricFamily.parse(written, format: format, mode: .scrape)
+            #expect(reread.map(\.name) == families.map(\.name), "\(String(decoding: written, as: UTF8.self))")
+            #expect(ExpositionWriter.write(reread, format: format) == written, "writing is a fixed point")
+        }
+        // Unrelated untyped families stay without metadata.
+        let plain = String(decoding: ExpositionWriter.write([untyped("a", 1), untyped("b", 2)], format: .text), as: UTF8.self)
+        #expect(plain == "a 1\nb 2\n")
+    }
+
     @Test("canonical escaping and values, text")
     func textGolden() {
         let family = MetricFamily(

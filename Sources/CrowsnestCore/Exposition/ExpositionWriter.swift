@@ -12,13 +12,20 @@ public enum ExpositionWriter {
     public static func write(_ families: [MetricFamily], format: ExpositionFormat) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(families.reduce(0) { $0 + 64 + $1.samples.count * 64 })
-        for family in families { append(family, format: format, into: &out) }
+        var previous: MetricFamily?
+        for family in families {
+            append(family, after: previous, format: format, into: &out)
+            previous = family
+        }
         if format == .openMetrics { out.append(contentsOf: "# EOF\n".utf8) }
         return out
     }
 
-    /// Appends one family's metadata and samples.
-    public static func append(_ family: MetricFamily, format: ExpositionFormat, into out: inout [UInt8]) {
+    /// Appends one family's metadata and samples; `previous` is the family written just before it, if any.
+    public static func append(
+        _ family: MetricFamily, after previous: MetricFamily? = nil, format: ExpositionFormat, into out: inout [UInt8]
+    ) {
+        let typeLine = family.type != .unknown || family.isBare || family.continues(previous, format: format)
         switch format {
         case .text:
             if let help = family.help {
@@ -28,7 +35,7 @@ public enum ExpositionWriter {
                 appendEscapedHelp(help, format: .text, into: &out)
                 out.append(UInt8(ascii: "\n"))
             }
-            if family.type != .unknown || family.isBare {
+            if typeLine {
                 out.append(contentsOf: "# TYPE ".utf8)
                 appendMetricName(family.name, into: &out)
                 out.append(UInt8(ascii: " "))
@@ -36,7 +43,7 @@ public enum ExpositionWriter {
                 out.append(UInt8(ascii: "\n"))
             }
         case .openMetrics:
-            if family.type != .unknown || family.isBare {
+            if typeLine {
                 out.append(contentsOf: "# TYPE ".utf8)
                 appendMetricName(family.name, into: &out)
                 out.append(UInt8(ascii: " "))
@@ -176,4 +183,13 @@ extension MetricFamily {
     /// An untyped family with no HELP, UNIT or samples: written as a TYPE line, so it is not lost and the next
     /// family's HELP does not attach to the previous name when read back.
     var isBare: Bool { type == .unknown && help == nil && unit == nil && samples.isEmpty }
+
+    /// Whether this family's samples, written after `previous` without a TYPE line, would be read as part of it:
+    /// the same name, or the name plus a suffix `previous`'s type takes (`x_count` after histogram `x`). Such an
+    /// untyped family is written with `# TYPE name untyped` so that it stays a family of its own.
+    func continues(_ previous: MetricFamily?, format: ExpositionFormat) -> Bool {
+        guard let previous, name.utf8.starts(with: previous.name.utf8) else { return false }
+        let suffix = Array(name.utf8.dropFirst(previous.name.utf8.count))
+        return suffix.withUnsafeBytes { ParserRun.matchSuffix($0, type: previous.type, format: format) != nil }
+    }
 }

@@ -43,9 +43,11 @@ public struct FederationWriter: Sendable {
                 }
                 if !family.samples.isEmpty { families.append(family) }
             }
+            var previous: MetricFamily?
             for family in OpenMetricsConversion.convert(families) {
                 var bytes: [UInt8] = []
-                ExpositionWriter.append(family, format: .openMetrics, into: &bytes)
+                ExpositionWriter.append(family, after: previous, format: .openMetrics, into: &bytes)
+                previous = family
                 buffer.writeBytes(bytes)
                 try await flushIfFull()
             }
