@@ -53,7 +53,7 @@ struct BodyReadingTests {
             client: client,
             settings: TargetScraper.Settings(limits: ExpositionLimits(bodySizeLimit: limit), timestamps: false)
         )
-        let (snapshot, _, failure) = await scraper.scrape(target, previousSeries: nil, plan: ScrapePlan(target, expectedBodySize: expectedSize))
+        let (snapshot, _, failure) = await scraper.scrape(target, previousSeries: nil, expectedBodySize: expectedSize)
         return (snapshot, failure)
     }
 

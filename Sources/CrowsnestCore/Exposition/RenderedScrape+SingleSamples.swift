@@ -16,11 +16,7 @@ extension RenderedScrape {
         spareCapacity: Int = 0
     ) {
         let target = PreparedTargetLabels(targetLabels)
-        var timestamp: [UInt8] = []
-        if let timestampMilliseconds {
-            timestamp.append(UInt8(ascii: " "))
-            ExpositionWriter.appendInteger(timestampMilliseconds, into: &timestamp)
-        }
+        let timestamp = RenderVisitor.timestampText(timestampMilliseconds)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(
             samples.reduce(spareCapacity) { $0 + $1.name.utf8.count + $1.value.utf8.count + target.block.count + 8 + timestamp.count }

@@ -199,7 +199,8 @@ struct RenderVisitor: ExpositionVisitor {
     var ordinal = -1
     var suffixOutputs = [Int](repeating: -1, count: 9)
     var samplesKept = 0
-    var timestampText: [UInt8] = []
+    /// ` <milliseconds>` for samples without their own timestamp (empty: none).
+    let timestampText: [UInt8]
     var seriesHashes: [UInt64] = []
 
     var currentFamilyName: String?
@@ -210,10 +211,15 @@ struct RenderVisitor: ExpositionVisitor {
         self.format = format
         self.target = PreparedTargetLabels(options.targetLabels)
         self.buffers = buffers
-        if let milliseconds = options.timestampMilliseconds {
-            timestampText.append(UInt8(ascii: " "))
-            ExpositionWriter.appendInteger(milliseconds, into: &timestampText)
-        }
+        self.timestampText = Self.timestampText(options.timestampMilliseconds)
+    }
+
+    /// The text appended to a sample line for the scrape timestamp: ` <milliseconds>`, or nothing.
+    static func timestampText(_ milliseconds: Int64?) -> [UInt8] {
+        guard let milliseconds else { return [] }
+        var text: [UInt8] = [UInt8(ascii: " ")]
+        ExpositionWriter.appendInteger(milliseconds, into: &text)
+        return text
     }
 
     /// The buffers, emptied, for the next scrape.

@@ -16,7 +16,7 @@ public final class ScrapeRendererPool: Sendable {
 
     /// Creates an empty pool.
     /// - Parameters:
-    ///   - maximumIdle: renderers kept between scrapes (the scheduler's concurrency cap is a good value).
+    ///   - maximumIdle: renderers kept between scrapes (about as many as scrapes run at once).
     ///   - maximumRetainedBytes: a renderer holding more buffer bytes than this is not kept.
     public init(maximumIdle: Int, maximumRetainedBytes: Int = 1 << 20) {
         self.maximumIdle = max(0, maximumIdle)

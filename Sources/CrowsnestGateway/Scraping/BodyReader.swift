@@ -25,8 +25,7 @@ enum BodyReader {
         }
         var output = ByteBuffer()
         if gzip {
-            // A little over the last size, so that an unchanged body fits without growing.
-            output = ByteBufferAllocator().buffer(capacity: capped(expectedSize > 0 ? expectedSize + expectedSize / 16 + 256 : 16 << 10, limit))
+            output = ByteBufferAllocator().buffer(capacity: expectedSize > 0 ? reservation(for: expectedSize, limit) : capped(16 << 10, limit))
         }
         var compressedBytes = 0
         var finished = false
@@ -42,7 +41,7 @@ enum BodyReader {
                         output = chunk
                     } else {
                         if expectedSize > output.readableBytes + chunk.readableBytes {
-                            output.reserveCapacity(capped(expectedSize + expectedSize / 16 + 256, limit))
+                            output.reserveCapacity(reservation(for: expectedSize, limit))
                         }
                         output.writeImmutableBuffer(chunk)
                     }
@@ -90,6 +89,11 @@ enum BodyReader {
         if limit > 0 && buffer.readableBytes > limit { throw tooLarge(limit) }
         buffer.reserveCapacity(capped(max(buffer.capacity * 2, 16 << 10), limit))
         if buffer.writableBytes == 0 { throw tooLarge(limit) }
+    }
+
+    /// Room for a body of about `expectedSize`: a little more, so that an unchanged body fits without growing.
+    private static func reservation(for expectedSize: Int, _ limit: Int) -> Int {
+        capped(expectedSize + expectedSize / 16 + 256, limit)
     }
 
     /// `size`, but at most one byte past a limit.

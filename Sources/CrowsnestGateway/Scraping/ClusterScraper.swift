@@ -19,7 +19,7 @@ public final class ClusterScraper: Sendable {
 
     private struct Entry {
         var target: ScrapeTarget
-        /// The request, built once per target version, and the last body's size.
+        /// The request, built once per target version.
         var plan: ScrapePlan
         var nextDue: ContinuousClock.Instant
         var inFlight = false
@@ -83,7 +83,7 @@ public final class ClusterScraper: Sendable {
                 if let slot = state.slotOf[target.key] {
                     var existing = state.entries[slot]
                     if existing.target != target {
-                        existing.plan = ScrapePlan(target, expectedBodySize: existing.plan.expectedBodySize)
+                        existing.plan = ScrapePlan(target)
                         existing.target = target
                     }
                     entries.append(existing)
@@ -170,7 +170,8 @@ public final class ClusterScraper: Sendable {
 
     private func scrape(_ entry: Entry) async {
         let (snapshot, series, failure) = await scraper.scrape(
-            entry.target, previousSeries: entry.previousSeries, plan: entry.plan
+            entry.target, previousSeries: entry.previousSeries, plan: entry.plan,
+            expectedBodySize: entry.lastHealth?.bodyBytes ?? 0
         )
         (failure == nil ? successes : failures).increment()
         durations.recordNanoseconds(Int64(snapshot.health.durationSeconds * 1e9))
@@ -192,7 +193,6 @@ public final class ClusterScraper: Sendable {
             state.entries[slot].inFlight = false
             state.entries[slot].previousSeries = series
             state.entries[slot].lastHealth = snapshot.health
-            if snapshot.health.bodyBytes > 0 { state.entries[slot].plan.expectedBodySize = snapshot.health.bodyBytes }
             return true
         }
         if stillWanted { store.replace(snapshot) }

@@ -5,17 +5,15 @@ import NIOCore
 import NIOHTTP1
 
 /// One target's request, built once for all its scrapes: the proxy path (or why the target is refused) and the
-/// query, and the size of its last body (what the next body's buffer reserves).
+/// query.
 public struct ScrapePlan: Sendable {
     /// The proxy path, or why the target's path is refused.
     let path: Result<String, ProxyPath.Refusal>
     /// The query (`__param_*`), if any.
     let query: String?
-    /// The last body's size, decompressed (0: unknown).
-    public var expectedBodySize: Int
 
     /// Builds `target`'s request.
-    public init(_ target: ScrapeTarget, expectedBodySize: Int = 0) {
+    public init(_ target: ScrapeTarget) {
         path = Result { () throws(ProxyPath.Refusal) in
             try ProxyPath.build(
                 namespace: target.key.namespace, pod: target.key.pod, scheme: target.scheme, port: target.key.port,
@@ -23,7 +21,6 @@ public struct ScrapePlan: Sendable {
             )
         }
         query = target.parameters.isEmpty ? nil : ProxyPath.query(target.parameters)
-        self.expectedBodySize = expectedBodySize
     }
 }
 
@@ -86,10 +83,11 @@ public struct TargetScraper: Sendable {
         self.requestHeaders = headers
     }
 
-    /// Scrapes `target`; `previousSeries` (the last scrape's ``SeriesHashes``) gives `scrape_series_added`, and
-    /// `plan` is the target's request built once (built here when `nil`).
+    /// Scrapes `target`; `previousSeries` (the last scrape's ``SeriesHashes``) gives `scrape_series_added`, `plan`
+    /// is the target's request built once (built here when `nil`), and `expectedBodySize` what the body buffer
+    /// reserves (the last scrape's ``ScrapeHealth/bodyBytes``).
     /// Returns the snapshot, the new series hashes and the failure, if any.
-    public func scrape(_ target: ScrapeTarget, previousSeries: SeriesHashes?, plan: ScrapePlan? = nil)
+    public func scrape(_ target: ScrapeTarget, previousSeries: SeriesHashes?, plan: ScrapePlan? = nil, expectedBodySize: Int = 0)
         async -> (TargetSnapshot, SeriesHashes, ScrapeFailure?)
     {
         let start = ContinuousClock.now
@@ -100,7 +98,7 @@ public struct TargetScraper: Sendable {
         do {
             // The timeout is the request's deadline (AsyncHTTPClient cancels the request, body included, when it
             // passes; the body reader checks it too): no timer task per scrape.
-            let (body, format) = try await fetch(target, plan: plan ?? ScrapePlan(target))
+            let (body, format) = try await fetch(plan ?? ScrapePlan(target), expectedBodySize: expectedBodySize)
             bodyBytes = body.readableBytes
             var relabeling: (@Sendable (inout LabelSet) -> Bool)?
             if let relabeler = settings.metricRelabeler, !relabeler.isEmpty {
@@ -154,7 +152,7 @@ public struct TargetScraper: Sendable {
     }
 
     /// GETs the target's proxy path; returns the (decompressed, size-checked) body and its format.
-    func fetch(_ target: ScrapeTarget, plan: ScrapePlan) async throws(ScrapeFailure) -> (ByteBuffer, ExpositionFormat) {
+    func fetch(_ plan: ScrapePlan, expectedBodySize: Int) async throws(ScrapeFailure) -> (ByteBuffer, ExpositionFormat) {
         let path: String
         switch plan.path {
         case .success(let built): path = built
@@ -177,7 +175,7 @@ public struct TargetScraper: Sendable {
             throw Self.statusFailure(response, body: Array(excerpt.readableBytesView), contentType: contentType)
         }
         let body = try await BodyReader.read(
-            response.body, gzip: gzip, limit: limit, expectedSize: plan.expectedBodySize, deadline: deadline
+            response.body, gzip: gzip, limit: limit, expectedSize: expectedBodySize, deadline: deadline
         )
         return (body, ExpositionFormat.fromContentType(contentType))
     }
