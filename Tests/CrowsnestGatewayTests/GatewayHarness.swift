@@ -8,6 +8,7 @@ import Logging
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 import Synchronization
 
 /// Runs simulated clusters and a real gateway (listening on 127.0.0.1, port chosen by the OS) for end-to-end tests.
@@ -70,8 +71,12 @@ struct GatewayHarness: Sendable {
                     logger: logger,
                     onServerRunning: { bound in port.withLock { $0 = bound } }
                 )
+                // Stopped by a graceful shutdown, not by cancelling it: a cancelled server can drop a connection it
+                // accepted but has not served yet, and NIO traps on that ("Deinited NIOAsyncWriter without calling
+                // finish()", apple/swift-nio#2637).
+                let services = ServiceGroup(configuration: .init(services: [gateway.application], logger: logger))
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await gateway.application.run() }
+                    group.addTask { try await services.run() }
                     let deadline = ContinuousClock.now + .seconds(20)
                     while port.withLock({ $0 }) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
                     guard let bound = port.withLock({ $0 }) else { throw HarnessError("gateway did not start listening") }
@@ -82,6 +87,13 @@ struct GatewayHarness: Sendable {
                         group.cancelAll()
                         throw error
                     }
+                    await services.triggerGracefulShutdown()
+                    // Cancellation only as a fallback, should the shutdown hang.
+                    group.addTask {
+                        guard (try? await Task.sleep(for: .seconds(15))) != nil else { return }
+                        print("harness: the gateway's graceful shutdown took over 15 s; cancelling it")
+                    }
+                    _ = try await group.next()
                     group.cancelAll()
                 }
             }
