@@ -176,6 +176,43 @@ struct ScrapeRendererTests {
         #expect(!text.contains("drop_me"))
     }
 
+    @Test("metric relabeling cannot change or remove the fixed labels (cluster, namespace, pod_name)")
+    func fixedLabels() throws {
+        var options = options
+        options.fixedLabelNames = ["cluster", "namespace", "pod_name"]
+        options.metricRelabeling = { labels in
+            labels["pod_name"] = nil
+            labels["namespace"] = "other"
+            labels["team"] = "x"
+            return true
+        }
+        let (_, text) = try render("a{b=\"1\"} 2\n", options: options)
+        #expect(text == "a{b=\"1\",cluster=\"prod\",namespace=\"app\",pod_name=\"web-0\",team=\"x\"} 2 1700000000000\n")
+        options.fixedLabelNames = []
+        let (_, free) = try render("a{b=\"1\"} 2\n", options: options)
+        #expect(free == "a{b=\"1\",cluster=\"prod\",namespace=\"other\",team=\"x\"} 2 1700000000000\n")
+    }
+
+    @Test("a label value over the limit fails the scrape naming the label; so does a target label's")
+    func valueLengthLimit() throws {
+        var options = options
+        options.limits = ExpositionLimits(labelValueLengthLimit: 8)
+        #expect(try render("a{x=\"12345678\"} 1\n", options: options).1.contains("12345678"))
+        do {
+            _ = try render("a{x=\"1\",long=\"123456789\"} 1\n", options: options)
+            Issue.record("expected the limit to fail the scrape")
+        } catch {
+            #expect("\(error)".contains("label long has a value of 9 bytes, over label_value_length_limit (8)"))
+        }
+        options.targetLabels.append(Label("team", "a-very-long-team"))
+        do {
+            _ = try render("a 1\n", options: options)
+            Issue.record("expected the target label to fail the scrape")
+        } catch {
+            #expect("\(error)".contains("target label team has a value of 16 bytes"))
+        }
+    }
+
     @Test("the renderer is reusable across scrapes")
     func reuse() throws {
         var renderer = ScrapeRenderer()

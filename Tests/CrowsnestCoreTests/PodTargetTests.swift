@@ -1,7 +1,7 @@
 import CrowsnestCore
 import Testing
 
-@Suite("Targets from pods (SPEC §4)")
+@Suite("Targets from pods")
 struct PodTargetTests {
     static func pod(
         _ name: String, namespace: String = "app", annotations: [String: String] = [:], labels: [String: String] = [:],
@@ -129,7 +129,7 @@ struct PodTargetTests {
 
     @Test("the article's relabel configuration selects exactly the pods Prometheus selects")
     func articleSelection() throws {
-        let rules = PodTargetRules(cluster: "prod", relabeler: try Relabeler(rules: Self.articleRules))
+        let rules = PodTargetRules(cluster: "prod", relabeler: try Relabeler(rules: Self.articleRules), mode: .prometheus)
         let webPorts = [PodInfo.Port(name: "web", number: 9090), PodInfo.Port(name: "grpc", number: 10901)]
         let pods = [
             Self.pod("prometheus-k8s-0", namespace: "monitoring", labels: ["service": "prom", "tier": "mon", "other": "x"], ports: webPorts),
@@ -153,20 +153,20 @@ struct PodTargetTests {
             RelabelRule(targetLabel: "__metrics_path__", replacement: "/federate", action: .replace),
             RelabelRule(targetLabel: "__scheme__", replacement: "https", action: .replace),
             RelabelRule(targetLabel: "__param_format", replacement: "prometheus", action: .replace),
-        ]))
+        ]), mode: .prometheus)
         let target = try #require(rules.targets(for: Self.pod("p", ports: [PodInfo.Port(name: "m", number: 9000)])).targets.first)
         #expect(target.path == "/federate")
         #expect(target.scheme == "https")
         #expect(target.parameters == [Label("format", "prometheus")])
         let elsewhere = PodTargetRules(cluster: "c", relabeler: try Relabeler(rules: [
             RelabelRule(targetLabel: "__address__", replacement: "kubernetes.default.svc:443", action: .replace),
-        ]))
+        ]), mode: .prometheus)
         let result = elsewhere.targets(for: Self.pod("p", ports: [PodInfo.Port(name: "m", number: 9000)]))
         #expect(result.targets.isEmpty)
         #expect(result.refused.first?.reason.contains("__address__") == true)
         let badPath = PodTargetRules(cluster: "c", relabeler: try Relabeler(rules: [
             RelabelRule(targetLabel: "__metrics_path__", replacement: "/../../secrets", action: .replace),
-        ]))
+        ]), mode: .prometheus)
         #expect(badPath.targets(for: Self.pod("p", ports: [PodInfo.Port(name: "m", number: 9000)])).refused.count == 1)
     }
 }

@@ -106,24 +106,34 @@ struct FaultMatrixConfigTests {
         }
     }
 
-    @Test("cluster file: duplicate name")
+    @Test("cluster file: duplicate name (a copy of a running cluster's file keeps the original running)")
     func duplicateName() async throws {
         try await FaultMatrix.run { matrix in
             let copy = matrix.harness.directory + "/clusters.d/beta-copy.yaml"
-            try await matrix.row(
-                "beta",
-                inject: {
-                    try FileManager.default.copyItem(atPath: matrix.clusterFile("beta"), toPath: copy)
-                },
-                during: "both files reported, neither used, beta's series gone",
-                until: { health in
-                    guard let health else { return false }
-                    return health.status == "config error" && health.mentions("also claimed by") && health.series == 0
-                },
-                heal: { try FileManager.default.removeItem(atPath: copy) }
-            )
-            let (_, all, _) = try await matrix.harness.get("/api/v1/clusters")
-            #expect(!all.contains("beta-copy.yaml"))
+            _ = try await matrix.expectHealthy(matrix.clusters.map(\.name))
+            try FileManager.default.copyItem(atPath: matrix.clusterFile("beta"), toPath: copy)
+            // The newcomer is rejected with the reason; the running cluster keeps running and scraping.
+            var listing = ""
+            for _ in 0..<60 {
+                listing = try await matrix.harness.get("/api/v1/clusters").1
+                if listing.contains("beta-copy.yaml") && listing.contains("already claimed by beta.yaml, which keeps running") {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(listing.contains("already claimed by beta.yaml, which keeps running"), "\(listing.prefix(2000))")
+            try await Task.sleep(for: .seconds(2))
+            _ = try await matrix.expectHealthy(matrix.clusters.map(\.name))
+            let beta = try #require(try await matrix.health("beta"))
+            #expect(beta.status == "ok" && beta.series > 0, "\(beta.summary)")
+            try FileManager.default.removeItem(atPath: copy)
+            for _ in 0..<60 {
+                listing = try await matrix.harness.get("/api/v1/clusters").1
+                if !listing.contains("beta-copy.yaml") { break }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            #expect(!listing.contains("beta-copy.yaml"))
+            _ = try await matrix.expectHealthy(matrix.clusters.map(\.name))
         }
     }
 

@@ -30,10 +30,12 @@ struct ConfigClusterFileTests {
         #expect(config.scrape.bodySizeLimit == .mebibytes(50))
         #expect(config.scrape.labelLimit == 0)
         #expect(config.scrape.labelNameLengthLimit == 0)
-        #expect(config.scrape.labelValueLengthLimit == 0)
+        #expect(config.scrape.labelValueLengthLimit == 4096)
         #expect(config.scrape.honorLabels == false)
         #expect(config.scrape.maxConcurrentScrapes == 32)
         #expect(config.relabelConfigs.isEmpty)
+        #expect(config.relabelMode == .crowsnest)
+        #expect(config.discovery.excludeNamespaces.isEmpty)
         #expect(config.metricRelabelConfigs.isEmpty)
         #expect(report.fileReferences.map(\.field) == ["auth.bearer_token_file"])
     }
@@ -84,6 +86,7 @@ struct ConfigClusterFileTests {
             labels: {provider: aws, region: eu-west-1}
             discovery:
               namespaces: [shop, payments]
+              exclude_namespaces: [kube-system]
               label_selector: "app in (web, api),!legacy"
               field_selector: status.phase=Running
             scrape:
@@ -100,7 +103,8 @@ struct ConfigClusterFileTests {
               max_concurrent_scrapes: 8
             relabel_configs:
               - source_labels: [__meta_kubernetes_namespace]
-                target_label: namespace
+                target_label: team
+            relabel_mode: prometheus
             metric_relabel_configs:
               - source_labels: [__name__]
                 regex: go_.*
@@ -140,10 +144,41 @@ struct ConfigClusterFileTests {
         #expect(config.scrape.maxConcurrentScrapes == 8)
         #expect(
             config.relabelConfigs == [
-                RelabelRule(sourceLabels: ["__meta_kubernetes_namespace"], targetLabel: "namespace")
+                RelabelRule(sourceLabels: ["__meta_kubernetes_namespace"], targetLabel: "team")
             ]
         )
+        #expect(config.relabelMode == .prometheus)
+        #expect(config.discovery.excludeNamespaces == ["kube-system"])
         #expect(config.metricRelabelConfigs == [RelabelRule(sourceLabels: ["__name__"], regex: "go_.*", action: .drop)])
+    }
+
+    @Test("rules that touch cluster, namespace or pod_name are warned about, per mode; relabel_mode is checked")
+    func identityLabelWarnings() throws {
+        let crowsnest = S.parse(
+            S.minimal + "\nrelabel_configs:\n  - {target_label: namespace, replacement: x}\n"
+                + "metric_relabel_configs:\n  - {action: labeldrop, regex: pod_name}\n")
+        #expect(crowsnest.config != nil)
+        #expect(
+            crowsnest.problems.map(\.description).contains { $0.contains("relabel_configs[0]: changes namespace: the gateway always sets") })
+        #expect(
+            crowsnest.problems.map(\.description).contains { $0.contains("metric_relabel_configs[0]: changes pod_name: metric relabeling never") })
+        let prometheus = S.parse(
+            S.minimal + "\nrelabel_mode: prometheus\nrelabel_configs:\n  - {target_label: pod_name, replacement: x}\n")
+        #expect(prometheus.problems.map(\.description).contains { $0.contains("targets of different pods may end with equal labels") })
+        let bad = S.parse(S.minimal + "\nrelabel_mode: vmagent\n")
+        #expect(bad.config == nil)
+        #expect(bad.problems.map(\.description).contains { $0.contains("relabel_mode: must be crowsnest or prometheus, got \"vmagent\"") })
+        let quiet = S.parse(S.minimal + "\nrelabel_configs:\n  - {source_labels: [__meta_kubernetes_namespace], regex: restricted, action: drop}\n")
+        #expect(quiet.problems.isEmpty, "\(quiet.problems)")
+    }
+
+    @Test("a static label value over label_value_length_limit is refused at load")
+    func staticLabelTooLong() {
+        let long = String(repeating: "x", count: 5000)
+        let report = S.parse(S.minimal + "\nlabels: {team: \(long)}\n")
+        #expect(report.config == nil)
+        #expect(report.problems.map(\.description).contains { $0.contains("labels.team: the value has 5000 bytes, over scrape.label_value_length_limit (4096)") })
+        #expect(S.parse(S.minimal + "\nlabels: {team: \(long)}\nscrape: {label_value_length_limit: 0}\n").config != nil)
     }
 
     @Test("the other auth methods")

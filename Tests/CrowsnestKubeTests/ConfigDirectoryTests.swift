@@ -33,7 +33,7 @@ struct ConfigDirectoryTests {
         for name in ignored { #expect(!ClusterDirectory.isClusterFileName(name), "\(name)") }
     }
 
-    @Test("two files claiming one name: both reported, neither used")
+    @Test("files claiming one name: the first by name keeps it, the others are rejected naming it")
     func duplicateNames() throws {
         let fileSystem = InMemoryConfigFileSystem()
         fileSystem.writeFile("/c/a.yaml", Self.cluster("shared"))
@@ -42,21 +42,37 @@ struct ConfigDirectoryTests {
         fileSystem.writeFile("/c/other.yaml", Self.cluster())
         fileSystem.writeFile("/tokens/t", "token\n")
         let scan = ClusterDirectory(path: "/c", fileSystem: fileSystem).scan()
-        #expect(scan.clusters.map(\.name) == ["other"])
+        #expect(scan.clusters.map(\.name) == ["other", "shared"])
+        #expect(scan.files.first { $0.path == "/c/a.yaml" }?.config?.name == "shared")
         let duplicates = scan.problems.filter { $0.code == .duplicateName }
-        #expect(duplicates.map(\.location.file).sorted() == ["/c/a.yaml", "/c/b.yaml", "/c/shared.yaml"])
-        let a = try #require(duplicates.first { $0.location.file == "/c/a.yaml" })
-        #expect(
-            a.description
-                == "/c/a.yaml:1:7: name: cluster name shared is also claimed by b.yaml, shared.yaml; neither file is used until one is renamed"
-        )
+        #expect(duplicates.map(\.location.file).sorted() == ["/c/b.yaml", "/c/shared.yaml"])
         let b = try #require(duplicates.first { $0.location.file == "/c/b.yaml" })
-        #expect(b.location.line == 2)
+        #expect(
+            b.description
+                == "/c/b.yaml:2:7: name: cluster name shared is already claimed by a.yaml; this file is not used until "
+                + "its name: (or file name) is changed"
+        )
         let byFileName = try #require(duplicates.first { $0.location.file == "/c/shared.yaml" })
         #expect(byFileName.location.line == 1 && byFileName.field == "name")
     }
 
-    @Test("a broken file still claims its name (so a duplicate is caught) and keeps the others running")
+    @Test("a copy of a running cluster's file is rejected; the running file keeps its name")
+    func runningOwnerKeepsName() throws {
+        let fileSystem = InMemoryConfigFileSystem()
+        fileSystem.writeFile("/c/b.yaml", Self.cluster("prod"))
+        fileSystem.writeFile("/c/a-copy.yaml", Self.cluster("prod"))
+        fileSystem.writeFile("/tokens/t", "token\n")
+        let scan = ClusterDirectory(path: "/c", fileSystem: fileSystem).scan(owners: ["prod": "/c/b.yaml"])
+        #expect(scan.files.first { $0.path == "/c/b.yaml" }?.config?.name == "prod")
+        #expect(scan.files.first { $0.path == "/c/a-copy.yaml" }?.config == nil)
+        let problem = try #require(scan.problems.first { $0.code == .duplicateName })
+        #expect(problem.location.file == "/c/a-copy.yaml")
+        #expect(problem.reason.contains("already claimed by b.yaml, which keeps running"))
+        // Without the owner, the first by name would win: the owner is what keeps the running cluster.
+        #expect(ClusterDirectory(path: "/c", fileSystem: fileSystem).scan().files.first { $0.path == "/c/a-copy.yaml" }?.config != nil)
+    }
+
+    @Test("a broken file still claims its name, but a valid file of that name keeps it")
     func brokenFileClaimsName() {
         let fileSystem = InMemoryConfigFileSystem()
         fileSystem.writeFile("/c/a.yaml", Self.cluster("x"))
@@ -64,8 +80,9 @@ struct ConfigDirectoryTests {
         fileSystem.writeFile("/c/c.yaml", Self.cluster())
         fileSystem.writeFile("/tokens/t", "token\n")
         let scan = ClusterDirectory(path: "/c", fileSystem: fileSystem).scan()
-        #expect(scan.clusters.map(\.name) == ["c"])
+        #expect(scan.clusters.map(\.name) == ["c", "x"])
         #expect(scan.files.first { $0.path == "/c/b.yaml" }?.claimedName == "x")
+        #expect(scan.files.first { $0.path == "/c/b.yaml" }?.problems.contains { $0.code == .duplicateName } == true)
     }
 
     @Test("a missing folder is one problem")

@@ -1,7 +1,7 @@
 extension ClusterConfig {
     /// The top-level keys of a cluster file.
     public static let fieldNames = [
-        "name", "api_server", "tls", "auth", "labels", "discovery", "scrape", "relabel_configs",
+        "name", "api_server", "tls", "auth", "labels", "discovery", "scrape", "relabel_configs", "relabel_mode",
         "metric_relabel_configs",
     ]
     static let tlsKeys = ["ca_file", "ca_data", "ca_data_base64", "server_name", "insecure_skip_verify"]
@@ -9,7 +9,7 @@ extension ClusterConfig {
         "bearer_token_file", "bearer_token", "client_cert_file", "client_key_file", "kubeconfig", "context", "exec",
     ]
     static let execKeys = ["command", "args", "env", "api_version", "timeout"]
-    static let discoveryKeys = ["namespaces", "label_selector", "field_selector"]
+    static let discoveryKeys = ["namespaces", "exclude_namespaces", "label_selector", "field_selector"]
 
     /// Keys of nested blocks mapped to their block, for "did you mean 'scrape.interval'" at the top level.
     static let misplacedKeys: [String: String] = {
@@ -104,7 +104,6 @@ private struct ClusterDecoding {
         let apiServer = decodeAPIServer(fields, auth: auth)
         let tls = decodeTLS(fields, apiServer: apiServer)
         checkAnonymous(auth: auth, apiServer: apiServer, fields: fields)
-        let labels = decodeLabels(fields)
         let discovery = decodeDiscovery(fields)
 
         var scrapeBlock = PartialScrapeConfig()
@@ -114,11 +113,14 @@ private struct ClusterDecoding {
             PartialScrapeConfig.checkTimeout(block, over: context.scrapeDefaults, fields: scrapeFields, decoder: d)
         }
         let scrape = scrapeBlock.overriding(context.scrapeDefaults).resolved
+        let labels = decodeLabels(fields, valueLengthLimit: scrape.labelValueLengthLimit)
 
+        let relabelMode = decodeRelabelMode(fields)
         let relabel = fields["relabel_configs"].map { RelabelRule.decodeList($0, field: "relabel_configs", decoder: d) }
         let metricRelabel = fields["metric_relabel_configs"].map {
             RelabelRule.decodeList($0, field: "metric_relabel_configs", decoder: d)
         }
+        checkIdentityLabels(fields, relabelMode: relabelMode)
 
         report.fileReferences = references
         report.containsInlineSecrets = inlineSecrets
@@ -133,6 +135,7 @@ private struct ClusterDecoding {
                 discovery: discovery,
                 scrape: scrape,
                 relabelConfigs: relabel ?? [],
+                relabelMode: relabelMode,
                 metricRelabelConfigs: metricRelabel ?? []
             )
         }
@@ -516,9 +519,55 @@ private struct ClusterDecoding {
         )
     }
 
+    // MARK: relabeling
+
+    func decodeRelabelMode(_ root: ConfigFields) -> RelabelMode {
+        guard let node = root["relabel_mode"], let text = d.string(node, "relabel_mode") else { return .crowsnest }
+        guard let mode = RelabelMode(rawValue: text) else {
+            let names = RelabelMode.allCases.map(\.rawValue).joined(separator: " or ")
+            d.error(.invalidValue, at: node, "relabel_mode", "must be \(names), got \(ConfigText.quote(text))")
+            return .crowsnest
+        }
+        if mode == .prometheus && root["relabel_configs"] == nil {
+            d.warning(
+                .conflict,
+                at: node,
+                "relabel_mode",
+                "prometheus mode without relabel_configs makes every declared container port a target"
+            )
+        }
+        return mode
+    }
+
+    /// Warns about rules that write or remove `cluster`, `namespace` or `pod_name`: the gateway keeps those labels
+    /// the target's own, so the rule either does nothing to them or makes targets of different pods alike.
+    func checkIdentityLabels(_ root: ConfigFields, relabelMode: RelabelMode) {
+        for key in ["relabel_configs", "metric_relabel_configs"] {
+            guard let node = root[key], case .sequence(let items) = node.kind else { continue }
+            for (index, item) in items.enumerated() {
+                guard let rule = RelabelRule.decodeQuietly(item) else { continue }
+                let touched = rule.identityLabelsTouched
+                guard !touched.isEmpty else { continue }
+                let names = touched.joined(separator: ", ")
+                let reason: String
+                if key == "metric_relabel_configs" {
+                    reason = "changes \(names): metric relabeling never changes cluster, namespace or pod_name "
+                        + "(they stay the target's own, so series of different pods cannot collide)"
+                } else if relabelMode == .crowsnest || touched == ["cluster"] {
+                    reason = "changes \(names): the gateway always sets cluster, namespace and pod_name to the "
+                        + "pod's own values, so this has no effect on them"
+                } else {
+                    reason = "changes \(names): targets of different pods may end with equal labels; such duplicates "
+                        + "are scraped once and listed as refused (namespace and pod_name are added back when unset)"
+                }
+                d.warning(.conflict, at: item, "\(key)[\(index)]", reason)
+            }
+        }
+    }
+
     // MARK: labels
 
-    func decodeLabels(_ root: ConfigFields) -> LabelSet {
+    func decodeLabels(_ root: ConfigFields, valueLengthLimit: Int) -> LabelSet {
         var labels = LabelSet()
         guard let node = root["labels"] else { return labels }
         guard case .mapping(let entries) = node.kind else {
@@ -565,6 +614,16 @@ private struct ClusterDecoding {
                 d.error(.invalidValue, at: entry.value, field, "must not be empty (an empty value means no label)")
                 continue
             }
+            if valueLengthLimit > 0 && value.utf8.count > valueLengthLimit {
+                d.error(
+                    .invalidValue,
+                    at: entry.value,
+                    field,
+                    "the value has \(value.utf8.count) bytes, over scrape.label_value_length_limit "
+                        + "(\(valueLengthLimit)): every scrape of the cluster would fail"
+                )
+                continue
+            }
             labels[name] = value
         }
         return labels
@@ -572,28 +631,42 @@ private struct ClusterDecoding {
 
     // MARK: discovery
 
+    /// A list of namespace names (`namespaces`, `exclude_namespaces`), each checked, duplicates warned about.
+    func decodeNamespaces(_ fields: ConfigFields, _ key: String) -> [String] {
+        var result: [String] = []
+        guard let namespaces = d.stringList(fields, key) else { return result }
+        for (index, (namespace, node)) in namespaces.enumerated() {
+            let field = fields.path(key) + "[\(index)]"
+            if !ConfigText.isDNS1123Label(namespace) {
+                d.error(
+                    .invalidValue,
+                    at: node,
+                    field,
+                    "\(ConfigText.quote(namespace)) is not a namespace name (lowercase letters, digits, '-', at most 63)"
+                )
+            } else if result.contains(namespace) {
+                d.warning(.conflict, at: node, field, "\(namespace) is listed twice")
+            } else {
+                result.append(namespace)
+            }
+        }
+        return result
+    }
+
     func decodeDiscovery(_ root: ConfigFields) -> DiscoveryConfig {
         var discovery = DiscoveryConfig()
         guard let node = root["discovery"],
             let fields = d.mapping(node, field: "discovery", known: ClusterConfig.discoveryKeys)
         else { return discovery }
-        if let namespaces = d.stringList(fields, "namespaces") {
-            for (index, (namespace, node)) in namespaces.enumerated() {
-                let field = fields.path("namespaces") + "[\(index)]"
-                if !ConfigText.isDNS1123Label(namespace) {
-                    d.error(
-                        .invalidValue,
-                        at: node,
-                        field,
-                        "\(ConfigText.quote(namespace)) is not a namespace name "
-                            + "(lowercase letters, digits, '-', at most 63)"
-                    )
-                } else if discovery.namespaces.contains(namespace) {
-                    d.warning(.conflict, at: node, field, "\(namespace) is listed twice")
-                } else {
-                    discovery.namespaces.append(namespace)
-                }
-            }
+        discovery.namespaces = decodeNamespaces(fields, "namespaces")
+        discovery.excludeNamespaces = decodeNamespaces(fields, "exclude_namespaces")
+        for namespace in discovery.excludeNamespaces where discovery.namespaces.contains(namespace) {
+            d.warning(
+                .conflict,
+                at: fields["exclude_namespaces"],
+                fields.path("exclude_namespaces"),
+                "\(namespace) is both watched (namespaces) and excluded: its pods never become targets"
+            )
         }
         if let node = fields["label_selector"], let text = d.string(node, fields.path("label_selector")) {
             do throws(SelectorSyntaxError) {

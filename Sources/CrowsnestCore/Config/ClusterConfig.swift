@@ -23,6 +23,8 @@ public struct ClusterConfig: Sendable, Hashable {
     public var scrape: ScrapeConfig
     /// Prometheus `relabel_configs` over the pod candidates' `__meta_kubernetes_*` labels.
     public var relabelConfigs: [RelabelRule]
+    /// How `relabelConfigs` combine with the built-in selection (`relabel_mode:`, default `crowsnest`).
+    public var relabelMode: RelabelMode
     /// Prometheus `metric_relabel_configs`, applied per sample.
     public var metricRelabelConfigs: [RelabelRule]
 
@@ -36,6 +38,7 @@ public struct ClusterConfig: Sendable, Hashable {
         discovery: DiscoveryConfig = DiscoveryConfig(),
         scrape: ScrapeConfig = ScrapeConfig(),
         relabelConfigs: [RelabelRule] = [],
+        relabelMode: RelabelMode = .crowsnest,
         metricRelabelConfigs: [RelabelRule] = []
     ) {
         self.name = name
@@ -46,11 +49,16 @@ public struct ClusterConfig: Sendable, Hashable {
         self.discovery = discovery
         self.scrape = scrape
         self.relabelConfigs = relabelConfigs
+        self.relabelMode = relabelMode
         self.metricRelabelConfigs = metricRelabelConfigs
     }
 
     /// Label names the gateway sets itself; a static label may not use them.
     public static let reservedLabelNames: Set<String> = ["cluster", "namespace", "pod_name", "port"]
+
+    /// The labels every series carries, always with the target's own values (the product's promise: a series can
+    /// always be traced to its cluster, namespace and pod).
+    public static let identityLabelNames = ["cluster", "namespace", "pod_name"]
 
     /// Whether `name` is a valid cluster name (`[A-Za-z0-9][A-Za-z0-9._-]{0,62}`).
     public static func isValidName(_ name: String) -> Bool { ConfigText.isClusterName(name) }
@@ -200,6 +208,8 @@ public struct ExecEnvironmentVariable: Sendable, Hashable {
 public struct DiscoveryConfig: Sendable, Hashable {
     /// Namespaces to watch, one list+watch each; empty = all namespaces (one cluster-wide list+watch).
     public var namespaces: [String]
+    /// Namespaces whose pods never become targets (`exclude_namespaces`), whatever the annotations and rules say.
+    public var excludeNamespaces: [String]
     /// Passed to the API as `labelSelector` (validated with the API server's grammar).
     public var labelSelector: LabelSelector
     /// Passed to the API as `fieldSelector` (pod fields only).
@@ -208,10 +218,12 @@ public struct DiscoveryConfig: Sendable, Hashable {
     /// Creates a discovery configuration; defaults select every pod in every namespace.
     public init(
         namespaces: [String] = [],
+        excludeNamespaces: [String] = [],
         labelSelector: LabelSelector = LabelSelector(),
         fieldSelector: FieldSelector = FieldSelector()
     ) {
         self.namespaces = namespaces
+        self.excludeNamespaces = excludeNamespaces
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
     }

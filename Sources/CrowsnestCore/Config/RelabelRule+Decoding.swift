@@ -27,6 +27,11 @@ extension RelabelRule {
         return rules
     }
 
+    /// The rule written at `node`, when it decodes without problems (`decodeList` reports them).
+    static func decodeQuietly(_ node: ConfigNode) -> RelabelRule? {
+        decode(node, field: "", decoder: ConfigDecoder(file: "")).map(\.0)
+    }
+
     private static func decode(
         _ node: ConfigNode,
         field: String,

@@ -12,7 +12,7 @@
 /// | `body_size_limit` | `50MiB` | size, `0` = none; applies to the decompressed body |
 /// | `label_limit` | `0` (none) | ≥ 0 |
 /// | `label_name_length_limit` | `0` (none) | ≥ 0 |
-/// | `label_value_length_limit` | `0` (none) | ≥ 0 |
+/// | `label_value_length_limit` | `4096` | ≥ 0, `0` = none; over the limit the scrape fails (static labels: the file) |
 /// | `honor_labels` | `false` | |
 /// | `max_concurrent_scrapes` | `32` | 1–10000, per cluster |
 public struct ScrapeConfig: Sendable, Hashable {
@@ -53,6 +53,9 @@ public struct ScrapeConfig: Sendable, Hashable {
     public static let defaultTimeout: Duration = .seconds(10)
     /// The default body size limit, `50MiB`.
     public static let defaultBodySizeLimit: ByteCount = .mebibytes(50)
+    /// The default longest label value, 4 KiB: Prometheus has no default, but a label value that long is almost
+    /// always a mistake (a stack trace, a request body), and it would be held and served with every sample.
+    public static let defaultLabelValueLengthLimit = 4096
     /// The default per-cluster concurrency, 32.
     public static let defaultMaxConcurrentScrapes = 32
 
@@ -66,7 +69,7 @@ public struct ScrapeConfig: Sendable, Hashable {
         bodySizeLimit: ByteCount = ScrapeConfig.defaultBodySizeLimit,
         labelLimit: Int = 0,
         labelNameLengthLimit: Int = 0,
-        labelValueLengthLimit: Int = 0,
+        labelValueLengthLimit: Int = ScrapeConfig.defaultLabelValueLengthLimit,
         honorLabels: Bool = false,
         maxConcurrentScrapes: Int = ScrapeConfig.defaultMaxConcurrentScrapes
     ) {
@@ -193,7 +196,7 @@ public struct PartialScrapeConfig: Sendable, Hashable {
             bodySizeLimit: bodySizeLimit ?? ScrapeConfig.defaultBodySizeLimit,
             labelLimit: labelLimit ?? 0,
             labelNameLengthLimit: labelNameLengthLimit ?? 0,
-            labelValueLengthLimit: labelValueLengthLimit ?? 0,
+            labelValueLengthLimit: labelValueLengthLimit ?? ScrapeConfig.defaultLabelValueLengthLimit,
             honorLabels: honorLabels ?? false,
             maxConcurrentScrapes: maxConcurrentScrapes ?? ScrapeConfig.defaultMaxConcurrentScrapes
         )

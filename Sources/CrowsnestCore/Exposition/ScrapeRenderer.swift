@@ -93,6 +93,9 @@ public struct ScrapeRenderOptions: Sendable {
     public var limits: ExpositionLimits
     /// `metric_relabel_configs`, applied per sample after label injection; returns false to drop the sample.
     public var metricRelabeling: (@Sendable (inout LabelSet) -> Bool)?
+    /// Labels `metricRelabeling` cannot change or remove: after the rules run, each has again the value it had
+    /// before them (the gateway's `cluster`, `namespace`, `pod_name`, so series of different targets never merge).
+    public var fixedLabelNames: [String] = []
     /// Room to leave free at the end of ``RenderedScrape/bytes`` for lines the caller appends (the gateway's
     /// synthetic series), so that appending them needs no second buffer.
     public var spareCapacity = 0
@@ -140,6 +143,16 @@ public struct ScrapeRenderer: ~Copyable, Sendable {
     public mutating func render(_ payload: UnsafeRawBufferPointer, format: ExpositionFormat, options: ScrapeRenderOptions)
         throws(ExpositionError) -> RenderedScrape
     {
+        let limit = options.limits.labelValueLengthLimit
+        if limit > 0, let label = options.targetLabels.first(where: { $0.value.utf8.count > limit }) {
+            throw ExpositionError(
+                .limit,
+                line: 0,
+                column: 0,
+                "target label \(label.name) has a value of \(label.value.utf8.count) bytes, over "
+                    + "label_value_length_limit (\(limit))"
+            )
+        }
         var visitor = RenderVisitor(options: options, format: format, buffers: buffers)
         defer { buffers = visitor.recycle() }
         let summary = try ExpositionParser(format: format, mode: .scrape).parse(payload, visitor: &visitor)
@@ -320,6 +333,7 @@ struct RenderVisitor: ExpositionVisitor {
         // blanks, no quoted names, no empty values): then they are copied as one block.
         var writtenAsRendered = true
         var previousValueEnd = -1
+        var longestValue = 0
         for label in labels {
             if label.nameQuoted || label.valueStart != label.nameEnd + 2 || label.valueEnd == label.valueStart
                 || (previousValueEnd >= 0 && label.nameStart != previousValueEnd + 2)
@@ -328,6 +342,7 @@ struct RenderVisitor: ExpositionVisitor {
             }
             previousValueEnd = label.valueEnd
             guard label.valueEnd > label.valueStart else { continue }
+            longestValue = max(longestValue, label.valueEnd - label.valueStart)
             scrapedCount += 1
             let nameLength = label.nameEnd - label.nameStart
             lineLength += nameLength + label.valueEnd - label.valueStart + 6
@@ -347,7 +362,10 @@ struct RenderVisitor: ExpositionVisitor {
             try appendSample(name: name, labels: set, sample: sample, bytes: bytes, slot: outputSlot)
             return
         }
-        if options.limits.labelLimit > 0 || options.limits.labelNameLengthLimit > 0 || options.limits.labelValueLengthLimit > 0 {
+        if options.limits.labelValueLengthLimit > 0 && longestValue > options.limits.labelValueLengthLimit {
+            throw Self.valueTooLong(labels, bytes: bytes, limit: options.limits.labelValueLengthLimit, line: sample.line)
+        }
+        if options.limits.labelLimit > 0 || options.limits.labelNameLengthLimit > 0 {
             try checkLimits(labelCount: scrapedCount + target.writtenCount, set: nil, labels: labels, bytes: bytes, line: sample.line)
         }
         samplesKept += 1
@@ -456,6 +474,25 @@ struct RenderVisitor: ExpositionVisitor {
         }
     }
 
+    /// The error for a sample whose label value is over the limit, naming the (first such) label: the message the
+    /// health page shows for the failed scrape.
+    static func valueTooLong(
+        _ labels: UnsafeBufferPointer<LabelToken>,
+        bytes: UnsafeRawBufferPointer,
+        limit: Int,
+        line: Int
+    ) -> ExpositionError {
+        let label = labels.first { $0.valueEnd - $0.valueStart > limit }
+        let name = label.map { Unescaping.labelName(bytes, $0) } ?? ""
+        let length = label.map { $0.valueEnd - $0.valueStart } ?? 0
+        return ExpositionError(
+            .limit,
+            line: line,
+            column: 1,
+            "label \(name) has a value of \(length) bytes, over label_value_length_limit (\(limit))"
+        )
+    }
+
     /// Prometheus' label injection (`mutateSampleLabels`) on decoded labels: the slow path for collisions and
     /// relabeling.
     func injectedLabels(_ labels: UnsafeBufferPointer<LabelToken>, bytes: UnsafeRawBufferPointer) -> LabelSet {
@@ -472,8 +509,10 @@ struct RenderVisitor: ExpositionVisitor {
         let originalName = Unescaping.string(bytes, sample.nameStart, sample.nameEnd, escaped: sample.nameEscaped)
         var set = injectedLabels(labels, bytes: bytes)
         set["__name__"] = originalName
+        let fixed = options.fixedLabelNames.map { (name: $0, value: set[$0]) }
         guard let relabel = options.metricRelabeling, relabel(&set) else { return }
         guard let name = set["__name__"] else { return }
+        for label in fixed { set[label.name] = label.value }
         set["__name__"] = nil
         try checkLimits(labelCount: set.count, set: set, line: sample.line)
         var slot = defaultSlot

@@ -1,5 +1,6 @@
-/// How one cluster turns pods into scrape targets (SPEC §4): the default annotation/port rules, or Prometheus
-/// `role: pod` candidates relabeled by the cluster's `relabel_configs`.
+/// How one cluster turns pods into scrape targets (README, "Which pods become targets"): the built-in
+/// annotation/port rules, refined by the cluster's `relabel_configs` (``RelabelMode/crowsnest``), or Prometheus
+/// `role: pod` candidates decided by the rules alone (``RelabelMode/prometheus``).
 public struct PodTargetRules: Sendable {
     /// The cluster name (the `cluster` label and the first part of every `TargetKey`).
     public var cluster: String
@@ -9,17 +10,24 @@ public struct PodTargetRules: Sendable {
     public var defaultPath: String
     /// The pod-side scheme used when a pod does not say (`scrape.scheme`).
     public var defaultScheme: String
-    /// The compiled `relabel_configs`; nil = the default rules.
+    /// The compiled `relabel_configs`; nil = the built-in rules alone.
     public var relabeler: Relabeler?
+    /// How ``relabeler`` combines with the built-in rules.
+    public var mode: RelabelMode
+    /// Namespaces whose pods yield nothing (`discovery.exclude_namespaces`).
+    public var excludedNamespaces: Set<String>
 
-    /// Creates rules; `relabeler` nil (or empty) selects the default annotation/port rules.
+    /// Creates rules; `relabeler` nil (or empty) selects the built-in annotation/port rules alone.
     public init(cluster: String, staticLabels: LabelSet = LabelSet(), defaultPath: String = "/metrics",
-                defaultScheme: String = "http", relabeler: Relabeler? = nil) {
+                defaultScheme: String = "http", relabeler: Relabeler? = nil, mode: RelabelMode = .crowsnest,
+                excludedNamespaces: Set<String> = []) {
         self.cluster = cluster
         self.staticLabels = staticLabels
         self.defaultPath = defaultPath
         self.defaultScheme = defaultScheme
         self.relabeler = (relabeler?.isEmpty ?? true) ? nil : relabeler
+        self.mode = mode
+        self.excludedNamespaces = excludedNamespaces
     }
 
     /// Rules from a cluster configuration (compiling its `relabel_configs`).
@@ -27,7 +35,8 @@ public struct PodTargetRules: Sendable {
         let relabeler = config.relabelConfigs.isEmpty ? nil : try Relabeler(rules: config.relabelConfigs)
         self.init(
             cluster: config.name, staticLabels: config.labels, defaultPath: config.scrape.path,
-            defaultScheme: config.scrape.scheme.rawValue, relabeler: relabeler
+            defaultScheme: config.scrape.scheme.rawValue, relabeler: relabeler, mode: config.relabelMode,
+            excludedNamespaces: Set(config.discovery.excludeNamespaces)
         )
     }
 }

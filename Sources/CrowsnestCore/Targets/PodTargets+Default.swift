@@ -1,8 +1,15 @@
 extension PodTargetRules {
     /// The targets of `pod` under these rules.
+    ///
+    /// Targets of one pod never share a label set; targets of different pods may, after relabeling, and
+    /// ``TargetSelection`` keeps the first of those.
     public func targets(for pod: PodInfo) -> PodTargets {
-        if let relabeler { return relabeledTargets(for: pod, relabeler: relabeler) }
-        return defaultTargets(for: pod)
+        if excludedNamespaces.contains(pod.namespace) { return .none }
+        guard let relabeler else { return defaultTargets(for: pod) }
+        switch mode {
+        case .crowsnest: return refinedTargets(for: pod, relabeler: relabeler)
+        case .prometheus: return relabeledTargets(for: pod, relabeler: relabeler)
+        }
     }
 
     /// The default rules: Running, not terminating, with an IP; `prometheus.io/scrape: "true"` → one target

@@ -68,8 +68,17 @@ public struct ScrapeTarget: Sendable, Hashable {
     }
 }
 
-/// A pod that yields no target, and why (shown on the health page).
+/// A pod (or one of its ports) that yields no target, and why (shown on the health page).
 public struct RefusedPod: Sendable, Hashable {
+    /// Why a candidate is not scraped.
+    public enum Kind: String, Sendable, Hashable {
+        /// Something about the pod is unusable (an unsafe path, a bad scheme, no port).
+        case refused
+        /// Its final labels equal another target's: scraping both would emit the same series twice, so only the
+        /// first (by namespace, pod, port) is scraped, as Prometheus drops duplicate targets.
+        case duplicate
+    }
+
     /// The cluster.
     public var cluster: String
     /// The namespace.
@@ -78,12 +87,15 @@ public struct RefusedPod: Sendable, Hashable {
     public var pod: String
     /// Plain-words reason, e.g. an unsafe metrics path.
     public var reason: String
+    /// Refused or a duplicate.
+    public var kind: Kind
 
     /// Creates a refusal.
-    public init(cluster: String, namespace: String, pod: String, reason: String) {
+    public init(cluster: String, namespace: String, pod: String, reason: String, kind: Kind = .refused) {
         self.cluster = cluster
         self.namespace = namespace
         self.pod = pod
         self.reason = reason
+        self.kind = kind
     }
 }

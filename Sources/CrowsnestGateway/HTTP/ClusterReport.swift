@@ -67,12 +67,15 @@ public struct ClusterReport: Encodable, Sendable {
         public var pod: String
         /// Why, in plain words.
         public var reason: String
+        /// `refused` (unusable) or `duplicate` (same labels as another target, scraped once).
+        public var kind: String
 
         /// Creates a refusal row.
-        public init(namespace: String, pod: String, reason: String) {
+        public init(namespace: String, pod: String, reason: String, kind: String = "refused") {
             self.namespace = namespace
             self.pod = pod
             self.reason = reason
+            self.kind = kind
         }
     }
 
@@ -144,6 +147,8 @@ public struct ClusterReport: Encodable, Sendable {
     public var targetsUp: Int
     /// Targets.
     public var targetsTotal: Int
+    /// Discovered targets left out because their labels equal another target's.
+    public var duplicateTargets: Int
     /// Series held for the cluster.
     public var series: Int
     /// The most telling error, in plain words.
@@ -162,7 +167,7 @@ public struct ClusterReport: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, file, status, configProblems, runningLastGoodVersion, discovery, discoveryError, lastDiscoveryEvent
         case credentialKind, credentialExpiresAt, caExpiresAt, insecureSkipVerify, auth, apiServer
-        case targetsUp, targetsTotal, series, lastError, targets, refusedPods
+        case targetsUp, targetsTotal, duplicateTargets, series, lastError, targets, refusedPods
     }
 
     /// Creates a report; the ISO strings are derived from the `…Time` values.
@@ -183,6 +188,7 @@ public struct ClusterReport: Encodable, Sendable {
         apiServer: APIServerCheck? = nil,
         targetsUp: Int = 0,
         targetsTotal: Int = 0,
+        duplicateTargets: Int = 0,
         series: Int = 0,
         lastError: String? = nil,
         targets: [Target]? = nil,
@@ -207,6 +213,7 @@ public struct ClusterReport: Encodable, Sendable {
         self.apiServer = apiServer
         self.targetsUp = targetsUp
         self.targetsTotal = targetsTotal
+        self.duplicateTargets = duplicateTargets
         self.series = series
         self.lastError = lastError
         self.targets = targets
@@ -253,6 +260,8 @@ public struct ClusterReport: Encodable, Sendable {
             report.auth = authState(credential: credential, check: check, discoveryError: discovery.lastError, now: now)
             report.targetsTotal = statuses.count
             report.targetsUp = statuses.filter { $0.lastHealth?.up == true }.count
+            let refused = runtime.refusedPods
+            report.duplicateTargets = refused.filter { $0.kind == .duplicate }.count
             report.series = store.snapshots(cluster: entry.name).reduce(0) { $0 + $1.seriesCount }
             let failing = statuses.first { $0.lastHealth?.up == false }
             report.lastError = discovery.lastError ?? credential.lastError ?? failing?.lastHealth?.error
@@ -283,8 +292,8 @@ public struct ClusterReport: Encodable, Sendable {
                         error: status.lastHealth?.error
                     )
                 }
-                report.refusedPods = runtime.refusedPods.map {
-                    Refused(namespace: $0.namespace, pod: $0.pod, reason: $0.reason)
+                report.refusedPods = refused.map {
+                    Refused(namespace: $0.namespace, pod: $0.pod, reason: $0.reason, kind: $0.kind.rawValue)
                 }
             }
             return report

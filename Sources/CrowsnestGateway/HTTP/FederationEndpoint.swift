@@ -9,11 +9,18 @@ public struct FederationEndpoint: Sendable {
     public let store: SnapshotStore
     /// The size of the chunks the response is streamed in.
     public let chunkSize: Int
+    /// The cluster names `?cluster=` may name (every cluster file's, running or not).
+    public let knownClusters: @Sendable () -> [String]
 
     /// Creates the endpoint.
-    public init(store: SnapshotStore, chunkSize: Int = 256 * 1024) {
+    public init(
+        store: SnapshotStore,
+        chunkSize: Int = 256 * 1024,
+        knownClusters: @escaping @Sendable () -> [String] = { [] }
+    ) {
         self.store = store
         self.chunkSize = chunkSize
+        self.knownClusters = knownClusters
     }
 
     /// Registers the routes.
@@ -25,20 +32,28 @@ public struct FederationEndpoint: Sendable {
     /// Builds the streamed response for a request.
     public func respond(to request: Request) throws -> Response {
         let format = ContentNegotiation.negotiate(accept: request.headers[.accept])
-        let parameters = request.uri.queryParameters
+        let parameters = QueryString(request.uri.query)
         var selectors: [SeriesSelector] = []
-        for text in parameters.getAll("match[]") {
+        for text in parameters.all("match[]") {
             do {
                 selectors.append(try SeriesSelector(text))
             } catch {
                 throw HTTPError(.badRequest, message: "invalid match[] selector: \(error)")
             }
         }
-        let federationRequest = FederationRequest(
-            format: format,
-            clusters: Set(parameters.getAll("cluster")),
-            selectors: selectors
-        )
+        let clusters = Set(parameters.all("cluster"))
+        if !clusters.isEmpty {
+            let known = Set(knownClusters())
+            let unknown = clusters.subtracting(known).sorted()
+            if !unknown.isEmpty {
+                let names = known.isEmpty ? "none (no cluster file is loaded)" : known.sorted().joined(separator: ", ")
+                throw HTTPError(
+                    .badRequest,
+                    message: "unknown cluster \(unknown.joined(separator: ", ")) in ?cluster=; known clusters: \(names)\n"
+                )
+            }
+        }
+        let federationRequest = FederationRequest(format: format, clusters: clusters, selectors: selectors)
         let gzip = Self.acceptsGzip(request.headers[.acceptEncoding])
         var headers: HTTPFields = [.contentType: format.contentType]
         if gzip { headers[.contentEncoding] = "gzip" }

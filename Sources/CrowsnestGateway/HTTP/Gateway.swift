@@ -74,7 +74,7 @@ public func buildGateway(
     if options.globalConfig.web.requiresAuthentication {
         router.add(middleware: WebAccessMiddleware(credentials: WebCredentials(config: options.globalConfig.web, logger: logger)))
     }
-    FederationEndpoint(store: store).register(on: router)
+    FederationEndpoint(store: store, knownClusters: { directory.entries.map(\.name) }).register(on: router)
     GatewayRoutes(directory: directory, store: store, metrics: metrics).register(on: router)
     let application = Application(
         router: router,

@@ -40,10 +40,18 @@ public final class GatewayMetrics: Sendable {
 
     /// The exposition (text format 0.0.4) of the event metrics and the current state.
     func render(directory: ClusterDirectoryService, store: SnapshotStore) -> [UInt8] {
-        var families = Self.stateFamilies(directory: directory, store: store)
+        let entries = directory.entries
+        var families = Self.stateFamilies(entries: entries, store: store)
+        // The registry keeps a deleted cluster's event series; they leave the output with the cluster (and come back
+        // with their counts if a file of that name returns, which counters allow).
+        let clusters = Set(entries.map(\.name))
         // The registry's output is well-formed by construction; if it ever is not, the state still goes out.
         if let events = try? MetricFamily.parse(registry.emitToBuffer(), format: .text) {
-            for var family in events where !family.samples.isEmpty {
+            for var family in events {
+                family.samples.removeAll { sample in
+                    sample.labels.contains { $0.name == "cluster" && !clusters.contains($0.value) }
+                }
+                guard !family.samples.isEmpty else { continue }
                 family.help = Self.help[family.name] ?? family.help
                 families.append(family)
             }
@@ -53,27 +61,33 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The families read from the running state.
-    static func stateFamilies(directory: ClusterDirectoryService, store: SnapshotStore) -> [MetricFamily] {
+    static func stateFamilies(entries: [ClusterDirectoryService.ClusterEntry], store: SnapshotStore) -> [MetricFamily] {
         var clusters = MetricFamily(
             name: "crowsnest_cluster_up",
             type: .gauge,
-            help: "1 when the cluster runs, 0 when its file is broken or it cannot start."
+            help: "1 when the cluster runs and its discovery lists pods; 0 when its file is broken, it cannot start, "
+                + "or discovery fails."
         )
-        var targets = MetricFamily(name: "crowsnest_targets", type: .gauge, help: "Targets per cluster and state.")
+        var targets = MetricFamily(name: "crowsnest_targets", type: .gauge, help: "Targets per cluster and state (up, down, duplicate: left out, same labels as another target).")
         var expiry = MetricFamily(
             name: "crowsnest_credential_expiry_timestamp_seconds",
             type: .gauge,
             help: "When each cluster's credential expires."
         )
-        for entry in directory.entries {
+        for entry in entries {
             let cluster = Label("cluster", entry.name)
-            clusters.samples.append(Sample(name: clusters.name, labels: [cluster], value: entry.runtime == nil ? 0 : 1))
+            let listing = entry.runtime.map { $0.discoveryStatus.state != "failing" } ?? false
+            clusters.samples.append(Sample(name: clusters.name, labels: [cluster], value: listing ? 1 : 0))
             guard let runtime = entry.runtime else { continue }
             let statuses = runtime.scraper.targetStatuses
             let up = statuses.filter { $0.lastHealth?.up == true }.count
             targets.samples.append(Sample(name: targets.name, labels: [cluster, Label("state", "up")], value: Double(up)))
             targets.samples.append(
                 Sample(name: targets.name, labels: [cluster, Label("state", "down")], value: Double(statuses.count - up))
+            )
+            let duplicates = runtime.refusedPods.filter { $0.kind == .duplicate }.count
+            targets.samples.append(
+                Sample(name: targets.name, labels: [cluster, Label("state", "duplicate")], value: Double(duplicates))
             )
             if let expires = runtime.credentialSummary.expiresAt {
                 expiry.samples.append(Sample(name: expiry.name, labels: [cluster], value: expires))

@@ -20,7 +20,14 @@ public enum HealthPage {
     ///   - reports: one report per cluster or broken file.
     ///   - now: the current time, seconds since the epoch, for ages and countdowns.
     ///   - refreshSeconds: when set, the page reloads itself every so many seconds (meta refresh, no JavaScript).
-    public static func overview(_ reports: [ClusterReport], now: Double, refreshSeconds: Int? = nil) -> String {
+    ///   - directoryProblems: why the cluster directory cannot be read, when it cannot (then the summary says so
+    ///     instead of counting clusters that were never loaded).
+    public static func overview(
+        _ reports: [ClusterReport],
+        now: Double,
+        refreshSeconds: Int? = nil,
+        directoryProblems: [String] = []
+    ) -> String {
         var html = HTMLText(capacity: 4_096 + reports.count * 1_500)
         let sorted = reports.sorted { a, b in
             let (ra, rb) = (rank(a.status), rank(b.status))
@@ -28,7 +35,7 @@ public enum HealthPage {
         }
         head(&html, title: "Crowsnest — \(reports.count) clusters", refreshSeconds: refreshSeconds)
         html.raw("<h1>Crowsnest clusters</h1>\n")
-        summary(&html, reports, now: now)
+        summary(&html, reports, now: now, directoryProblems: directoryProblems)
         html.raw("<table id=\"clusters\">\n<thead><tr><th>Cluster</th><th>Status</th><th>API server</th><th>Auth</th>")
         html.raw(
             "<th>CA</th><th>Discovery</th><th>Targets up</th><th>Series</th><th>Last error</th></tr></thead>\n<tbody>\n"
@@ -97,6 +104,14 @@ public enum HealthPage {
         html.raw("<h2>Refused pods (")
         html.raw(grouped(refused.count))
         html.raw(")</h2>\n")
+        if report.duplicateTargets > 0 {
+            html.raw("<p class=\"err\" id=\"duplicates\">")
+            html.raw(grouped(report.duplicateTargets))
+            html.raw(
+                " discovered targets left out as duplicates: their labels equal another target's after relabeling, "
+                    + "so each series is scraped once (see relabel_configs).</p>\n"
+            )
+        }
         if refused.isEmpty {
             html.raw("<p>None.</p>\n")
         } else {
@@ -154,7 +169,15 @@ public enum HealthPage {
         html.raw(" · <a href=\"/api/v1/clusters\">JSON</a> · <a href=\"/metrics\">/metrics</a></p>\n</body>\n</html>\n")
     }
 
-    static func summary(_ html: inout HTMLText, _ reports: [ClusterReport], now: Double) {
+    static func summary(_ html: inout HTMLText, _ reports: [ClusterReport], now: Double, directoryProblems: [String] = []) {
+        for problem in directoryProblems {
+            html.raw("<p class=\"summary s-bad\" id=\"directory-problem\"><strong>")
+            html.text(problem, limit: overviewTextLimit)
+            html.raw(
+                "</strong> Clusters already running keep running; the directory is read again every few seconds "
+                    + "and picked up when it appears.</p>\n"
+            )
+        }
         var counts: [String: Int] = [:]
         var up = 0
         var total = 0
@@ -165,14 +188,16 @@ public enum HealthPage {
             total += report.targetsTotal
             series += report.series
         }
-        let healthy = counts["ok", default: 0] == reports.count
+        let healthy = counts["ok", default: 0] == reports.count && directoryProblems.isEmpty && !reports.isEmpty
         html.raw("<p class=\"summary ")
         html.raw(healthy ? "s-ok" : "s-bad")
         html.raw("\" id=\"summary\"><strong>")
         html.raw(
             healthy
                 ? "All \(reports.count) clusters ok."
-                : "\(reports.count - counts["ok", default: 0]) of \(reports.count) clusters need attention."
+                : reports.isEmpty
+                    ? "No cluster is monitored."
+                    : "\(reports.count - counts["ok", default: 0]) of \(reports.count) clusters need attention."
         )
         html.raw("</strong> ")
         html.raw(statusOrder.map { "\(counts[$0, default: 0]) \($0)" }.joined(separator: ", "))

@@ -30,7 +30,12 @@ public struct HealthPageRoutes: Sendable {
             let checks = await probe.checks(for: entries)
             let reports = ClusterReport.all(directory: directory, store: store, checks: checks)
             return Self.html(
-                HealthPage.overview(reports, now: Date().timeIntervalSince1970, refreshSeconds: Self.refresh(request))
+                HealthPage.overview(
+                    reports,
+                    now: Date().timeIntervalSince1970,
+                    refreshSeconds: Self.refresh(request),
+                    directoryProblems: directory.directoryProblems.map(\.description)
+                )
             )
         }
         router.get("/clusters/{name}") { request, context -> Response in
@@ -90,7 +95,7 @@ public struct HealthPageRoutes: Sendable {
 
     /// `?refresh=N`, clamped to 2…3600 seconds.
     static func refresh(_ request: Request) -> Int? {
-        guard let text = request.uri.queryParameters["refresh"], let seconds = Int(text) else { return nil }
+        guard let text = QueryString(request.uri.query).first("refresh"), let seconds = Int(text) else { return nil }
         return min(max(seconds, 2), 3_600)
     }
 

@@ -30,6 +30,7 @@ public final class ClusterDirectoryService: Service, Sendable {
 
     private struct Running {
         var config: ClusterConfig
+        var file: String
         var runtime: ClusterRuntime
         var signal: StopSignal
     }
@@ -111,9 +112,11 @@ public final class ClusterDirectoryService: Service, Sendable {
             }
             group.cancelAll()
         }
-        state.withLock { state in
+        let stopped = state.withLock { state in
             for running in state.running.values { running.signal.stop() }
+            return state.running.count
         }
+        logger.info("shutting down: stopped every cluster", metadata: ["crowsnest.clusters": "\(stopped)"])
     }
 
     private func startPending(in group: inout DiscardingTaskGroup) {
@@ -151,7 +154,12 @@ public final class ClusterDirectoryService: Service, Sendable {
         for (path, problems) in current where logged[path] != problems {
             for problem in problems {
                 let metadata: Logger.Metadata = ["file": "\(path.isEmpty ? directory.path : path)", "problem": "\(problem)"]
-                if problem.severity == .warning {
+                if path.isEmpty {
+                    logger.warning(
+                        "the cluster directory cannot be read; running clusters keep running, and it is read again until it appears",
+                        metadata: metadata
+                    )
+                } else if problem.severity == .warning {
                     logger.warning("cluster file warning", metadata: metadata)
                 } else {
                     logger.error("cluster file problem; the file is not used as it is", metadata: metadata)
@@ -163,21 +171,51 @@ public final class ClusterDirectoryService: Service, Sendable {
         }
     }
 
+    /// What one reconcile decided, for the log.
+    private struct ReconcileChanges {
+        var started: [String] = []
+        var restarted: [String] = []
+        var stopped: [String] = []
+        var failed: [(name: String, error: String)] = []
+
+        var isEmpty: Bool { started.isEmpty && restarted.isEmpty && stopped.isEmpty && failed.isEmpty }
+    }
+
     /// Re-reads the directory and starts, restarts or stops clusters to match it.
+    ///
+    /// Three steps, so that no cluster is connected (credentials loaded, files read) and nothing is logged while
+    /// the state lock is held: plan under the lock, connect outside it, commit under it. Reconciles run one at a time
+    /// (the service's loop). A directory that cannot be read changes nothing: running clusters keep running.
     func reconcile() {
-        let scan = directory.scan()
+        let owners = state.withLock { state in state.running.mapValues(\.file) }
+        let scan = directory.scan(owners: owners)
         logProblemChanges(scan)
+        Counter(
+            label: "crowsnest_config_reloads_total",
+            dimensions: [("result", scan.hasErrors ? "failure" : "success")],
+            factory: metricsFactory
+        ).increment()
+        guard scan.directoryProblems.isEmpty else {
+            state.withLock { state in
+                state.scans += 1
+                state.directoryProblems = scan.directoryProblems
+            }
+            return
+        }
+
+        // 1. Plan.
         var toStop: [Running] = []
+        var toStart: [(name: String, config: ClusterConfig, file: String)] = []
+        var changes = ReconcileChanges()
         state.withLock { state in
             state.scans += 1
-            state.directoryProblems = scan.directoryProblems
-            var desired: [String: (config: ClusterConfig, file: String, lastGood: Bool)] = [:]
+            state.directoryProblems = []
+            var desired: [String: (config: ClusterConfig, file: String)] = [:]
             var entries: [ClusterEntry] = []
-            var claimedNames = Set(scan.files.compactMap(\.claimedName))
             for report in scan.files {
                 if let config = report.config {
                     state.lastGood[report.path] = config
-                    desired[config.name] = (config, report.path, false)
+                    desired[config.name] = (config, report.path)
                     entries.append(ClusterEntry(name: config.name, file: report.path, problems: report.problems, runtime: nil, runningLastGoodVersion: false))
                 } else {
                     let duplicate = report.problems.contains { $0.code == .duplicateName }
@@ -189,10 +227,9 @@ public final class ClusterDirectoryService: Service, Sendable {
                         runningLastGoodVersion: false
                     )
                     if !duplicate, let good = state.lastGood[report.path], desired[good.name] == nil {
-                        desired[good.name] = (good, report.path, true)
+                        desired[good.name] = (good, report.path)
                         entry.name = good.name
                         entry.runningLastGoodVersion = true
-                        claimedNames.insert(good.name)
                     }
                     entries.append(entry)
                 }
@@ -204,41 +241,82 @@ public final class ClusterDirectoryService: Service, Sendable {
             for (name, running) in state.running where desired[name]?.config != running.config {
                 toStop.append(running)
                 state.running[name] = nil
-                logger.info("stopping cluster", metadata: ["cluster": "\(name)"])
+                if desired[name] == nil { changes.stopped.append(name) } else { changes.restarted.append(name) }
             }
             for (name, wanted) in desired where state.running[name] == nil {
-                do {
-                    let connection = try connector.connect(wanted.config, logger: logger)
-                    let runtime = try ClusterRuntime(
-                        config: wanted.config,
-                        connection: connection,
-                        store: store,
-                        timestamps: timestamps,
-                        shard: shard,
-                        metricsFactory: metricsFactory
-                    )
-                    let signal = StopSignal()
-                    state.running[name] = Running(config: wanted.config, runtime: runtime, signal: signal)
-                    state.pendingStarts.append((name, runtime, signal))
-                    logger.info("starting cluster", metadata: ["cluster": "\(name)"])
-                } catch {
-                    let message = "\(error)"
-                    logger.warning("cluster cannot start", metadata: ["cluster": "\(name)", "error": "\(message)"])
-                    if let index = entries.firstIndex(where: { $0.name == name }) { entries[index].startError = message }
-                }
+                toStart.append((name, wanted.config, wanted.file))
+                if !changes.restarted.contains(name) { changes.started.append(name) }
             }
-            for index in entries.indices { entries[index].runtime = state.running[entries[index].name]?.runtime }
-            state.entries = entries.sorted { $0.name < $1.name }
+            state.entries = entries
+            Self.attachRuntimes(&state)
         }
-        Counter(
-            label: "crowsnest_config_reloads_total",
-            dimensions: [("result", scan.hasErrors ? "failure" : "success")],
-            factory: metricsFactory
-        ).increment()
         for running in toStop {
             running.signal.stop()
             running.runtime.scraper.removeAll()
         }
+
+        // 2. Connect, outside the lock.
+        var started: [(name: String, running: Running)] = []
+        for wanted in toStart {
+            do {
+                let connection = try connector.connect(wanted.config, logger: logger)
+                let runtime = try ClusterRuntime(
+                    config: wanted.config,
+                    connection: connection,
+                    store: store,
+                    timestamps: timestamps,
+                    shard: shard,
+                    metricsFactory: metricsFactory
+                )
+                started.append((wanted.name, Running(config: wanted.config, file: wanted.file, runtime: runtime, signal: StopSignal())))
+            } catch {
+                changes.failed.append((wanted.name, "\(error)"))
+                changes.started.removeAll { $0 == wanted.name }
+                changes.restarted.removeAll { $0 == wanted.name }
+            }
+        }
+
+        // 3. Commit.
+        state.withLock { state in
+            for (name, running) in started {
+                state.running[name] = running
+                state.pendingStarts.append((name, running.runtime, running.signal))
+            }
+            for index in state.entries.indices {
+                if let failure = changes.failed.first(where: { $0.name == state.entries[index].name }) {
+                    state.entries[index].startError = failure.error
+                }
+            }
+            Self.attachRuntimes(&state)
+        }
+        logChanges(changes)
+    }
+
+    /// Gives each entry the runtime started from its file, and orders the entries by name, a running one before a
+    /// file rejected for claiming its name.
+    private static func attachRuntimes(_ state: inout State) {
+        for index in state.entries.indices {
+            let entry = state.entries[index]
+            let running = state.running[entry.name]
+            state.entries[index].runtime = running?.file == entry.file ? running?.runtime : nil
+        }
+        state.entries.sort { ($0.name, $0.runtime == nil ? 1 : 0) < ($1.name, $1.runtime == nil ? 1 : 0) }
+    }
+
+    /// One line per reconcile that changed something (and per cluster that could not start), at info; nothing when
+    /// a poll found the directory as it was.
+    private func logChanges(_ changes: ReconcileChanges) {
+        for failure in changes.failed {
+            logger.warning("cluster cannot start", metadata: ["cluster": "\(failure.name)", "error": "\(failure.error)"])
+        }
+        guard !changes.isEmpty else { return }
+        func list(_ names: [String]) -> Logger.MetadataValue { .string(names.sorted().joined(separator: ",")) }
+        var metadata: Logger.Metadata = [:]
+        if !changes.started.isEmpty { metadata["crowsnest.started"] = list(changes.started) }
+        if !changes.restarted.isEmpty { metadata["crowsnest.restarted"] = list(changes.restarted) }
+        if !changes.stopped.isEmpty { metadata["crowsnest.stopped"] = list(changes.stopped) }
+        if !changes.failed.isEmpty { metadata["crowsnest.failed"] = list(changes.failed.map(\.name)) }
+        logger.info("cluster directory reloaded", metadata: metadata)
     }
 
     static func baseName(_ path: String) -> String {

@@ -111,6 +111,7 @@ public struct TargetScraper: Sendable {
                 limits: settings.limits,
                 metricRelabeling: relabeling
             )
+            options.fixedLabelNames = ClusterConfig.identityLabelNames
             options.spareCapacity = SyntheticSeries.estimatedSize(labels: target.labels)
             do throws(ExpositionError) {
                 rendered = try body.withUnsafeReadableBytes { payload throws(ExpositionError) in

@@ -4,7 +4,8 @@ public import CrowsnestCore
 ///
 /// `scan()` lists `*.yaml` / `*.yml` (ignoring names starting with `.` and editor leftovers ending in `~`, `.swp`,
 /// `.tmp`, and `.example` files), loads every file, checks the files they name, and reports each file's
-/// configuration and problems. Two files claiming one `name` are both reported and neither is used.
+/// configuration and problems. Of two files claiming one `name`, the one already running (else the first by name)
+/// keeps it and the other is rejected.
 public struct ClusterDirectory: Sendable {
     /// The folder, as given (used in every problem's file name).
     public var path: String
@@ -36,8 +37,10 @@ public struct ClusterDirectory: Sendable {
     ///
     /// - Parameter validateReferencedFiles: also check the files each cluster file names (CA, token, client
     ///   certificate and key, kubeconfig, exec command); `crowsnest check config` does.
+    ///   - owners: the file each running cluster was started from (name → path): when several files claim a name,
+    ///     its owner keeps it. Without an owner, the first file by name keeps it.
     /// - Returns: one report per cluster file, the ignored entries, and problems with the folder itself.
-    public func scan(validateReferencedFiles: Bool = true) -> ClusterDirectoryScan {
+    public func scan(validateReferencedFiles: Bool = true, owners: [String: String] = [:]) -> ClusterDirectoryScan {
         var scan = ClusterDirectoryScan(directory: path)
         let names: [String]
         do {
@@ -67,27 +70,37 @@ public struct ClusterDirectory: Sendable {
             if validateReferencedFiles { report.validateReferencedFiles(fileSystem: fileSystem) }
             scan.files.append(report)
         }
-        Self.rejectDuplicateNames(&scan.files)
+        Self.rejectDuplicateNames(&scan.files, owners: owners)
         return scan
     }
 
-    /// Marks every file of a name claimed more than once: each gets an error naming the others, none is used.
-    static func rejectDuplicateNames(_ files: inout [ClusterFileReport]) {
+    /// Keeps each name with one file and rejects the others claiming it, each with an error naming the keeper.
+    ///
+    /// The keeper is the file the running cluster was started from (`owners`), so copying a cluster file to start a
+    /// new one (`cp a.yaml b.yaml`, same `name:`) never stops the running cluster; without an owner, the first file
+    /// by name. A file that does not load does not keep a name from a file that does.
+    static func rejectDuplicateNames(_ files: inout [ClusterFileReport], owners: [String: String] = [:]) {
         var byName: [String: [Int]] = [:]
         for (index, file) in files.enumerated() {
             if let name = file.claimedName { byName[name, default: []].append(index) }
         }
         for (name, indices) in byName where indices.count > 1 {
-            for index in indices {
-                let others = indices.filter { $0 != index }.map { ConfigPaths.fileName(of: files[$0].path) }
+            let keeper =
+                indices.first { files[$0].path == owners[name] }
+                ?? indices.first { files[$0].config != nil }
+                ?? indices[0]
+            let keeperFile = ConfigPaths.fileName(of: files[keeper].path)
+            let running = files[keeper].path == owners[name]
+            for index in indices where index != keeper {
                 let file = files[index]
                 files[index].add([
                     ConfigProblem(
                         code: .duplicateName,
                         location: file.nameLocation ?? ConfigSourceLocation(file: file.path, line: 1, column: 1),
                         field: "name",
-                        reason: "cluster name \(name) is also claimed by \(others.joined(separator: ", ")); "
-                            + "neither file is used until one is renamed"
+                        reason: "cluster name \(name) is already claimed by \(keeperFile)"
+                            + (running ? ", which keeps running" : "")
+                            + "; this file is not used until its name: (or file name) is changed"
                     )
                 ])
             }

@@ -59,7 +59,9 @@ struct DiscoveryStore: Sendable {
             }
         }
         targets.sort { $0.key < $1.key }
+        let selection = TargetSelection.removingDuplicates(targets)
+        refused += selection.duplicates
         refused.sort { ($0.namespace, $0.pod, $0.reason) < ($1.namespace, $1.pod, $1.reason) }
-        return TargetSetUpdate(cluster: cluster, targets: targets, refused: refused, state: state)
+        return TargetSetUpdate(cluster: cluster, targets: selection.targets, refused: refused, state: state)
     }
 }

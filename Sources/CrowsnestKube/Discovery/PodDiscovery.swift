@@ -87,10 +87,32 @@ public final class PodDiscovery: Sendable {
     }
 
     func setCondition(_ scope: String, _ condition: DiscoveryState.Condition) {
+        var previous: DiscoveryState.Condition?
         mutate { store in
-            guard store.scopes[scope]?.condition != condition else { return false }
+            previous = store.scopes[scope]?.condition
+            guard previous != condition else { return false }
             store.scopes[scope]?.condition = condition
             return true
+        }
+        if let previous, previous != condition { logTransition(scope, from: previous, to: condition) }
+    }
+
+    /// Logs a scope's change into or out of failing: a warning with the reason when it starts failing (or fails
+    /// for a new reason), info when it recovers. The other transitions (listing, watching, relisting) are routine.
+    func logTransition(_ scope: String, from previous: DiscoveryState.Condition, to condition: DiscoveryState.Condition) {
+        var metadata: Logger.Metadata = [:]
+        if !scope.isEmpty { metadata["crowsnest.namespace"] = .string(scope) }
+        switch (previous, condition) {
+        case (.failing, .failing(let reason)):
+            metadata["crowsnest.reason"] = .string(reason)
+            logger.warning("discovery still failing, for a new reason; the last good target set stays in use", metadata: metadata)
+        case (_, .failing(let reason)):
+            metadata["crowsnest.reason"] = .string(reason)
+            logger.warning("discovery failing: cannot list pods; the last good target set stays in use", metadata: metadata)
+        case (.failing, _):
+            logger.info("discovery recovered", metadata: metadata)
+        default:
+            break
         }
     }
 
