@@ -6,6 +6,7 @@ import Foundation
 import KubeSim
 import Logging
 import Hummingbird
+import InMemoryLogging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
@@ -42,12 +43,13 @@ struct GatewayHarness: Sendable {
         web: WebConfig = WebConfig(),
         discoveryOptions: DiscoveryOptions = DiscoveryOptions(),
         logLevel: Logger.Level = .warning,
+        logHandler: InMemoryLogHandler? = nil,
         body: @Sendable (GatewayHarness, [SimulatedCluster]) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crowsnest-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory + "/clusters.d", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "e2e")
+        var logger = logHandler.map { handler in Logger(label: "e2e", factory: { _ in handler }) } ?? Logger(label: "e2e")
         logger.logLevel = logLevel
         // The simulated clusters stop before the HTTP client shuts down: the other way round, the client waits for
         // the clusters' open watches (about 5 s per test).

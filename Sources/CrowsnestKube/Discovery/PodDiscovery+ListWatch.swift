@@ -40,7 +40,6 @@ extension PodDiscovery {
                     failing = false
                     backoff.reset()
                 }
-                setCondition(scope, .watching)
                 let outcome = try await watch(scope, from: resourceVersion!)
                 countWatchRestart(outcome.restartReason)
                 switch outcome {
@@ -203,6 +202,8 @@ extension PodDiscovery {
             let body = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
             throw statusError(response.status, body: body, headers: response.headers)
         }
+        // Watching once the server accepted the watch, not before: a retry whose watch is refused stays failing.
+        setCondition(scope, .watching)
         var splitter = LineSplitter()
         var events = 0
         let decoder = JSONDecoder()
