@@ -103,20 +103,7 @@ struct FirstHourTests {
         let vmagent = try PeerBinary.require("vmagent", debianPackage: "victoria-metrics", candidates: ["/usr/bin/vmagent"])
         let scratch = try TemporaryDirectory("crowsnest-first-hour-vmagent")
         defer { scratch.remove() }
-        let article = """
-            relabel_mode: prometheus
-            relabel_configs:
-              - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, __meta_kubernetes_pod_container_port_name]
-                action: keep
-                regex: .+;.+;metrics
-              - action: labelmap
-                regex: __meta_kubernetes_pod_label_(service|tier|type)
-              - source_labels: [__meta_kubernetes_namespace]
-                target_label: namespace
-              - source_labels: [__meta_kubernetes_pod_name]
-                target_label: pod_name
-
-            """
+        let article = "relabel_mode: prometheus\nrelabel_configs:\n" + ArticleRelabeling.selectionRules(indent: 2)
         try await GatewayHarness.run([try Self.makeCluster()], scrapeSettings: article) { harness, running in
             let cluster = try #require(running.first)
             let identity = Identity.serviceAccount(namespace: "monitoring", name: "vmagent")
@@ -135,23 +122,10 @@ struct FirstHourTests {
                     kubernetes_sd_configs:
                       - {role: pod, api_server: "\(cluster.apiServerURL!)", tls_config: {ca_file: \(caFile)}, bearer_token_file: \(tokenFile)}
                     relabel_configs:
-                      - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, __meta_kubernetes_pod_container_port_name]
-                        action: keep
-                        regex: .+;.+;metrics
-                      - action: labelmap
-                        regex: __meta_kubernetes_pod_label_(service|tier|type)
-                      - source_labels: [__meta_kubernetes_namespace]
-                        target_label: namespace
-                      - source_labels: [__meta_kubernetes_pod_name]
-                        target_label: pod_name
-                      - target_label: __address__
-                        replacement: 127.0.0.1:\(cluster.port!)
-                      - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, __meta_kubernetes_pod_container_port_number]
-                        regex: (.+);(.+);(.+)
-                        target_label: __metrics_path__
-                        replacement: /api/v1/namespaces/${1}/pods/${2}:${3}/proxy/metrics
 
                 """
+                    + ArticleRelabeling.selectionRules(indent: 6)
+                    + ArticleRelabeling.proxyRewrites(apiHostPort: "127.0.0.1:\(cluster.port!)", indent: 6)
             )
             let httpPort = try freeLoopbackPort()
             let deadPort = try freeLoopbackPort()

@@ -161,7 +161,8 @@ struct GatewayPathSafetyTests {
     /// Relabeling that writes hostile values into `__address__`, `__scheme__`, `__metrics_path__`, `__param_*` and
     /// the `namespace`/`pod_name` target labels (one pod each, selected by name).
     static var hostileRelabelConfigs: String {
-        var text = "relabel_configs:\n"
+        // Prometheus mode: the rules' label values are kept as written, so hostile values reach the labels too.
+        var text = "relabel_mode: prometheus\nrelabel_configs:\n"
         text += "  - source_labels: [__meta_kubernetes_namespace]\n    target_label: namespace\n"
         text += "  - source_labels: [__meta_kubernetes_pod_name]\n    target_label: pod_name\n"
         for (name, address) in hostileAddresses {

@@ -351,7 +351,7 @@ struct HealthPageRendererTests {
                 "name", "file", "status", "configProblems", "runningLastGoodVersion", "discovery", "lastDiscoveryEvent",
                 "credentialKind", "credentialExpiresAt", "caExpiresAt", "insecureSkipVerify", "auth", "apiServer",
                 "targetsUp",
-                "targetsTotal", "series", "targets", "refusedPods",
+                "targetsTotal", "duplicateTargets", "series", "targets", "refusedPods",
             ]
         )
         #expect(object["lastDiscoveryEvent"] as? String == "2027-01-15T07:59:48Z")

@@ -29,23 +29,8 @@ struct VMAgentTests {
                   ca_file: \(caFile)
                 bearer_token_file: \(tokenFile)
             relabel_configs:
-              - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, __meta_kubernetes_pod_container_port_name]
-                action: keep
-                regex: .+;.+;metrics
-              - action: labelmap
-                regex: __meta_kubernetes_pod_label_(service|tier|type)
-              - source_labels: [__meta_kubernetes_namespace]
-                target_label: namespace
-              - source_labels: [__meta_kubernetes_pod_name]
-                target_label: pod_name
-              - target_label: __address__
-                replacement: \(hostPort)
-              - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, __meta_kubernetes_pod_container_port_number]
-                regex: (.+);(.+);(.+)
-                target_label: __metrics_path__
-                replacement: /api/v1/namespaces/${1}/pods/${2}:${3}/proxy/metrics
 
-        """
+        """ + ArticleRelabeling.selectionRules(indent: 6) + ArticleRelabeling.proxyRewrites(apiHostPort: hostPort, indent: 6)
     }
 
     struct Target {

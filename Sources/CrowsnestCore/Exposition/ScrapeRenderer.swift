@@ -469,9 +469,29 @@ struct RenderVisitor: ExpositionVisitor {
                 throw ExpositionError(.limit, line: line, column: 1, "label name longer than \(limits.labelNameLengthLimit) bytes")
             }
             if limits.labelValueLengthLimit > 0 && value > limits.labelValueLengthLimit {
-                throw ExpositionError(.limit, line: line, column: 1, "label value longer than \(limits.labelValueLengthLimit) bytes")
+                throw valueTooLong(set: set, labels: labels, bytes: bytes, line: line)
             }
         }
+    }
+
+    /// The over-limit error of ``checkLimits``, naming the label (found again: this is the failing path only).
+    func valueTooLong(
+        set: LabelSet?,
+        labels: UnsafeBufferPointer<LabelToken>?,
+        bytes: UnsafeRawBufferPointer?,
+        line: Int
+    ) -> ExpositionError {
+        let limit = options.limits.labelValueLengthLimit
+        if let set, let label = set.first(where: { $0.value.utf8.count > limit }) {
+            return ExpositionError(
+                .limit,
+                line: line,
+                column: 1,
+                "label \(label.name) has a value of \(label.value.utf8.count) bytes, over label_value_length_limit (\(limit))"
+            )
+        }
+        if let labels, let bytes { return Self.valueTooLong(labels, bytes: bytes, limit: limit, line: line) }
+        return ExpositionError(.limit, line: line, column: 1, "label value longer than \(limit) bytes")
     }
 
     /// The error for a sample whose label value is over the limit, naming the (first such) label: the message the
