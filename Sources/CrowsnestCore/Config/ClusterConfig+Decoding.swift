@@ -4,7 +4,9 @@ extension ClusterConfig {
         "name", "api_server", "tls", "auth", "labels", "discovery", "scrape", "relabel_configs",
         "metric_relabel_configs",
     ]
-    static let tlsKeys = ["ca_file", "ca_data", "ca_data_base64", "server_name", "insecure_skip_verify"]
+    static let tlsKeys = [
+        "ca_file", "ca_data", "ca_data_base64", "server_name", "insecure_skip_verify", "insecure_plain_http",
+    ]
     static let authKeys = [
         "bearer_token_file", "bearer_token", "client_cert_file", "client_key_file", "kubeconfig", "context", "exec",
     ]
@@ -192,12 +194,40 @@ private struct ClusterDecoding {
         do throws(APIServerURL.ParseError) {
             let url = try APIServerURL(parsing: text)
             if !url.isTLS && !url.isLoopback {
-                d.warning(
-                    .insecure,
-                    at: node,
-                    "api_server",
-                    "plain http to a non-loopback host: traffic and credentials are not encrypted"
-                )
+                var sendsCredentials = auth != nil
+                if case .anonymous? = auth { sendsCredentials = false }
+                // tls.insecure_plain_http is validated by decodeTLS; here only whether it is set to true.
+                var allowed = false
+                if case .mapping(let entries)? = fields["tls"]?.kind,
+                    let entry = entries.first(where: { $0.key.scalarText == "insecure_plain_http" }),
+                    let flag = entry.value.scalarText, ["true", "True", "TRUE"].contains(flag)
+                {
+                    allowed = true
+                }
+                if !sendsCredentials {
+                    d.warning(
+                        .insecure,
+                        at: node,
+                        "api_server",
+                        "plain http to a non-loopback host: traffic is not encrypted"
+                    )
+                } else if allowed {
+                    d.warning(
+                        .insecure,
+                        at: node,
+                        "api_server",
+                        "plain http to a non-loopback host: credentials travel in clear (allowed by "
+                            + "tls.insecure_plain_http)"
+                    )
+                } else {
+                    d.error(
+                        .insecure,
+                        at: node,
+                        "api_server",
+                        "plain http to a non-loopback host with credentials: tokens must not travel in clear; use "
+                            + "https, or set tls.insecure_plain_http: true to allow it"
+                    )
+                }
             }
             return url
         } catch {
@@ -305,7 +335,8 @@ private struct ClusterDecoding {
                 }
             }
         }
-        if let apiServer, !apiServer.isTLS, !fields.values.isEmpty {
+        if let insecure = d.bool(fields, "insecure_plain_http") { tls.insecurePlainHTTP = insecure }
+        if let apiServer, !apiServer.isTLS, fields.values.keys.contains(where: { $0 != "insecure_plain_http" }) {
             d.warning(.conflict, at: node, "tls", "ignored: api_server uses plain http")
         }
         return tls

@@ -65,16 +65,22 @@ public struct TLSSettings: Sendable, Hashable {
     public var serverName: String?
     /// Skip certificate verification. Works, and is warned about.
     public var insecureSkipVerify: Bool
+    /// `insecure_plain_http`: allow an `http://` API server on a non-loopback host although credentials are sent
+    /// (they then travel in clear). Without it such a file is refused: a token sent in clear can be replayed by
+    /// anyone on the path. Loopback http (`kubectl proxy`, a sidecar) needs no opt-in.
+    public var insecurePlainHTTP: Bool
 
     /// Creates TLS settings.
     public init(
         certificateAuthority: CertificateAuthoritySource? = nil,
         serverName: String? = nil,
-        insecureSkipVerify: Bool = false
+        insecureSkipVerify: Bool = false,
+        insecurePlainHTTP: Bool = false
     ) {
         self.certificateAuthority = certificateAuthority
         self.serverName = serverName
         self.insecureSkipVerify = insecureSkipVerify
+        self.insecurePlainHTTP = insecurePlainHTTP
     }
 }
 
