@@ -691,6 +691,27 @@ struct ConfigClusterFileTests {
         #expect(anonymous.warning(on: "api_server") != nil)
     }
 
+    @Test("auth.exec.env_file is resolved against the folder and listed as a secret file")
+    func execEnvFile() throws {
+        let report = S.parse("api_server: https://h\nauth:\n  exec:\n    command: aws\n    env_file: prod.exec-env\n")
+        let config = try #require(report.config, "\(report.problems)")
+        guard case .exec(let exec) = config.auth else { Issue.record("not exec"); return }
+        #expect(exec.envFile == "\(S.folder)/prod.exec-env")
+        let reference = try #require(report.fileReferences.first { $0.field == "auth.exec.env_file" })
+        #expect(reference.kind == .execEnvironmentFile && reference.kind.holdsSecret)
+        #expect(!"\(exec)".contains("KEY"))
+        let parsed = try ExecEnvironmentFile.parse("# c\n\nexport A=1\nB=\"two words\"\r\nC='x'\nD=a=b\n")
+        #expect(parsed.map(\.name) == ["A", "B", "C", "D"])
+        #expect(parsed.map(\.value.revealed) == ["1", "two words", "x", "a=b"])
+        #expect(throws: ExecEnvironmentFile.ParseError(line: 2, reason: "expected KEY=VALUE")) {
+            try ExecEnvironmentFile.parse("A=1\nsecret-without-equals\n")
+        }
+        let tricky = [ExecEnvironmentVariable(name: "Q", value: Secret("\"quoted\"")),
+                      ExecEnvironmentVariable(name: "E", value: Secret(""))]
+        let rendered = try #require(ExecEnvironmentFile.render(tricky))
+        #expect(try ExecEnvironmentFile.parse(rendered) == tricky)
+    }
+
     @Test("global scrape defaults apply; the cluster file overrides field by field")
     func globalScrapeDefaults() throws {
         var defaults = PartialScrapeConfig()

@@ -10,7 +10,7 @@ extension ClusterConfig {
     static let authKeys = [
         "bearer_token_file", "bearer_token", "client_cert_file", "client_key_file", "kubeconfig", "context", "exec",
     ]
-    static let execKeys = ["command", "args", "env", "api_version", "timeout"]
+    static let execKeys = ["command", "args", "env", "env_file", "api_version", "timeout"]
     static let discoveryKeys = ["namespaces", "label_selector", "field_selector"]
 
     /// Keys of nested blocks mapped to their block, for "did you mean 'scrape.interval'" at the top level.
@@ -458,6 +458,7 @@ private struct ClusterDecoding {
         let args = d.stringList(fields, "args")?.map(\.0) ?? []
         var env: [ExecEnvironmentVariable] = []
         if let envNode = fields["env"] { env = decodeEnv(envNode, field: fields.path("env")) }
+        let envFile = resolvePath(fields, "env_file", kind: .execEnvironmentFile)
         var apiVersion = ExecConfig.defaultAPIVersion
         if let node = fields["api_version"], let text = d.string(node, fields.path("api_version")) {
             if ExecConfig.supportedAPIVersions.contains(text) {
@@ -474,7 +475,8 @@ private struct ClusterDecoding {
         }
         let timeout = d.duration(fields, "timeout") ?? ExecConfig.defaultTimeout
         guard !d.problems[before...].containsError else { return nil }
-        return ExecConfig(command: command, args: args, env: env, apiVersion: apiVersion, timeout: timeout)
+        return ExecConfig(
+            command: command, args: args, env: env, envFile: envFile, apiVersion: apiVersion, timeout: timeout)
     }
 
     /// `env` as a mapping (`{AWS_PROFILE: prod}`) or a kubeconfig-style list (`[{name: …, value: …}]`).
