@@ -652,6 +652,10 @@ struct ConfigClusterFileTests {
             #expect(report.config != nil, "\(yaml): \(report.problems)")
             #expect(report.warning(on: field) != nil, "\(field): \(report.problems)")
             #expect(report.warning(on: field)?.description.hasPrefix("warning: clusters.d/prod.yaml:") == true)
+            // For log lines (whose level already says warning): the same without the prefix.
+            let warning = try #require(report.warning(on: field))
+            #expect(warning.summary.hasPrefix("clusters.d/prod.yaml:"))
+            #expect(warning.description == "warning: " + warning.summary)
         }
         // kubectl proxy: plain http on loopback without auth is quiet.
         let proxy = S.parse("api_server: http://127.0.0.1:8001\n")
