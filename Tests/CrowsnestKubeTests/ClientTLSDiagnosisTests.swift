@@ -159,6 +159,17 @@ struct ClientTLSDiagnosisTests {
         }
     }
 
+    @Test("IP literals compare as bytes when a host is matched against a certificate's IP names")
+    func ipAddressText() {
+        #expect(IPAddressText.bytes("::1") == Array(repeating: 0, count: 15) + [1])
+        #expect(IPAddressText.bytes("0:0:0:0:0:0:0:1") == IPAddressText.bytes("::1"))
+        #expect(IPAddressText.bytes("fe80::1:2") == [0xFE, 0x80] + Array(repeating: 0, count: 10) + [0, 1, 0, 2])
+        #expect(IPAddressText.bytes("127.0.0.1") == [127, 0, 0, 1])
+        for bad in ["1::2::3", "1:2:3:4:5:6:7:8:9", "256.0.0.1", "1.2.3", "kube.local", "::g"] {
+            #expect(IPAddressText.bytes(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("fetch-ca --ca-file: verified with the right CA, not verified (with the reason) with another")
     func fetchCAWithCAFile() async throws {
         let sim = try SimulatedCluster(ClusterConfiguration(name: "fetchverify"))

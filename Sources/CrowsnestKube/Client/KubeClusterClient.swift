@@ -76,9 +76,9 @@ public final class KubeClusterClient: Sendable {
         if status.insecureSkipVerify {
             logger.warning("TLS certificate verification is off for this cluster (insecure_skip_verify)")
         }
-        if config.tls.insecurePlainHTTP, let url = config.apiServer, !url.isTLS, !url.isLoopback,
-            config.auth.kind != "anonymous"
-        {
+        var sendsCredentials = true
+        if case .anonymous = config.auth { sendsCredentials = false }
+        if config.tls.insecurePlainHTTP, sendsCredentials, let url = config.apiServer, !url.isTLS, !url.isLoopback {
             logger.warning(
                 "credentials travel in clear to this cluster: api_server is plain http (tls.insecure_plain_http)")
         }
