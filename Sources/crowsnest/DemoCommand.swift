@@ -46,20 +46,32 @@ struct DemoCommand: AsyncParsableCommand {
         let directory = try dir ?? DemoCommand.makeTemporaryDirectory()
         let topology = try DemoTopology(seriesPerPod: seriesPerPod)
         let service = DemoClustersService(topology: topology, directory: directory, listen: listen, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], logger: logger))
+        // The service ends when the gateway stops on the signal, which may be before this group hears it.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                logger: logger
+            )
+        )
         // Ctrl-C / SIGTERM trigger a graceful shutdown. (ServiceGroup's own `gracefulShutdownSignals` needs the
         // UnixSignals module, which this target does not depend on yet.)
         let signals = ShutdownSignals([SIGINT, SIGTERM])
         let received = signals.stream
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        // Waits for the group itself: the signal task returns as soon as it has triggered the shutdown, and
+        // cancelling the group then (instead of letting it drain) made the gateway log errors on a clean stop.
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return true
+            }
             tasks.addTask {
                 for await _ in received {
                     await group.triggerGracefulShutdown()
-                    return
+                    break
                 }
+                return false
             }
-            try await tasks.next()
+            while let groupEnded = try await tasks.next(), !groupEnded {}
             tasks.cancelAll()
         }
         withExtendedLifetime(signals) {}
@@ -86,8 +98,14 @@ struct DemoClustersService: Service {
             FileHandle.standardOutput.write(Data(instructions(files).utf8))
             let address = try ListenAddress(parsing: listen)
             let options = GatewayOptions(listen: address, configDirectory: files.directory + "/clusters.d")
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await topology.churn() }
+            // The demo lasts as long as the gateway: it stops gracefully on SIGTERM/SIGINT by itself (its own
+            // service group traps them), and a gateway that cannot start (--listen taken) ends the demo with its
+            // error. Cancelling the gateway instead of letting it drain made Hummingbird log errors on every stop.
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    await topology.churn()
+                    return false
+                }
                 group.addTask {
                     try await ServeCommand.runGateway(options: options, logger: logger) { port in
                         let base = "http://\(address.host):\(port)"
@@ -95,8 +113,9 @@ struct DemoClustersService: Service {
                             Data("Gateway: \(base)/metrics   health page: \(base)/   clusters: \(base)/api/v1/clusters\n".utf8)
                         )
                     }
+                    return true
                 }
-                try? await gracefulShutdown()
+                while let gatewayEnded = try await group.next(), !gatewayEnded {}
                 group.cancelAll()
             }
         }

@@ -2,8 +2,8 @@ import ArgumentParser
 import CrowsnestKube
 import Foundation
 
-/// `crowsnest fetch-ca https://HOST:PORT [--server-name NAME] [--out FILE]`: print the certificate chain a server
-/// presents (trust on first use), and optionally save its CA.
+/// `crowsnest fetch-ca https://HOST:PORT [--server-name NAME] [--out FILE] [--ca-file FILE]`: print the certificate
+/// chain a server presents (trust on first use), optionally save its CA, or check that a CA file verifies it.
 struct FetchCACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch-ca",
@@ -13,7 +13,9 @@ struct FetchCACommand: AsyncParsableCommand {
             issuer, validity and SHA-256 fingerprint (as `openssl x509 -fingerprint -sha256` prints it), and says \
             how to compare it with the cluster's own CA. Nothing is sent but the TLS handshake. With --out, the \
             presented CA (or self-signed) certificates are written to FILE for tls.ca_file; when the server does \
-            not present its CA — usual for Kubernetes API servers — nothing is written and the exit status is 1.
+            not present its CA — usual for Kubernetes API servers — nothing is written and the exit status is 1. \
+            With --ca-file, also says whether that CA verifies the server (a real handshake trusting only that \
+            file, host name checked) and, when it does not, why; the exit status is then 1.
             """
     )
 
@@ -27,6 +29,9 @@ struct FetchCACommand: AsyncParsableCommand {
 
     @Option(help: "Write the presented CA certificates (PEM) to this file.")
     var out: String?
+
+    @Option(help: "Check whether this CA file (PEM) verifies the server, and say why not.")
+    var caFile: String?
 
     @Option(help: "Seconds to wait for the connection and handshake.")
     var timeout: Int = 10
@@ -52,6 +57,10 @@ struct FetchCACommand: AsyncParsableCommand {
             throw ExitStatus.runtimeFailure
         }
         FileHandle.standardOutput.write(Data(CertificateFetcher.report(chain, endpoint: endpoint).utf8))
+        if let caFile {
+            try await checkCAFile(caFile, endpoint: endpoint, chain: chain)
+            if out == nil { return }
+        }
         guard let out else {
             // Also on standard error, for when the report goes to a file or a pipe.
             standardError(
@@ -79,6 +88,39 @@ struct FetchCACommand: AsyncParsableCommand {
             "wrote \(anchors.count) CA certificate\(anchors.count == 1 ? "" : "s") to \(out) — TRUST ON FIRST USE: "
                 + "compare the SHA-256 fingerprint above with the cluster's own CA before relying on it."
         )
+    }
+
+    /// Says whether `path` verifies `endpoint` (a real handshake), and why not with ``TLSDiagnosis``.
+    private func checkCAFile(_ path: String, endpoint: CertificateFetcher.Endpoint, chain: [PresentedCertificate])
+        async throws
+    {
+        let pem: String
+        do {
+            pem = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            standardError("error: cannot read \(path): \(error.localizedDescription)")
+            throw ExitStatus.runtimeFailure
+        }
+        let source = TLSDiagnosis.CASource.file(path: path)
+        do {
+            try await CertificateFetcher.verify(endpoint, caPEM: pem, serverName: serverName, timeout: .seconds(timeout))
+            FileHandle.standardOutput.write(
+                Data("# verified: \(source) verifies \(endpoint.hostAndPort)'s certificate\n".utf8))
+        } catch {
+            let reason: String
+            if error.code == .handshakeFailed,
+                let diagnosis = TLSDiagnosis.diagnose(
+                    chain: chain, caPEM: pem, source: source, host: serverName ?? endpoint.host,
+                    checksHostname: true)
+            {
+                reason = diagnosis.sentence
+            } else {
+                reason = error.message
+            }
+            FileHandle.standardOutput.write(Data("# not verified: \(reason)\n".utf8))
+            standardError("error: \(source) does not verify \(endpoint.hostAndPort): \(reason)")
+            throw ExitStatus.runtimeFailure
+        }
     }
 
     private func standardError(_ message: String) {

@@ -100,7 +100,14 @@ struct ServeCommand: AsyncParsableCommand {
                     logger: logger
                 )
             )
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                guard let reason = ListenFailure.reason(error) else { throw error }
+                let host = options.listen.host.contains(":") ? "[\(options.listen.host)]" : options.listen.host
+                logger.error("cannot listen on \(host):\(options.listen.port): \(reason)")
+                throw ExitStatus.runtimeFailure
+            }
         }
     }
 }

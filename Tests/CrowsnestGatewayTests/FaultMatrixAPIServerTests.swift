@@ -173,7 +173,7 @@ struct FaultMatrixAPIServerTests {
                 try await matrix.expectFault("beta", "certificate verify failed, every target down") { health in
                     guard let health else { return false }
                     return health.isIn("degraded", "down") && health.targetsUp == 0
-                        && health.mentions("certificate verify failed for cluster beta") && health.discovery == "failing"
+                        && health.mentions("cluster beta: certificate verify failed") && health.discovery == "failing"
                 }
                 try await matrix.expectServingAndLabels()
                 try await matrix.expectHealthy(matrix.others(than: "beta"), seconds: 5)
@@ -201,7 +201,7 @@ struct FaultMatrixAPIServerTests {
                 during: "certificate verify failed, cluster down",
                 until: { health in
                     guard let health else { return false }
-                    return health.status == "down" && health.mentions("certificate verify failed for cluster beta")
+                    return health.status == "down" && health.mentions("cluster beta: certificate verify failed")
                         && health.discovery == "failing"
                 },
                 heal: { try matrix.write(original, to: matrix.clusterFile("beta")) }

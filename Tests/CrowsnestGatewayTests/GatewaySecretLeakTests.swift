@@ -27,6 +27,7 @@ struct GatewaySecretLeakTests {
         var authenticating: [String: String] = [:]
         var rotatedToken = ""
         var execMarker = ""
+        var envFileMarker = ""
         var clusterNames: [String] = []
 
         mutating func plant(_ name: String) -> String {
@@ -107,6 +108,40 @@ struct GatewaySecretLeakTests {
                 + "    env: {PLANTED_ENV: \"\(execEnv)\"}\n"
         )
         setup.authenticating["exec"] = "planted-exec"
+
+        // An exec plugin whose secret environment comes from an env_file (as add-cluster writes it), and one whose
+        // env_file has a secret on a line that is not KEY=VALUE.
+        let fileEnv = setup.plant("exec-env-file")
+        let fileEnvToken = setup.plant("exec-env-file-token")
+        cluster.tokens.add(fileEnvToken, for: Identity(user: "planted-exec-envfile"))
+        allow("planted-exec-envfile")
+        let envFile = try scratch.write("secrets/exec.env", "# planted\nPLANTED_FILE_ENV=\(fileEnv)\n")
+        setup.envFileMarker = scratch.file("exec-ran-with-env-file")
+        let envPlugin = try scratch.write(
+            "bin/envfile.sh",
+            """
+            #!/bin/sh
+            echo "plugin debug: using $PLANTED_FILE_ENV" >&2
+            [ "$PLANTED_FILE_ENV" = "\(fileEnv)" ] || { echo "env file missing: $PLANTED_FILE_ENV" >&2; exit 4; }
+            touch "\(setup.envFileMarker)"
+            expiry=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}\\n' "\(fileEnvToken)" "$expiry"
+
+            """,
+            permissions: 0o700
+        )
+        try clusterFile(
+            "execenvfile",
+            header("execenvfile") + "auth:\n  exec:\n    command: \"\(envPlugin)\"\n    env_file: \"\(envFile)\"\n"
+        )
+        setup.authenticating["execenvfile"] = "planted-exec-envfile"
+        let brokenEnv = setup.plant("exec-env-file-broken")
+        let brokenEnvFile = try scratch.write("secrets/broken.env", "A=1\n\(brokenEnv)\n")
+        try clusterFile(
+            "execenvbroken",
+            header("execenvbroken")
+                + "auth:\n  exec:\n    command: \"\(envPlugin)\"\n    env_file: \"\(brokenEnvFile)\"\n"
+        )
 
         // Exec plugins that fail: exit 1 with secrets on both streams; exit 0 with broken JSON holding a token.
         let failStderr = setup.plant("execfail-stderr")
@@ -280,6 +315,10 @@ struct GatewaySecretLeakTests {
             )
         }
         #expect(FileManager.default.fileExists(atPath: setup.execMarker), "the exec plugin never saw its secret env")
+        #expect(
+            FileManager.default.fileExists(atPath: setup.envFileMarker),
+            "the exec plugin never saw its env_file's secret"
+        )
 
         // Rotation: the old token is revoked; the file still holds it, so the API server answers 401.
         cluster.tokens.remove(setup.rotatedToken)
@@ -341,6 +380,11 @@ struct GatewaySecretLeakTests {
         gateway.stop()  // the shutdown logs too
         outputs.append(("serve stdout", gateway.stdout))
         outputs.append(("serve stderr (logs)", gateway.stderr))
+        // The broken env file is caught when the cluster file is loaded (its referenced files are checked).
+        #expect(
+            gateway.stderr.contains("execenvbroken.yaml") && gateway.stderr.contains("line 2: expected KEY=VALUE"),
+            "the logs do not report the broken exec env file"
+        )
         for name in ["rotated", "tlsfail", "execfail", "execbadjson"] {
             #expect(
                 gateway.stderr.contains("cluster=\(name)"),

@@ -663,9 +663,16 @@ struct ConfigClusterFileTests {
                 "tls.insecure_skip_verify"
             ),
             ("api_server: https://h\nauth:\n  bearer_token: abc", "auth.bearer_token"),
-            ("api_server: http://10.0.0.1:8080\nauth:\n  bearer_token_file: t", "api_server"),
+            (
+                "api_server: http://10.0.0.1:8080\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: true",
+                "api_server"
+            ),
             ("api_server: https://h", "auth"),
-            ("api_server: http://10.0.0.1:8080\nauth:\n  bearer_token_file: t\ntls:\n  server_name: x", "tls"),
+            (
+                "api_server: http://10.0.0.1:8080\nauth:\n  bearer_token_file: t\ntls:\n  server_name: x\n"
+                    + "  insecure_plain_http: true",
+                "tls"
+            ),
             (
                 "api_server: https://h\nauth:\n  bearer_token_file: t\ntls:\n  ca_file: a.crt\n  insecure_skip_verify: true",
                 "tls.ca_file"
@@ -680,11 +687,68 @@ struct ConfigClusterFileTests {
             #expect(report.config != nil, "\(yaml): \(report.problems)")
             #expect(report.warning(on: field) != nil, "\(field): \(report.problems)")
             #expect(report.warning(on: field)?.description.hasPrefix("warning: clusters.d/prod.yaml:") == true)
+            // For log lines (whose level already says warning): the same without the prefix.
+            let warning = try #require(report.warning(on: field))
+            #expect(warning.summary.hasPrefix("clusters.d/prod.yaml:"))
+            #expect(warning.description == "warning: " + warning.summary)
         }
         // kubectl proxy: plain http on loopback without auth is quiet.
         let proxy = S.parse("api_server: http://127.0.0.1:8001\n")
         #expect(proxy.problems.isEmpty, "\(proxy.problems)")
         #expect(proxy.config?.auth == .anonymous)
+    }
+
+    @Test("http to a non-loopback host with credentials is refused unless tls.insecure_plain_http: true")
+    func plainHTTPWithCredentials() throws {
+        let sentence = "tokens must not travel in clear; use https, or set tls.insecure_plain_http: true to allow it"
+        for auth in ["bearer_token_file: t", "bearer_token: abc", "exec: {command: aws}", "kubeconfig: kc"] {
+            let refused = S.parse("api_server: http://10.0.0.1:8080\nauth:\n  \(auth)\n")
+            #expect(refused.config == nil, "\(auth)")
+            let error = try #require(refused.problems.first { $0.isError && $0.field == "api_server" }, "\(auth)")
+            #expect(error.reason.contains(sentence), "\(error)")
+            #expect(error.location.line == 1)
+        }
+        // Opted in: accepted, warned about on api_server, and no "tls ignored" for the key itself.
+        let allowed = S.parse(
+            "api_server: http://10.0.0.1:8080\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: true\n")
+        let config = try #require(allowed.config, "\(allowed.problems)")
+        #expect(config.tls.insecurePlainHTTP)
+        #expect(allowed.problems.count == 1, "\(allowed.problems)")
+        #expect(allowed.warning(on: "api_server")?.reason.contains("credentials travel in clear") == true)
+        #expect(allowed.warning(on: "tls") == nil)
+        // false is the same as unset; a non-boolean is an error of its own.
+        #expect(S.parse("api_server: http://10.0.0.1\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: false\n")
+            .config == nil)
+        let typo = S.parse("api_server: https://h\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: yes please\n")
+        #expect(typo.problems.contains { $0.isError && $0.field == "tls.insecure_plain_http" }, "\(typo.problems)")
+        // Loopback http with credentials stays allowed (a sidecar, kubectl proxy with a token); anonymous http to
+        // another host is only warned about.
+        let loopback = S.parse("api_server: http://127.0.0.1:8001\nauth:\n  bearer_token_file: t\n")
+        #expect(loopback.config != nil && loopback.problems.isEmpty, "\(loopback.problems)")
+        let anonymous = S.parse("api_server: http://10.0.0.1:8080\n")
+        #expect(anonymous.config != nil)
+        #expect(anonymous.warning(on: "api_server") != nil)
+    }
+
+    @Test("auth.exec.env_file is resolved against the folder and listed as a secret file")
+    func execEnvFile() throws {
+        let report = S.parse("api_server: https://h\nauth:\n  exec:\n    command: aws\n    env_file: prod.exec-env\n")
+        let config = try #require(report.config, "\(report.problems)")
+        guard case .exec(let exec) = config.auth else { Issue.record("not exec"); return }
+        #expect(exec.envFile == "\(S.folder)/prod.exec-env")
+        let reference = try #require(report.fileReferences.first { $0.field == "auth.exec.env_file" })
+        #expect(reference.kind == .execEnvironmentFile && reference.kind.holdsSecret)
+        #expect(!"\(exec)".contains("KEY"))
+        let parsed = try ExecEnvironmentFile.parse("# c\n\nexport A=1\nB=\"two words\"\r\nC='x'\nD=a=b\n")
+        #expect(parsed.map(\.name) == ["A", "B", "C", "D"])
+        #expect(parsed.map(\.value.revealed) == ["1", "two words", "x", "a=b"])
+        #expect(throws: ExecEnvironmentFile.ParseError(line: 2, reason: "expected KEY=VALUE")) {
+            try ExecEnvironmentFile.parse("A=1\nsecret-without-equals\n")
+        }
+        let tricky = [ExecEnvironmentVariable(name: "Q", value: Secret("\"quoted\"")),
+                      ExecEnvironmentVariable(name: "E", value: Secret(""))]
+        let rendered = try #require(ExecEnvironmentFile.render(tricky))
+        #expect(try ExecEnvironmentFile.parse(rendered) == tricky)
     }
 
     @Test("global scrape defaults apply; the cluster file overrides field by field")

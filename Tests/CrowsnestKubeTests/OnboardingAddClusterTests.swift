@@ -62,7 +62,9 @@ struct OnboardingAddClusterTests {
             return try Onboarding.read(path).trimmingCharacters(in: .whitespacesAndNewlines)
         case .exec(let exec):
             var environment = ProcessInfo.processInfo.environment
-            for variable in exec.env { environment[variable.name] = variable.value.revealed }
+            var variables = exec.env
+            if let envFile = exec.envFile { variables = try ExecEnvironmentFile.parse(Onboarding.read(envFile)) + variables }
+            for variable in variables { environment[variable.name] = variable.value.revealed }
             let result = try Onboarding.run(exec.command, exec.args, environment: environment)
             #expect(result.status == 0, "exec plugin: \(result.standardError)")
             let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
@@ -215,7 +217,9 @@ struct OnboardingAddClusterTests {
         }
     }
 
-    @Test func execPluginIsCopiedWithItsEnvironment() async throws {
+    /// The exec env values are secrets: they go to a 0600 `NAME.exec-env` beside the cluster file, which
+    /// references it as `auth.exec.env_file`; the cluster file holds none of them.
+    @Test func execPluginIsCopiedWithItsEnvironmentInASideFile() async throws {
         let cluster = try Self.makeCluster("add-exec")
         let token = cluster.issueToken(for: Self.identity)
         let directory = try Onboarding.makeDirectory("add-exec")
@@ -252,7 +256,7 @@ struct OnboardingAddClusterTests {
                 ),
                 in: directory,
                 name: "shop-prod",
-                expectedFiles: ["shop-prod.yaml": 0o600, "shop-prod.ca.crt": 0o644]
+                expectedFiles: ["shop-prod.yaml": 0o600, "shop-prod.ca.crt": 0o644, "shop-prod.exec-env": 0o600]
             )
             guard case .exec(let exec) = config.auth else {
                 Issue.record("expected exec, got \(config.auth.kind)")
@@ -260,8 +264,13 @@ struct OnboardingAddClusterTests {
             }
             #expect(exec.command == plugin)
             #expect(exec.args == ["get-token", "--cluster-name", "shop-prod"])
-            #expect(exec.env.map(\.name) == ["PLUGIN_TOKEN"])
-            #expect(exec.env.first?.value.revealed == token)
+            #expect(exec.env.isEmpty)
+            let envFile = directory + "/clusters.d/shop-prod.exec-env"
+            #expect(exec.envFile == envFile)
+            #expect(try Onboarding.read(envFile) == "PLUGIN_TOKEN=\(token)\n")
+            let clusterFile = try Onboarding.read(directory + "/clusters.d/shop-prod.yaml")
+            #expect(!clusterFile.contains(token), "the cluster file must not hold the exec env value")
+            #expect(clusterFile.contains("env_file: \"shop-prod.exec-env\""), "\(clusterFile)")
             #expect(exec.apiVersion == "client.authentication.k8s.io/v1beta1")
         }
     }

@@ -4,11 +4,13 @@ extension ClusterConfig {
         "name", "api_server", "tls", "auth", "labels", "discovery", "scrape", "relabel_configs", "relabel_mode",
         "metric_relabel_configs",
     ]
-    static let tlsKeys = ["ca_file", "ca_data", "ca_data_base64", "server_name", "insecure_skip_verify"]
+    static let tlsKeys = [
+        "ca_file", "ca_data", "ca_data_base64", "server_name", "insecure_skip_verify", "insecure_plain_http",
+    ]
     static let authKeys = [
         "bearer_token_file", "bearer_token", "client_cert_file", "client_key_file", "kubeconfig", "context", "exec",
     ]
-    static let execKeys = ["command", "args", "env", "api_version", "timeout"]
+    static let execKeys = ["command", "args", "env", "env_file", "api_version", "timeout"]
     static let discoveryKeys = ["namespaces", "exclude_namespaces", "label_selector", "field_selector"]
 
     /// Keys of nested blocks mapped to their block, for "did you mean 'scrape.interval'" at the top level.
@@ -195,12 +197,40 @@ private struct ClusterDecoding {
         do throws(APIServerURL.ParseError) {
             let url = try APIServerURL(parsing: text)
             if !url.isTLS && !url.isLoopback {
-                d.warning(
-                    .insecure,
-                    at: node,
-                    "api_server",
-                    "plain http to a non-loopback host: traffic and credentials are not encrypted"
-                )
+                var sendsCredentials = auth != nil
+                if case .anonymous? = auth { sendsCredentials = false }
+                // tls.insecure_plain_http is validated by decodeTLS; here only whether it is set to true.
+                var allowed = false
+                if case .mapping(let entries)? = fields["tls"]?.kind,
+                    let entry = entries.first(where: { $0.key.scalarText == "insecure_plain_http" }),
+                    let flag = entry.value.scalarText, ["true", "True", "TRUE"].contains(flag)
+                {
+                    allowed = true
+                }
+                if !sendsCredentials {
+                    d.warning(
+                        .insecure,
+                        at: node,
+                        "api_server",
+                        "plain http to a non-loopback host: traffic is not encrypted"
+                    )
+                } else if allowed {
+                    d.warning(
+                        .insecure,
+                        at: node,
+                        "api_server",
+                        "plain http to a non-loopback host: credentials travel in clear (allowed by "
+                            + "tls.insecure_plain_http)"
+                    )
+                } else {
+                    d.error(
+                        .insecure,
+                        at: node,
+                        "api_server",
+                        "plain http to a non-loopback host with credentials: tokens must not travel in clear; use "
+                            + "https, or set tls.insecure_plain_http: true to allow it"
+                    )
+                }
             }
             return url
         } catch {
@@ -308,7 +338,8 @@ private struct ClusterDecoding {
                 }
             }
         }
-        if let apiServer, !apiServer.isTLS, !fields.values.isEmpty {
+        if let insecure = d.bool(fields, "insecure_plain_http") { tls.insecurePlainHTTP = insecure }
+        if let apiServer, !apiServer.isTLS, fields.values.keys.contains(where: { $0 != "insecure_plain_http" }) {
             d.warning(.conflict, at: node, "tls", "ignored: api_server uses plain http")
         }
         return tls
@@ -430,6 +461,7 @@ private struct ClusterDecoding {
         let args = d.stringList(fields, "args")?.map(\.0) ?? []
         var env: [ExecEnvironmentVariable] = []
         if let envNode = fields["env"] { env = decodeEnv(envNode, field: fields.path("env")) }
+        let envFile = resolvePath(fields, "env_file", kind: .execEnvironmentFile)
         var apiVersion = ExecConfig.defaultAPIVersion
         if let node = fields["api_version"], let text = d.string(node, fields.path("api_version")) {
             if ExecConfig.supportedAPIVersions.contains(text) {
@@ -446,7 +478,8 @@ private struct ClusterDecoding {
         }
         let timeout = d.duration(fields, "timeout") ?? ExecConfig.defaultTimeout
         guard !d.problems[before...].containsError else { return nil }
-        return ExecConfig(command: command, args: args, env: env, apiVersion: apiVersion, timeout: timeout)
+        return ExecConfig(
+            command: command, args: args, env: env, envFile: envFile, apiVersion: apiVersion, timeout: timeout)
     }
 
     /// `env` as a mapping (`{AWS_PROFILE: prod}`) or a kubeconfig-style list (`[{name: …, value: …}]`).

@@ -73,16 +73,22 @@ public struct TLSSettings: Sendable, Hashable {
     public var serverName: String?
     /// Skip certificate verification. Works, and is warned about.
     public var insecureSkipVerify: Bool
+    /// `insecure_plain_http`: allow an `http://` API server on a non-loopback host although credentials are sent
+    /// (they then travel in clear). Without it such a file is refused: a token sent in clear can be replayed by
+    /// anyone on the path. Loopback http (`kubectl proxy`, a sidecar) needs no opt-in.
+    public var insecurePlainHTTP: Bool
 
     /// Creates TLS settings.
     public init(
         certificateAuthority: CertificateAuthoritySource? = nil,
         serverName: String? = nil,
-        insecureSkipVerify: Bool = false
+        insecureSkipVerify: Bool = false,
+        insecurePlainHTTP: Bool = false
     ) {
         self.certificateAuthority = certificateAuthority
         self.serverName = serverName
         self.insecureSkipVerify = insecureSkipVerify
+        self.insecurePlainHTTP = insecurePlainHTTP
     }
 }
 
@@ -135,6 +141,9 @@ public struct ExecConfig: Sendable, Hashable {
     public var args: [String]
     /// Extra environment variables, in file order; values are secrets (they often hold credentials).
     public var env: [ExecEnvironmentVariable]
+    /// `env_file`: an absolute path to `KEY=VALUE` lines (``ExecEnvironmentFile``) read at each run of the plugin,
+    /// so the secrets stay out of the cluster file (`add-cluster` writes one, 0600). `env` entries win over it.
+    public var envFile: String?
     /// The ExecCredential API version: `client.authentication.k8s.io/v1` (default) or `…/v1beta1`.
     public var apiVersion: String
     /// How long one run may take (default 30s).
@@ -154,23 +163,27 @@ public struct ExecConfig: Sendable, Hashable {
         command: String,
         args: [String] = [],
         env: [ExecEnvironmentVariable] = [],
+        envFile: String? = nil,
         apiVersion: String = ExecConfig.defaultAPIVersion,
         timeout: Duration = ExecConfig.defaultTimeout
     ) {
         self.command = command
         self.args = args
         self.env = env
+        self.envFile = envFile
         self.apiVersion = apiVersion
         self.timeout = timeout
     }
 }
 
 extension ExecConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    /// The command, the number of arguments, the environment's names (never values), version and timeout.
+    /// The command, the number of arguments, the environment's names (never values), the env file's path,
+    /// version and timeout.
     ///
     /// Arguments are not shown: some plugins take credentials as flags (`kubelogin --client-secret …`).
     public var description: String {
         "exec(\(command), \(args.count) args, env: [\(env.map(\.name).joined(separator: ", "))], "
+            + (envFile.map { "env_file: \($0), " } ?? "")
             + "\(apiVersion), timeout \(timeout.prometheusDescription))"
     }
 
@@ -183,6 +196,7 @@ extension ExecConfig: CustomStringConvertible, CustomDebugStringConvertible, Cus
             self,
             children: [
                 "command": command, "argumentCount": args.count, "environmentNames": env.map(\.name),
+                "environmentFile": envFile as Any,
                 "apiVersion": apiVersion, "timeout": timeout,
             ],
             displayStyle: .struct
@@ -246,6 +260,8 @@ public struct ConfigFileReference: Sendable, Hashable {
         case kubeconfig = "kubeconfig"
         /// `auth.exec.command` given as a path.
         case execCommand = "exec_command"
+        /// `auth.exec.env_file`: `KEY=VALUE` lines whose values are secrets.
+        case execEnvironmentFile = "exec_env_file"
         /// `web.tls_cert_file`.
         case serverCertificate = "tls_cert_file"
         /// `web.tls_key_file`.
@@ -262,7 +278,7 @@ public struct ConfigFileReference: Sendable, Hashable {
         /// Whether the file holds a secret (so it should not be readable by group or others).
         public var holdsSecret: Bool {
             switch self {
-            case .bearerToken, .clientKey, .kubeconfig, .serverKey, .password, .webBearerToken: true
+            case .bearerToken, .clientKey, .kubeconfig, .serverKey, .password, .webBearerToken, .execEnvironmentFile: true
             case .certificateAuthority, .clientCertificate, .execCommand, .serverCertificate: false
             }
         }

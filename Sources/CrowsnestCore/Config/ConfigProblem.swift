@@ -106,8 +106,13 @@ public struct ConfigProblem: Sendable, Hashable, Comparable, CustomStringConvert
 
     /// The one-line rendering `FILE:LINE:COL: FIELD: reason`, prefixed `warning: ` for warnings.
     public var description: String {
-        var line = severity == .warning ? "warning: " : ""
-        line += location.description + ": "
+        severity == .warning ? "warning: " + summary : summary
+    }
+
+    /// `FILE:LINE:COL: FIELD: reason` without the severity: for a log line, whose level already says it (a
+    /// warning logged with `description` would read `warning … problem=warning: …`).
+    public var summary: String {
+        var line = location.description + ": "
         if !field.isEmpty { line += field + ": " }
         line += reason
         return line

@@ -153,7 +153,7 @@ public final class ClusterDirectoryService: Service, Sendable {
         }
         for (path, problems) in current where logged[path] != problems {
             for problem in problems {
-                let metadata: Logger.Metadata = ["file": "\(path.isEmpty ? directory.path : path)", "problem": "\(problem)"]
+                let metadata: Logger.Metadata = ["file": "\(path.isEmpty ? directory.path : path)", "problem": "\(problem.summary)"]
                 if path.isEmpty {
                     logger.warning(
                         "the cluster directory cannot be read; running clusters keep running, and it is read again until it appears",

@@ -6,6 +6,7 @@ public import NIOCore
 public import NIOHTTP1
 import Foundation
 import Synchronization
+import NIOPosix
 import NIOSSL
 
 /// The client for one cluster's API server, shared by discovery and scraping: one credential context (tokens,
@@ -29,6 +30,8 @@ public final class KubeClusterClient: Sendable {
     let maxRetryAfterRetries: Int
     /// Where request counts go (`crowsnest_kube_requests_total`); a no-op unless the caller passes one.
     public let metricsFactory: any MetricsFactory
+    /// The last TLS failure's diagnosis, so a failing cluster's chain is fetched once, not on every request.
+    let tlsDiagnoses = TLSDiagnosisCache()
     /// The request counters made so far, by kind and code (made once each, not per request).
     private let requestCounters = Mutex<[RequestCounterKey: Counter]>([:])
 
@@ -72,6 +75,12 @@ public final class KubeClusterClient: Sendable {
         let status = credentials.status
         if status.insecureSkipVerify {
             logger.warning("TLS certificate verification is off for this cluster (insecure_skip_verify)")
+        }
+        var sendsCredentials = true
+        if case .anonymous = config.auth { sendsCredentials = false }
+        if config.tls.insecurePlainHTTP, sendsCredentials, let url = config.apiServer, !url.isTLS, !url.isLoopback {
+            logger.warning(
+                "credentials travel in clear to this cluster: api_server is plain http (tls.insecure_plain_http)")
         }
         if let error = status.lastError { logger.info("cluster configuration unusable", metadata: ["crowsnest.error": "\(error)"]) }
     }
@@ -163,10 +172,64 @@ public final class KubeClusterClient: Sendable {
         if let authorization = material.authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
         request.tlsConfiguration = material.tls
         do {
-            return try await httpClient.execute(request, deadline: deadline, logger: requestLogger)
+            let response = try await httpClient.execute(request, deadline: deadline, logger: requestLogger)
+            tlsDiagnoses.reset()
+            return response
         } catch {
-            throw classify(error)
+            throw await diagnosed(error, caPEM: material.caPEM, deadline: deadline)
         }
+    }
+
+    /// ``classify(_:)``, with a TLS failure (or a plain-http URL whose server does not speak HTTP) explained by
+    /// fetching the presented chain once and comparing it with the CA (``TLSDiagnosis``). The probe runs at most
+    /// once per kind of failure until a request succeeds or the CA material changes (``TLSDiagnosisCache``).
+    func diagnosed(_ error: any Error, caPEM: String?, deadline: NIODeadline) async -> KubeClientError {
+        let classified = classify(error)
+        guard classified.code == .tls || classified.code == .connection, let setup = credentials.setup,
+            let url = try? APIServerURL(parsing: setup.baseURL)
+        else { return classified }
+        let failure = TLSFailure(error)
+        if url.isTLS ? failure == nil : Self.isConnectionRefused(error) { return classified }
+        let key = TLSDiagnosisCache.Key(failure: failure, caPEM: caPEM, baseURL: setup.baseURL)
+        let diagnosis: TLSDiagnosis?
+        if let cached = tlsDiagnoses.lookup(key) {
+            diagnosis = cached
+        } else {
+            diagnosis = await probe(url, failure: failure, caPEM: caPEM, setup: setup, deadline: deadline)
+            tlsDiagnoses.store(key, diagnosis)
+            if let diagnosis {
+                logger.debug("TLS failure diagnosed", metadata: ["crowsnest.tls.diagnosis": "\(diagnosis.sentence)"])
+            }
+        }
+        guard let diagnosis else { return classified }
+        return KubeClientError(.tls, cluster: name, "cluster \(name): \(diagnosis.sentence)")
+    }
+
+    /// Fetches the chain the server presents (without verifying it, sending no credential) and compares it with
+    /// the CA; for a plain-http URL, only whether the port speaks TLS.
+    func probe(
+        _ url: APIServerURL, failure: TLSFailure?, caPEM: String?, setup: ClusterSetup, deadline: NIODeadline
+    ) async -> TLSDiagnosis? {
+        let remaining = max(deadline - .now(), .seconds(1))
+        let timeout = Duration.nanoseconds(min(remaining.nanoseconds, 5_000_000_000))
+        let endpoint = CertificateFetcher.Endpoint(host: url.host, port: url.port)
+        let chain: [PresentedCertificate]
+        do {
+            chain = try await CertificateFetcher.fetch(endpoint, serverName: setup.serverName, timeout: timeout)
+        } catch {
+            if url.isTLS, error.code == .plainHTTP { return .plainHTTPOnTLSURL(endpoint: endpoint.hostAndPort) }
+            return nil
+        }
+        guard url.isTLS else { return .tlsOnPlainHTTPURL(endpoint: endpoint.hostAndPort) }
+        guard !setup.insecureSkipVerify else { return nil }
+        return TLSDiagnosis.diagnose(
+            chain: chain,
+            caPEM: caPEM,
+            source: setup.caSource,
+            host: setup.serverName ?? url.host,
+            checksHostname: setup.serverName == nil,
+            verificationFailed: failure == .handshake
+        )
     }
 
     func cancelled() -> KubeClientError {
@@ -176,7 +239,6 @@ public final class KubeClusterClient: Sendable {
     /// Maps transport errors to codes and messages naming the cluster (never the request's headers).
     func classify(_ error: any Error) -> KubeClientError {
         if error is CancellationError { return cancelled() }
-        let text = String(describing: error)
         if let httpError = error as? HTTPClientError {
             switch httpError {
             case .deadlineExceeded, .connectTimeout, .readTimeout, .writeTimeout:
@@ -186,16 +248,33 @@ public final class KubeClusterClient: Sendable {
             default: break
             }
         }
-        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
-            return KubeClientError(.tls, cluster: name, "certificate verify failed for cluster \(name)")
+        if let failure = TLSFailure(error) {
+            if let diagnosis = tlsDiagnoses.latest {
+                return KubeClientError(.tls, cluster: name, "cluster \(name): \(diagnosis.sentence)")
+            }
+            let source = credentials.setup?.caSource.description ?? "the configured CA"
+            return switch failure {
+            case .hostname:
+                KubeClientError(.tls, cluster: name, "the certificate of cluster \(name) is not for its host name")
+            case .handshake:
+                KubeClientError(.tls, cluster: name, "TLS handshake with cluster \(name) failed (trusting \(source))")
+            }
         }
-        if error is NIOSSLError || error is BoringSSLError || text.contains("handshake") || text.contains("SSL") {
-            return KubeClientError(.tls, cluster: name, "TLS handshake with cluster \(name) failed")
-        }
-        if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("connection refused") {
+        if Self.isConnectionRefused(error) {
             return KubeClientError(.connection, cluster: name, "connection to cluster \(name) refused")
         }
         return KubeClientError(.connection, cluster: name, "connection to cluster \(name) failed")
+    }
+
+    /// Whether the connection was refused (nothing listens on the port).
+    static func isConnectionRefused(_ error: any Error) -> Bool {
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED { return true }
+        if let error = error as? NIOConnectionError {
+            return error.connectionErrors.contains { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }
+        }
+        // AHC may wrap the connect error in types that only print it.
+        let text = String(describing: error)
+        return text.contains("connectionRefused") || text.contains("Connection refused")
     }
 
     /// Whether `path` goes through a pod, service or node proxy: `…/{pods|services|nodes}/{name}/proxy[/…]`.

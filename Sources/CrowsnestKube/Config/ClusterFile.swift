@@ -98,6 +98,7 @@ enum ReferencedFiles {
         case .clientKey: "client key file"
         case .kubeconfig: "kubeconfig"
         case .execCommand: "exec command"
+        case .execEnvironmentFile: "exec env file"
         case .serverCertificate: "certificate file"
         case .serverKey: "key file"
         case .password: "password file"
@@ -196,6 +197,12 @@ enum ReferencedFiles {
                 }
             case .bearerToken, .webBearerToken, .password:
                 if text.allSatisfy(\.isWhitespace) { error(reference, "\(noun) \(path) is empty") }
+            case .execEnvironmentFile:
+                do throws(ExecEnvironmentFile.ParseError) {
+                    _ = try ExecEnvironmentFile.parse(text)
+                } catch let failure {
+                    error(reference, "\(noun) \(path): \(failure.description) (expected KEY=VALUE lines)")
+                }
             case .kubeconfig, .execCommand:
                 break
             }

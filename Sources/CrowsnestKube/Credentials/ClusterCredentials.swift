@@ -7,6 +7,9 @@ import Synchronization
 struct RequestCredentials: Sendable {
     var authorization: String?
     var tls: TLSConfiguration?
+    /// The trusted CA certificates (PEM) in `tls`, `nil` for the system trust store: what a TLS failure is
+    /// diagnosed against.
+    var caPEM: String?
 }
 
 /// One cluster's credential context, shared by discovery and scraping: tokens (static, file, exec), client
@@ -140,7 +143,7 @@ final class ClusterCredentials: Sendable {
                 state.status.expiry = expiries.min()
                 state.status.certificateAuthorityExpiry = caExpiry
             }
-            let credentials = RequestCredentials(authorization: authorization, tls: tls)
+            let credentials = RequestCredentials(authorization: authorization, tls: tls, caPEM: material.caPEM)
             if setup.exec == nil { state.withLock { $0.recent = (credentials, now) } }
             return credentials
         } catch let error as KubeClientError {

@@ -12,6 +12,8 @@ struct ClusterSetup: Sendable {
     var cluster: String
     var baseURL: String
     var certificateAuthority: CertificateAuthoritySource?
+    /// Where `certificateAuthority` came from, for TLS error messages.
+    var caSource: TLSDiagnosis.CASource
     var serverName: String?
     var insecureSkipVerify: Bool
     var bearer: BearerSource?
@@ -24,6 +26,7 @@ struct ClusterSetup: Sendable {
             cluster: config.name,
             baseURL: config.apiServer?.baseURL ?? "",
             certificateAuthority: config.tls.certificateAuthority,
+            caSource: Self.source(config.tls.certificateAuthority, inKubeconfig: false),
             serverName: config.tls.serverName,
             insecureSkipVerify: config.tls.insecureSkipVerify,
             kind: config.auth.kind
@@ -54,6 +57,7 @@ struct ClusterSetup: Sendable {
             }
             if config.tls.certificateAuthority == nil && !config.tls.insecureSkipVerify {
                 setup.certificateAuthority = resolved.certificateAuthority
+                setup.caSource = Self.source(resolved.certificateAuthority, inKubeconfig: true)
                 setup.insecureSkipVerify = resolved.insecureSkipVerify
             }
             if setup.serverName == nil { setup.serverName = resolved.tlsServerName }
@@ -69,6 +73,25 @@ struct ClusterSetup: Sendable {
         guard !setup.baseURL.isEmpty else {
             throw KubeClientError(.configuration, cluster: config.name, "cluster \(config.name) has no api_server")
         }
+        // The cluster file's own api_server is checked when it is loaded; a kubeconfig's server only here.
+        if config.apiServer == nil, !config.tls.insecurePlainHTTP,
+            let url = try? APIServerURL(parsing: setup.baseURL), !url.isTLS, !url.isLoopback,
+            setup.bearer != nil || setup.exec != nil || setup.clientCertificate != nil
+        {
+            throw KubeClientError(
+                .configuration, cluster: config.name,
+                "cluster \(config.name): the kubeconfig's server is plain http to a non-loopback host: tokens must "
+                    + "not travel in clear; use https, or set tls.insecure_plain_http: true to allow it")
+        }
         return setup
+    }
+
+    /// How a CA source is named in messages.
+    static func source(_ authority: CertificateAuthoritySource?, inKubeconfig: Bool) -> TLSDiagnosis.CASource {
+        switch authority {
+        case .file(let path)?: inKubeconfig ? .kubeconfig(path: path) : .file(path: path)
+        case .pem?: inKubeconfig ? .kubeconfig(path: nil) : .clusterFileData
+        case nil: .systemTrustStore
+        }
     }
 }

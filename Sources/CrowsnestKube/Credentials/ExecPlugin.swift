@@ -25,7 +25,8 @@ struct ExecPlugin: Sendable {
     /// Runs the plugin and parses its output. Errors name the command and what went wrong, never the output or
     /// the environment values.
     func run() async throws(KubeClientError) -> ExecCredential {
-        let environment = mergedEnvironment()
+        let variables = try configuredEnvironment()
+        let environment = mergedEnvironment(variables)
         guard let executable = Self.locate(config.command, path: environment["PATH"] ?? "/usr/bin:/bin") else {
             throw failure("exec plugin command \"\(config.command)\" was not found (looked in PATH)")
         }
@@ -44,7 +45,7 @@ struct ExecPlugin: Sendable {
                 "exec plugin \"\(config.command)\" did not finish within \(config.timeout.prometheusDescription) and was killed")
         }
         guard status == 0 else {
-            let hint = redactedFirstLine(Data(outcome.stderr))
+            let hint = redactedFirstLine(Data(outcome.stderr), secrets: variables)
             throw failure(
                 "exec plugin \"\(config.command)\" exited with status \(status)" + (hint.isEmpty ? "" : ": \(hint)"))
         }
@@ -55,10 +56,26 @@ struct ExecPlugin: Sendable {
         KubeClientError(.credentials, cluster: cluster, "cluster \(cluster): \(message)")
     }
 
-    /// The process environment plus the configured variables plus `KUBERNETES_EXEC_INFO`.
-    func mergedEnvironment() -> [String: String] {
+    /// The configured variables: `env_file`'s (read now, at each run, so a rotated secret is picked up), then
+    /// `env`'s, which win. Errors name the file and the line, never a value.
+    func configuredEnvironment() throws(KubeClientError) -> [ExecEnvironmentVariable] {
+        guard let path = config.envFile else { return config.env }
+        let text: String
+        switch CredentialFiles.read(path, what: "exec env file") {
+        case .success(let read): text = read
+        case .failure(let problem): throw failure(problem.message)
+        }
+        do throws(ExecEnvironmentFile.ParseError) {
+            return try ExecEnvironmentFile.parse(text) + config.env
+        } catch {
+            throw failure("exec env file \(path): \(error.description) (expected KEY=VALUE lines)")
+        }
+    }
+
+    /// The process environment plus `variables` plus `KUBERNETES_EXEC_INFO`.
+    func mergedEnvironment(_ variables: [ExecEnvironmentVariable]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
-        for variable in config.env { environment[variable.name] = variable.value.revealed }
+        for variable in variables { environment[variable.name] = variable.value.revealed }
         // Crowsnest never runs plugins interactively (no terminal; stdin is /dev/null).
         environment["KUBERNETES_EXEC_INFO"] =
             #"{"kind":"ExecCredential","apiVersion":"\#(config.apiVersion)","spec":{"interactive":false}}"#
@@ -105,10 +122,10 @@ struct ExecPlugin: Sendable {
 
     /// The first line of the plugin's stderr, at most 200 characters, with configured secret values and anything
     /// token-like (long runs of base64/URL characters) replaced by `<redacted>`.
-    func redactedFirstLine(_ data: Data) -> String {
+    func redactedFirstLine(_ data: Data, secrets: [ExecEnvironmentVariable]? = nil) -> String {
         guard let text = String(data: data, encoding: .utf8) else { return "" }
         var line = String(text.split(whereSeparator: \.isNewline).first(where: { !$0.allSatisfy(\.isWhitespace) }) ?? "")
-        for variable in config.env where variable.value.revealed.count >= 4 {
+        for variable in secrets ?? config.env where variable.value.revealed.count >= 4 {
             line = line.replacingOccurrences(of: variable.value.revealed, with: "<redacted>")
         }
         let words = line.split(separator: " ", omittingEmptySubsequences: false).map { word -> String in

@@ -3,6 +3,7 @@ public import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import SwiftASN1
 import Synchronization
 import X509
@@ -60,6 +61,12 @@ public struct PresentedCertificate: Sendable, Hashable {
         self.subjectAlternativeNames = names
     }
 
+    /// The certificate, parsed again (for signature and name checks).
+    var parsed: Certificate? { try? Certificate(derEncoded: derBytes) }
+
+    /// One PEM certificate, parsed; `nil` when it does not parse.
+    static func parse(pem: String) -> Certificate? { try? Certificate(pemEncoded: pem) }
+
     /// The SHA-256 fingerprint of the DER bytes as `openssl x509 -fingerprint -sha256` prints it: `AA:BB:…`.
     public var sha256Fingerprint: String {
         SHA256.hash(data: derBytes).map { byte in
@@ -104,6 +111,8 @@ public struct CertificateFetchError: Error, Sendable, Hashable, CustomStringConv
         case timedOut
         /// The server presented no certificate, or one that does not parse.
         case invalidCertificate
+        /// The port answered in plain HTTP (`HTTP/…`), not with a TLS handshake.
+        case plainHTTP
     }
 
     /// The kind of failure.
@@ -193,6 +202,9 @@ public enum CertificateFetcher {
             self.init(host: String(host), port: port)
         }
 
+        /// `HOST:PORT` (IPv6 in brackets).
+        public var hostAndPort: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
         /// `https://HOST:PORT` (IPv6 in brackets).
         public var description: String {
             host.contains(":") ? "https://[\(host)]:\(port)" : "https://\(host):\(port)"
@@ -220,11 +232,61 @@ public enum CertificateFetcher {
         timeout: Duration = .seconds(10)
     ) async throws(CertificateFetchError) -> [PresentedCertificate] {
         let chain = PresentedChain()
-        let sni = serverName ?? (endpoint.hostIsIPAddress ? nil : endpoint.host)
         var configuration = TLSConfiguration.makeClientConfiguration()
         // Replaced by the callback below, which accepts any chain: nothing is verified.
         configuration.certificateVerification = .noHostnameVerification
         configuration.applicationProtocols = ["http/1.1"]
+        try await handshake(
+            endpoint,
+            configuration: configuration,
+            serverName: serverName,
+            timeout: timeout,
+            acceptingAnyChain: chain
+        )
+        let ders = chain.certificates
+        guard !ders.isEmpty else {
+            throw CertificateFetchError(.invalidCertificate, "\(endpoint) presented no certificate")
+        }
+        var result: [PresentedCertificate] = []
+        for der in ders { result.append(try PresentedCertificate(derBytes: der)) }
+        return result
+    }
+
+    /// Whether `caPEM` verifies `endpoint`: a real handshake that trusts only `caPEM` and checks the host name
+    /// (`serverName`, else the host) as a client would. Returns normally when verified.
+    /// - Throws: why not: `handshakeFailed` with BoringSSL's words when verification fails (explain it with
+    ///   ``TLSDiagnosis``), `plainHTTP`, `connectionFailed`, `timedOut`; `invalidCertificate` when `caPEM` holds no
+    ///   certificate.
+    public static func verify(
+        _ endpoint: Endpoint,
+        caPEM: String,
+        serverName: String? = nil,
+        timeout: Duration = .seconds(10)
+    ) async throws(CertificateFetchError) {
+        let roots: [NIOSSLCertificate]
+        do {
+            roots = try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8))
+        } catch {
+            throw CertificateFetchError(.invalidCertificate, "the CA file is not valid PEM")
+        }
+        guard !roots.isEmpty else { throw CertificateFetchError(.invalidCertificate, "the CA file holds no certificate") }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.trustRoots = .certificates(roots)
+        configuration.applicationProtocols = ["http/1.1"]
+        // Full verification: without SNI (IP literals) NIOSSL checks the certificate's IP names against the peer.
+        try await handshake(endpoint, configuration: configuration, serverName: serverName, timeout: timeout)
+    }
+
+    /// Connects and runs the TLS handshake to completion (or, with `acceptingAnyChain`, until the server has
+    /// presented its certificates, which are recorded there and accepted unchecked), then closes.
+    private static func handshake(
+        _ endpoint: Endpoint,
+        configuration: TLSConfiguration,
+        serverName: String?,
+        timeout: Duration,
+        acceptingAnyChain chain: PresentedChain? = nil
+    ) async throws(CertificateFetchError) {
+        let sni = serverName ?? (endpoint.hostIsIPAddress ? nil : endpoint.host)
         let context: NIOSSLContext
         do {
             context = try NIOSSLContext(configuration: configuration)
@@ -232,21 +294,28 @@ public enum CertificateFetcher {
             throw CertificateFetchError(.handshakeFailed, "cannot set up TLS: \(error)")
         }
         let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let firstBytes = FirstBytes()
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.nanoseconds(nanoseconds))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let waiter = HandshakeWaiter()
-                    let handler = try NIOSSLClientHandler(
-                        context: context,
-                        serverHostname: sni,
-                        customVerificationCallback: { certificates, promise in
-                            // Called once, during the handshake, with the chain as presented: accept it, keep it.
-                            chain.set(certificates.compactMap { try? $0.toDERBytes() })
-                            promise.succeed(.certificateVerified)
-                            waiter.complete(.success(()))
-                        }
-                    )
+                    let handler: NIOSSLClientHandler
+                    if let chain {
+                        handler = try NIOSSLClientHandler(
+                            context: context,
+                            serverHostname: sni,
+                            customVerificationCallback: { certificates, promise in
+                                // Called once, during the handshake, with the chain as presented: accept it, keep it.
+                                chain.set(certificates.compactMap { try? $0.toDERBytes() })
+                                promise.succeed(.certificateVerified)
+                                waiter.complete(.success(()))
+                            }
+                        )
+                    } else {
+                        handler = try NIOSSLClientHandler(context: context, serverHostname: sni)
+                    }
+                    try channel.pipeline.syncOperations.addHandler(FirstBytesRecorder(firstBytes))
                     try channel.pipeline.syncOperations.addHandler(handler)
                     try channel.pipeline.syncOperations.addHandler(waiter)
                 }
@@ -260,9 +329,8 @@ public enum CertificateFetcher {
             }
             throw CertificateFetchError(.connectionFailed, "cannot connect to \(endpoint): \(error)")
         }
-        let handshake: EventLoopFuture<Void>
         do {
-            handshake = try await channel.eventLoop.submit {
+            let handshake = try await channel.eventLoop.submit {
                 let waiter = try channel.pipeline.syncOperations.handler(type: HandshakeWaiter.self)
                 let promise = waiter.promise(on: channel.eventLoop)
                 let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
@@ -272,21 +340,18 @@ public enum CertificateFetcher {
                 return promise.futureResult
             }.get()
             try await handshake.get()
-        } catch let error as CertificateFetchError {
-            try? await channel.close()
-            throw error
         } catch {
             try? await channel.close()
+            if firstBytes.areHTTP {
+                throw CertificateFetchError(
+                    .plainHTTP,
+                    "\(endpoint.hostAndPort) speaks plain HTTP, not TLS: use http:// or check the port"
+                )
+            }
+            if let error = error as? CertificateFetchError { throw error }
             throw CertificateFetchError(.handshakeFailed, "TLS handshake with \(endpoint) failed: \(error)")
         }
         try? await channel.close()
-        let ders = chain.certificates
-        guard !ders.isEmpty else {
-            throw CertificateFetchError(.invalidCertificate, "\(endpoint) presented no certificate")
-        }
-        var result: [PresentedCertificate] = []
-        for der in ders { result.append(try PresentedCertificate(derBytes: der)) }
-        return result
     }
 
     /// The certificates of `chain` that can anchor trust (`tls.ca_file`): CA or self-signed ones.
@@ -371,6 +436,39 @@ private final class PresentedChain: Sendable {
     var certificates: [[UInt8]] { storage.withLock { $0 } }
 }
 
+/// Records the server's first bytes, so a failed handshake can say "plain HTTP" (a plain-HTTP server answers the
+/// ClientHello with `HTTP/1.1 400`) instead of BoringSSL's `WRONG_VERSION_NUMBER`. Kept outside the pipeline, which
+/// is gone once the failed channel closes.
+private final class FirstBytes: Sendable {
+    private let storage = Mutex<[UInt8]>([])
+
+    func append(_ bytes: [UInt8]) { storage.withLock { $0 += bytes.prefix(max(0, 5 - $0.count)) } }
+
+    /// Whether the first bytes received were `HTTP/`.
+    var areHTTP: Bool { storage.withLock { $0.starts(with: Array("HTTP/".utf8)) } }
+}
+
+/// Copies the first inbound bytes into a ``FirstBytes`` and passes everything on.
+private final class FirstBytesRecorder: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let record: FirstBytes
+    private var seen = 0
+
+    init(_ record: FirstBytes) { self.record = record }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if seen < 5 {
+            let buffer = unwrapInboundIn(data)
+            let bytes = buffer.getBytes(at: buffer.readerIndex, length: min(5 - seen, buffer.readableBytes)) ?? []
+            seen += bytes.count
+            record.append(bytes)
+        }
+        context.fireChannelRead(data)
+    }
+}
+
 /// Completes a promise once the server's certificates have been seen (or the handshake fails, or the connection
 /// closes first).
 private final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
@@ -392,6 +490,11 @@ private final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHand
         result = outcome
         pending?.completeWith(outcome)
         pending = nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event { complete(.success(())) }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -16,7 +16,8 @@ import Darwin
 /// - `tokenFile` → referenced where it is;
 /// - `client-certificate[-data]` + `client-key[-data]` → data written to `NAME.client-cert.pem` and
 ///   `NAME.client-key.pem` (0600; `.pem`, because NIOSSL reads a `*.key` file as DER), files referenced where they are;
-/// - `exec` → copied to `auth.exec` (command, args, env, apiVersion).
+/// - `exec` → copied to `auth.exec` (command, args, apiVersion); its env (values are secrets) → `NAME.exec-env`
+///   (0600, `KEY=VALUE` lines) beside the cluster file, referenced by `auth.exec.env_file`.
 ///
 /// The CA from `certificate-authority-data` goes to `NAME.ca.crt` (0644); a `certificate-authority` file is
 /// referenced. Files written here are named relative to the cluster file, so the folder can be moved as a whole.
@@ -211,10 +212,19 @@ public enum ClusterFileWriter {
             yaml += "    command: \(quote(exec.command))\n"
             yaml += "    args: [\(exec.args.map(quote).joined(separator: ", "))]\n"
             if !exec.env.isEmpty {
-                yaml += "    env:\n"
-                for variable in exec.env {
-                    yaml += "      - name: \(quote(variable.name))\n        value: \(quote(variable.value.revealed))\n"
+                // The values are secrets (cloud keys, client secrets): a 0600 side file, not the cluster file.
+                guard let text = ExecEnvironmentFile.render(exec.env) else {
+                    throw AddClusterError(
+                        .invalidKubeconfig,
+                        "context \"\(context.name)\": an exec env value spans several lines, which an env file "
+                            + "cannot hold"
+                    )
                 }
+                let file = beside(".exec-env")
+                files.append(
+                    PlannedFile(path: file.path, contents: Secret(text), permissions: 0o600, role: "exec env file")
+                )
+                yaml += "    env_file: \(quote(file.written))\n"
             }
             yaml += "    api_version: \(quote(exec.apiVersion))\n"
             authKind = "exec"

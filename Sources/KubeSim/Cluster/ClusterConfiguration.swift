@@ -6,6 +6,8 @@ public enum ServingCertificateKind: Sendable, Equatable {
     case expired
     /// Valid, but only for `wrong-host.invalid` (hostname verification fails).
     case wrongHost
+    /// Valid itself, but issued by a cluster CA that expired yesterday.
+    case expiredAuthority
 }
 
 /// The settings of one simulated cluster.

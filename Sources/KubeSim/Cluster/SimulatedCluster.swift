@@ -41,11 +41,15 @@ public final class SimulatedCluster: Sendable {
             throw KubeSimError(.invalid, "the simulator only listens on loopback addresses, not \(configuration.host)")
         }
         self.configuration = configuration
-        let authority = try CertificateAuthority(commonName: "\(configuration.name)-ca")
         let now = Date()
+        let authority = try CertificateAuthority(
+            commonName: "\(configuration.name)-ca",
+            now: now,
+            notValidAfter: configuration.servingCertificate == .expiredAuthority ? now.addingTimeInterval(-86_400) : nil
+        )
         let serving: IssuedCertificate
         switch configuration.servingCertificate {
-        case .valid:
+        case .valid, .expiredAuthority:
             serving = try authority.issueServerCertificate(
                 commonName: "kube-apiserver",
                 dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],

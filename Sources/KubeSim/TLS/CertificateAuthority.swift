@@ -18,8 +18,9 @@ public struct CertificateAuthority: Sendable {
     let certificate: Certificate
     let privateKey: P256.Signing.PrivateKey
 
-    /// Creates a CA named `commonName`, valid from an hour ago for ten years.
-    public init(commonName: String, now: Date = Date()) throws(KubeSimError) {
+    /// Creates a CA named `commonName`, valid from an hour ago for ten years, or until `notValidAfter` (a date in
+    /// the past makes an expired CA, for TLS-failure tests; it is then valid from 30 days before that date).
+    public init(commonName: String, now: Date = Date(), notValidAfter: Date? = nil) throws(KubeSimError) {
         do {
             let key = P256.Signing.PrivateKey()
             let name = try DistinguishedName {
@@ -31,8 +32,8 @@ public struct CertificateAuthority: Sendable {
                 version: .v3,
                 serialNumber: Certificate.SerialNumber(),
                 publicKey: publicKey,
-                notValidBefore: now.addingTimeInterval(-3600),
-                notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
+                notValidBefore: min(now.addingTimeInterval(-3600), (notValidAfter ?? now).addingTimeInterval(-30 * 86_400)),
+                notValidAfter: notValidAfter ?? now.addingTimeInterval(10 * 365 * 86_400),
                 issuer: name,
                 subject: name,
                 signatureAlgorithm: .ecdsaWithSHA256,
