@@ -291,6 +291,31 @@ struct FirstHourTests {
         }
     }
 
+    @Test("a deleted cluster's series leave /-/metrics, and its stop is logged with the reload")
+    func deletedClusterLeavesOwnMetrics() async throws {
+        let log = InMemoryLogHandler()
+        let clusters = try ["keep", "gone"].map { name in
+            let cluster = try SimulatedCluster(ClusterConfiguration(name: name))
+            try cluster.addFrozenExporterPod(namespace: "shop", name: "web-0")
+            return cluster
+        }
+        try await GatewayHarness.run(clusters, logLevel: .info, logHandler: log) { harness, _ in
+            _ = try await harness.waitForMetrics { Self.upPods($0, cluster: "gone").count == 1 }
+            let before = try await harness.get("/-/metrics").1
+            #expect(before.contains("cluster=\"gone\""))
+            #expect(before.contains("crowsnest_scrapes_total{cluster=\"gone\""), "\(before)")
+            try FileManager.default.removeItem(atPath: harness.directory + "/clusters.d/gone.yaml")
+            var after = before
+            for _ in 0..<40 where after.contains("cluster=\"gone\"") {
+                try await Task.sleep(for: .milliseconds(250))
+                after = try await harness.get("/-/metrics").1
+            }
+            #expect(!after.contains("cluster=\"gone\""), "\(after)")
+            #expect(after.contains("crowsnest_scrapes_total{cluster=\"keep\""))
+            #expect(log.entries.contains { "\($0.message)" == "cluster directory reloaded" && $0.metadata["crowsnest.stopped"] == "gone" })
+        }
+    }
+
     static func clusterUp(_ harness: GatewayHarness, _ name: String) async throws -> Double? {
         let text = try await harness.get("/-/metrics").1
         let families = try MetricFamily.parse(text, format: .text)
