@@ -67,7 +67,7 @@ try await SimulatedCluster.withRunning([scrapeCluster, listCluster]) { clusters 
                         let path = paths[index % paths.count]
                         index += concurrency
                         do {
-                            let response = try await scraper.get(path: path, headers: requestHeaders, deadline: .now() + .seconds(30))
+                            let response = try await scraper.proxyGet(path: path, headers: requestHeaders, deadline: .now() + .seconds(30))
                             let bytes = try await drain(response)
                             counters.value.withLock {
                                 $0.scrapes += 1

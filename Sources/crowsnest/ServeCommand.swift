@@ -83,7 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let gateway = buildGateway(
                 options: options,
-                connector: KubeClusterConnector(httpClient: httpClient, metricsFactory: metrics.factory),
+                httpClient: httpClient,
                 metrics: metrics,
                 server: server,
                 logger: logger,
@@ -114,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
 
 /// Re-reads the config directory on SIGHUP.
 struct ReloadOnHangup: Service {
-    let directory: ClusterDirectoryService
+    let directory: ClusterSupervisor
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)

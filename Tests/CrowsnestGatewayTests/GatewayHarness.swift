@@ -58,16 +58,15 @@ struct GatewayHarness: Sendable {
                 if writeFiles { for cluster in running { try writeClusterFile(cluster, into: directory, scrapeSettings: scrapeSettings) } }
                 let port = Mutex<Int?>(nil)
                 let metrics = GatewayMetrics()
-                var connector = KubeClusterConnector(httpClient: httpClient, metricsFactory: metrics.factory)
-                connector.discoveryOptions = discoveryOptions
                 let gateway = buildGateway(
                     options: GatewayOptions(
                         listen: ListenAddress(host: "127.0.0.1", port: 0),
                         configDirectory: directory + "/clusters.d",
                         globalConfig: GlobalConfig(web: web),
-                        pollInterval: .milliseconds(200)
+                        pollInterval: .milliseconds(200),
+                        discoveryOptions: discoveryOptions
                     ),
-                    connector: connector,
+                    httpClient: httpClient,
                     metrics: metrics,
                     server: try WebListener.serverBuilder(for: web),
                     logger: logger,

@@ -15,7 +15,7 @@ final class FakeProxyClient: ProxyClient {
 
     init(answer: @escaping @Sendable (String) async throws -> HTTPClientResponse) { self.answer = answer }
 
-    func get(path: String, query: String?, headers: HTTPHeaders, deadline: NIODeadline) async throws -> HTTPClientResponse {
+    func proxyGet(path: String, query: String?, headers: HTTPHeaders, deadline: NIODeadline) async throws -> HTTPClientResponse {
         paths.withLock { $0.append(path) }
         #expect(headers.first(name: "Accept")?.hasPrefix("application/openmetrics-text") == true)
         #expect(headers.first(name: "Accept-Encoding") == "gzip")

@@ -246,7 +246,7 @@ struct DiscoveryTests {
                         #expect(await KubeTestSupport.eventually { updates.latestPods.count == 3 })
                         #expect(ContinuousClock.now - started < .seconds(5))
                         #expect(await KubeTestSupport.eventually {
-                            if case .failing(let reason) = badDiscovery.state.condition { return reason.contains("/nonexistent/token") }
+                            if case .failing(let error) = badDiscovery.state.condition { return error.message.contains("/nonexistent/token") }
                             return false
                         })
                         #expect(badUpdates.latest.map { if case .failing = $0.state.condition { true } else { false } } == true)

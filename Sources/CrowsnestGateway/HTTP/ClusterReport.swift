@@ -1,4 +1,5 @@
 import CrowsnestCore
+import CrowsnestKube
 import Foundation
 
 /// The per-cluster health model, as the JSON API and the health page present it. Secret-free by construction:
@@ -222,7 +223,7 @@ public struct ClusterReport: Encodable, Sendable {
 
     /// The reports of every cluster and broken file, from the live services.
     static func all(
-        directory: ClusterDirectoryService,
+        directory: ClusterSupervisor,
         store: SnapshotStore,
         detailed: Bool = false,
         only name: String? = nil,
@@ -239,83 +240,78 @@ public struct ClusterReport: Encodable, Sendable {
             )
             guard let runtime = entry.runtime else {
                 report.lastError = entry.startError ?? entry.problems.first { $0.isError }?.description
-                report.status = entry.startError != nil ? "down" : "config error"
+                report.status = (entry.startError != nil ? ClusterStatus.down : .configError).rawValue
                 return report
             }
-            let statuses = runtime.scraper.targetStatuses
-            let discovery = runtime.discoveryStatus
-            let credential = runtime.credentialSummary
-            let check = checks[entry.name]
-            report.discovery = discovery.state
-            report.discoveryError = discovery.lastError
-            report.lastDiscoveryEventTime = discovery.lastEventMilliseconds.map { Double($0) / 1000 }
-            report.lastDiscoveryEvent = report.lastDiscoveryEventTime.map(iso)
-            report.credentialKind = credential.kind
-            report.credentialExpiresTime = credential.expiresAt
-            report.credentialExpiresAt = credential.expiresAt.map(iso)
-            report.caExpiresTime = credential.caExpiresAt
-            report.caExpiresAt = credential.caExpiresAt.map(iso)
-            report.insecureSkipVerify = credential.insecureSkipVerify
-            report.apiServer = check
-            report.auth = authState(credential: credential, check: check, discoveryError: discovery.lastError, now: now)
-            report.targetsTotal = statuses.count
-            report.targetsUp = statuses.filter { $0.lastHealth?.up == true }.count
-            let refused = runtime.refusedPods
-            report.duplicateTargets = refused.filter { $0.kind == .duplicate }.count
-            report.series = store.snapshots(cluster: entry.name).reduce(0) { $0 + $1.seriesCount }
-            let failing = statuses.first { $0.lastHealth?.up == false }
-            report.lastError = discovery.lastError ?? credential.lastError ?? failing?.lastHealth?.error
-            if check?.reachable == false, report.lastError == nil { report.lastError = check?.error }
-            if discovery.state == "failing" && statuses.isEmpty {
-                report.status = "down"
-            } else if report.targetsUp < report.targetsTotal || discovery.state == "failing"
-                || !entry.problems.filter(\.isError).isEmpty
-            {
-                report.status = "degraded"
-            } else {
-                report.status = "ok"
-            }
-            if detailed {
-                report.targets = statuses.map { status in
-                    Target(
-                        namespace: status.target.key.namespace,
-                        pod: status.target.key.pod,
-                        port: status.target.key.port,
-                        labels: Dictionary(
-                            status.target.labels.map { ($0.name, $0.value) },
-                            uniquingKeysWith: { a, _ in a }
-                        ),
-                        up: status.lastHealth?.up,
-                        lastScrapeTime: status.lastHealth.map { Double($0.timestampMilliseconds) / 1000 },
-                        durationSeconds: status.lastHealth?.durationSeconds,
-                        samples: status.lastHealth?.samplesScraped,
-                        error: status.lastHealth?.error
-                    )
-                }
-                report.refusedPods = refused.map {
-                    Refused(namespace: $0.namespace, pod: $0.pod, reason: $0.reason, kind: $0.kind.rawValue)
-                }
-            }
-            return report
+            return report.filled(from: runtime.health, check: checks[entry.name], entry: entry, store: store, detailed: detailed, now: now)
         }
     }
 
-    /// `ok`, `rejected` (401 from the API server), `expired`, `failing` (credential could not be loaded) or `unknown`.
-    static func authState(
-        credential: CredentialSummary,
+    /// This report with a running cluster's health rendered in.
+    func filled(
+        from health: ClusterHealth,
         check: APIServerCheck?,
-        discoveryError: String?,
+        entry: ClusterSupervisor.ClusterEntry,
+        store: SnapshotStore,
+        detailed: Bool,
         now: Double
-    ) -> String {
-        if check?.httpStatus == 401 { return "rejected" }
-        if let error = discoveryError?.lowercased(), error.contains("401") || error.contains("unauthorized") {
-            return "rejected"
+    ) -> ClusterReport {
+        var report = self
+        let discovery = health.discovery
+        let credential = health.credential
+        report.discovery = Self.discoveryName(discovery.condition)
+        report.discoveryError = discovery.failure?.message
+        report.lastDiscoveryEventTime = discovery.lastEventTime?.timeIntervalSince1970
+        report.lastDiscoveryEvent = report.lastDiscoveryEventTime.map(Self.iso)
+        report.credentialKind = credential.kind
+        report.credentialExpiresTime = credential.expiry?.timeIntervalSince1970
+        report.credentialExpiresAt = report.credentialExpiresTime.map(Self.iso)
+        report.caExpiresTime = credential.certificateAuthorityExpiry?.timeIntervalSince1970
+        report.caExpiresAt = report.caExpiresTime.map(Self.iso)
+        report.insecureSkipVerify = credential.insecureSkipVerify
+        report.apiServer = check
+        report.auth = health.auth(checkStatus: check?.httpStatus, now: Date(timeIntervalSince1970: now)).rawValue
+        report.targetsTotal = health.targets.count
+        report.targetsUp = health.targetsUp
+        report.duplicateTargets = health.duplicateTargets
+        report.series = store.snapshots(cluster: entry.name).reduce(0) { $0 + $1.seriesCount }
+        let failing = health.targets.first { $0.lastHealth?.up == false }
+        report.lastError = discovery.failure?.message ?? credential.lastError ?? failing?.lastHealth?.error
+        if check?.reachable == false, report.lastError == nil { report.lastError = check?.error }
+        report.status = health.status(fileHasErrors: entry.problems.containsError).rawValue
+        if detailed {
+            report.targets = health.targets.map { status in
+                Target(
+                    namespace: status.target.key.namespace,
+                    pod: status.target.key.pod,
+                    port: status.target.key.port,
+                    labels: Dictionary(
+                        status.target.labels.map { ($0.name, $0.value) },
+                        uniquingKeysWith: { a, _ in a }
+                    ),
+                    up: status.lastHealth?.up,
+                    lastScrapeTime: status.lastHealth.map { Double($0.timestampMilliseconds) / 1000 },
+                    durationSeconds: status.lastHealth?.durationSeconds,
+                    samples: status.lastHealth?.samplesScraped,
+                    error: status.lastHealth?.error
+                )
+            }
+            report.refusedPods = health.refused.map {
+                Refused(namespace: $0.namespace, pod: $0.pod, reason: $0.reason, kind: $0.kind.rawValue)
+            }
         }
-        if let expires = credential.expiresAt, expires <= now { return "expired" }
-        if credential.lastError != nil { return "failing" }
-        if let status = check?.httpStatus, status < 400 || status == 403 { return "ok" }
-        if discoveryError == nil, credential.kind != "unknown" { return "ok" }
-        return "unknown"
+        return report
+    }
+
+    /// The JSON's discovery state: `starting`, `listing`, `watching`, `relisting` or `failing`.
+    static func discoveryName(_ condition: DiscoveryState.Condition) -> String {
+        switch condition {
+        case .starting: "starting"
+        case .listing: "listing"
+        case .watching: "watching"
+        case .relisting: "relisting"
+        case .failing: "failing"
+        }
     }
 
     /// `2026-11-26T08:30:00Z` (UTC, whole seconds), without a formatter (cheap enough for 100,000 targets).

@@ -1,5 +1,6 @@
+public import AsyncHTTPClient
 public import CrowsnestCore
-import CrowsnestKube
+public import CrowsnestKube
 public import Hummingbird
 public import HummingbirdCore
 public import Logging
@@ -17,6 +18,8 @@ public struct GatewayOptions: Sendable {
     public var shard: (index: Int, count: Int)
     /// How often `clusters.d` is re-read.
     public var pollInterval: Duration
+    /// Discovery's page size, backoff and timeouts (client-go's defaults unless a test shortens them).
+    public var discoveryOptions: DiscoveryOptions
 
     /// Creates options.
     public init(
@@ -24,13 +27,15 @@ public struct GatewayOptions: Sendable {
         configDirectory: String = "clusters.d",
         globalConfig: GlobalConfig = GlobalConfig(),
         shard: (index: Int, count: Int) = (0, 1),
-        pollInterval: Duration = .seconds(2)
+        pollInterval: Duration = .seconds(2),
+        discoveryOptions: DiscoveryOptions = DiscoveryOptions()
     ) {
         self.listen = listen
         self.configDirectory = configDirectory
         self.globalConfig = globalConfig
         self.shard = shard
         self.pollInterval = pollInterval
+        self.discoveryOptions = discoveryOptions
     }
 }
 
@@ -39,7 +44,7 @@ public struct Gateway: Sendable {
     /// The HTTP application (runs the directory service as one of its services).
     public let application: Application<RouterResponder<BasicRequestContext>>
     /// The clusters.
-    public let directory: ClusterDirectoryService
+    public let directory: ClusterSupervisor
     /// The snapshots.
     public let store: SnapshotStore
     /// The gateway's own metrics.
@@ -53,16 +58,17 @@ public struct Gateway: Sendable {
 /// it; `server` is ``WebListener/serverBuilder(for:)`` for HTTPS.
 public func buildGateway(
     options: GatewayOptions,
-    connector: any ClusterConnector,
+    httpClient: HTTPClient,
     metrics: GatewayMetrics = GatewayMetrics(),
     server: HTTPServerBuilder = .http1(),
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> Gateway {
     let store = SnapshotStore()
-    let directory = ClusterDirectoryService(
+    let directory = ClusterSupervisor(
         directory: ClusterDirectory(path: options.configDirectory, globalConfig: options.globalConfig),
-        connector: connector,
+        httpClient: httpClient,
+        discoveryOptions: options.discoveryOptions,
         store: store,
         logger: logger,
         pollInterval: options.pollInterval,

@@ -1,5 +1,7 @@
 public import CoreMetrics
 import CrowsnestCore
+import CrowsnestKube
+import Foundation
 import Prometheus
 
 /// The gateway's own metrics (`/-/metrics`).
@@ -39,7 +41,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The exposition (text format 0.0.4) of the event metrics and the current state.
-    func render(directory: ClusterDirectoryService, store: SnapshotStore) -> [UInt8] {
+    func render(directory: ClusterSupervisor, store: SnapshotStore) -> [UInt8] {
         let entries = directory.entries
         var families = Self.stateFamilies(entries: entries, store: store)
         // The registry keeps a deleted cluster's event series; they leave the output with the cluster (and come back
@@ -61,7 +63,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The families read from the running state.
-    static func stateFamilies(entries: [ClusterDirectoryService.ClusterEntry], store: SnapshotStore) -> [MetricFamily] {
+    static func stateFamilies(entries: [ClusterSupervisor.ClusterEntry], store: SnapshotStore) -> [MetricFamily] {
         var clusters = MetricFamily(
             name: "crowsnest_cluster_up",
             type: .gauge,
@@ -76,21 +78,19 @@ public final class GatewayMetrics: Sendable {
         )
         for entry in entries {
             let cluster = Label("cluster", entry.name)
-            let listing = entry.runtime.map { $0.discoveryStatus.state != "failing" } ?? false
+            let health = entry.runtime?.health
+            let listing = health.map { !$0.isDiscoveryFailing } ?? false
             clusters.samples.append(Sample(name: clusters.name, labels: [cluster], value: listing ? 1 : 0))
-            guard let runtime = entry.runtime else { continue }
-            let statuses = runtime.scraper.targetStatuses
-            let up = statuses.filter { $0.lastHealth?.up == true }.count
-            targets.samples.append(Sample(name: targets.name, labels: [cluster, Label("state", "up")], value: Double(up)))
-            targets.samples.append(
-                Sample(name: targets.name, labels: [cluster, Label("state", "down")], value: Double(statuses.count - up))
-            )
-            let duplicates = runtime.refusedPods.filter { $0.kind == .duplicate }.count
-            targets.samples.append(
-                Sample(name: targets.name, labels: [cluster, Label("state", "duplicate")], value: Double(duplicates))
-            )
-            if let expires = runtime.credentialSummary.expiresAt {
-                expiry.samples.append(Sample(name: expiry.name, labels: [cluster], value: expires))
+            guard let health else { continue }
+            let counts = [
+                ("up", health.targetsUp), ("down", health.targets.count - health.targetsUp),
+                ("duplicate", health.duplicateTargets),
+            ]
+            for (state, count) in counts {
+                targets.samples.append(Sample(name: targets.name, labels: [cluster, Label("state", state)], value: Double(count)))
+            }
+            if let expires = health.credential.expiry {
+                expiry.samples.append(Sample(name: expiry.name, labels: [cluster], value: expires.timeIntervalSince1970))
             }
         }
         let series = MetricFamily(

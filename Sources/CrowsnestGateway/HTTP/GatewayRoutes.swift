@@ -6,14 +6,14 @@ public import Hummingbird
 /// ``HealthPageRoutes``) the health pages and the cluster JSON API.
 public struct GatewayRoutes: Sendable {
     /// The clusters.
-    public let directory: ClusterDirectoryService
+    public let directory: ClusterSupervisor
     /// The snapshots.
     public let store: SnapshotStore
     /// The gateway's own metrics.
     public let metrics: GatewayMetrics
 
     /// Creates the routes.
-    public init(directory: ClusterDirectoryService, store: SnapshotStore, metrics: GatewayMetrics) {
+    public init(directory: ClusterSupervisor, store: SnapshotStore, metrics: GatewayMetrics) {
         self.directory = directory
         self.store = store
         self.metrics = metrics

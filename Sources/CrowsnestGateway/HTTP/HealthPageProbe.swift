@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CrowsnestKube
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -21,7 +22,7 @@ final class HealthPageProbe: Sendable {
     }
 
     /// The latest check of every running cluster, refreshing those older than `maxAge` concurrently.
-    func checks(for entries: [ClusterDirectoryService.ClusterEntry]) async -> [String: ClusterReport.APIServerCheck] {
+    func checks(for entries: [ClusterSupervisor.ClusterEntry]) async -> [String: ClusterReport.APIServerCheck] {
         let now = Date().timeIntervalSince1970
         let running = entries.compactMap { entry in entry.runtime.map { (entry.name, $0) } }
         let cached = cache.withLock { $0 }
@@ -29,7 +30,7 @@ final class HealthPageProbe: Sendable {
         let timeout = timeout
         let fresh = await withTaskGroup(of: (String, ClusterReport.APIServerCheck).self) { group in
             for (name, runtime) in stale {
-                group.addTask { (name, await Self.check(runtime.connection.proxyClient, timeout: timeout)) }
+                group.addTask { (name, await Self.check(runtime.client, timeout: timeout)) }
             }
             var results: [String: ClusterReport.APIServerCheck] = [:]
             for await (name, check) in group { results[name] = check }
@@ -43,7 +44,7 @@ final class HealthPageProbe: Sendable {
         }
     }
 
-    static func check(_ client: any ProxyClient, timeout: TimeAmount) async -> ClusterReport.APIServerCheck {
+    static func check(_ client: KubeClusterClient, timeout: TimeAmount) async -> ClusterReport.APIServerCheck {
         let started = ContinuousClock.now
         let at = Date().timeIntervalSince1970
         func elapsed() -> Double {
@@ -73,7 +74,7 @@ final class HealthPageProbe: Sendable {
                 reachable: false,
                 latencyMilliseconds: nil,
                 checkedAtTime: at,
-                error: "API server unreachable: \(String(describing: error).prefix(300))"
+                error: "API server unreachable: \(error.message.prefix(300))"
             )
         }
     }

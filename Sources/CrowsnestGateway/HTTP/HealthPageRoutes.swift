@@ -12,13 +12,13 @@ public import Hummingbird
 /// Pages and JSON share one ``HealthPageProbe`` so the API server check runs at most every 10 s per cluster.
 public struct HealthPageRoutes: Sendable {
     /// The clusters.
-    public let directory: ClusterDirectoryService
+    public let directory: ClusterSupervisor
     /// The snapshots.
     public let store: SnapshotStore
     private let probe = HealthPageProbe()
 
     /// Creates the routes.
-    public init(directory: ClusterDirectoryService, store: SnapshotStore) {
+    public init(directory: ClusterSupervisor, store: SnapshotStore) {
         self.directory = directory
         self.store = store
     }

@@ -1,26 +1,43 @@
+import AsyncHTTPClient
 import CoreMetrics
 public import CrowsnestCore
-import Logging
+public import CrowsnestKube
+public import Logging
 import Synchronization
 
-/// One running cluster: discovery feeding the scrape scheduler, both under the cluster's task.
+/// One running cluster: its API client, its discovery and its scrape scheduler, under the cluster's task.
+///
+/// The data path of one cluster, in the order data passes: ``KubeClusterClient`` (credentials, TLS) →
+/// ``PodDiscovery`` (list + watch → ``TargetSetUpdate``) → ``ScrapeScheduler`` (grid, cap, pauses) →
+/// ``TargetScraper`` (proxy GET → ``TargetSnapshot``) → ``SnapshotStore``. ``health`` is the one value the pages
+/// and metrics read.
 public final class ClusterRuntime: Sendable {
     /// The cluster file it runs.
     public let config: ClusterConfig
-    /// The scheduler (targets, health).
-    public let scraper: ClusterScraper
-    let connection: ClusterConnection
+    /// The API client (also the scraper's ``ProxyClient``, and the health page's API server check).
+    public let client: KubeClusterClient
+    let discovery: PodDiscovery
+    let scheduler: ScrapeScheduler
     private let refused = Mutex<[RefusedPod]>([])
     private let shard: (index: Int, count: Int)
 
+    /// Builds the cluster's client, discovery and scheduler; throws (secret-free) when `metric_relabel_configs` do
+    /// not compile.
     init(
-        config: ClusterConfig, connection: ClusterConnection, store: SnapshotStore, timestamps: Bool,
-        shard: (index: Int, count: Int), metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+        config: ClusterConfig,
+        httpClient: HTTPClient,
+        discoveryOptions: DiscoveryOptions,
+        store: SnapshotStore,
+        timestamps: Bool,
+        shard: (index: Int, count: Int),
+        metricsFactory: any MetricsFactory,
+        logger: Logger
     ) throws {
         self.config = config
-        self.connection = connection
         self.shard = shard
         let relabeler = config.metricRelabelConfigs.isEmpty ? nil : try Relabeler(rules: config.metricRelabelConfigs)
+        client = KubeClusterClient(config: config, httpClient: httpClient, logger: logger, metricsFactory: metricsFactory)
+        discovery = PodDiscovery(client: client, logger: logger, options: discoveryOptions)
         let scrape = config.scrape
         let settings = TargetScraper.Settings(
             timeout: scrape.timeout,
@@ -35,10 +52,10 @@ public final class ClusterRuntime: Sendable {
             metricRelabeler: relabeler,
             timestamps: timestamps
         )
-        self.scraper = ClusterScraper(
+        scheduler = ScrapeScheduler(
             cluster: config.name,
             scraper: TargetScraper(
-                client: connection.proxyClient, settings: settings,
+                client: client, settings: settings,
                 // Scrapes start a grid slot at a time: a handful run together, and that many renderers are kept.
                 renderers: ScrapeRendererPool(maximumIdle: min(scrape.maxConcurrentScrapes, 4))
             ),
@@ -49,26 +66,35 @@ public final class ClusterRuntime: Sendable {
         )
     }
 
-    /// Pods refused by the target rules.
-    public var refusedPods: [RefusedPod] { refused.withLock { $0 } }
+    /// The cluster's health now.
+    public var health: ClusterHealth {
+        ClusterHealth(
+            discovery: discovery.state,
+            credential: client.credentialStatus,
+            targets: scheduler.targetStatuses,
+            refused: refused.withLock { $0 }
+        )
+    }
 
-    /// The discovery state.
-    public var discoveryStatus: DiscoveryStatus { connection.discovery.status }
+    /// Whether discovery finished its first attempt (readiness).
+    var firstDiscoveryAttemptDone: Bool { discovery.state.firstAttemptDone }
 
-    /// Credential facts.
-    public var credentialSummary: CredentialSummary { connection.credentialSummary() }
-
-    /// Runs discovery and scraping until cancelled, then removes the cluster's series.
+    /// Runs discovery and scraping until cancelled; each complete target set (this replica's shard of it) replaces
+    /// the scheduler's.
     func run() async {
         let shard = shard
         await withDiscardingTaskGroup { group in
-            group.addTask {
-                await self.connection.discovery.run { update in
-                    self.refused.withLock { $0 = update.refused }
-                    self.scraper.update(targets: update.targets.filter { $0.key.belongs(toShard: shard.index, of: shard.count) })
-                }
+            let updates = discovery.targetUpdates()
+            group.addTask { await self.discovery.run() }
+            group.addTask { await self.scheduler.run() }
+            for await update in updates {
+                refused.withLock { $0 = update.refused }
+                scheduler.update(targets: update.targets.filter { $0.key.belongs(toShard: shard.index, of: shard.count) })
             }
-            group.addTask { await self.scraper.run() }
+            group.cancelAll()
         }
     }
+
+    /// Stops scraping and removes the cluster's series (the cluster is going away).
+    func removeAll() { scheduler.removeAll() }
 }

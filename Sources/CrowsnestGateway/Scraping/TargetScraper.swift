@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 public import CrowsnestCore
+import CrowsnestKube
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -162,10 +163,12 @@ public struct TargetScraper: Sendable {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.timeout.components.seconds) * 1_000_000_000 + settings.timeout.components.attoseconds / 1_000_000_000)
         let response: HTTPClientResponse
         do {
-            response = try await client.get(path: path, query: plan.query, headers: requestHeaders, deadline: deadline)
+            response = try await client.proxyGet(path: path, query: plan.query, headers: requestHeaders, deadline: deadline)
+        } catch let error as KubeClientError {
+            throw Self.failure(error, timeout: settings.timeout)
         } catch {
             if NIODeadline.now() >= deadline { throw ScrapeFailure(.timeout, "scrape timed out after \(settings.timeout)") }
-            throw ScrapeFailure(.transport, Self.describe(error))
+            throw ScrapeFailure(.transport, "request to the API server failed")
         }
         let contentType = response.headers.first(name: "Content-Type")
         let gzip = Self.isGzip(contentEncoding: response.headers.first(name: "Content-Encoding"))
@@ -216,15 +219,14 @@ public struct TargetScraper: Sendable {
         return ScrapeFailure(.podStatus, "pod answered HTTP \(response.status.code)")
     }
 
-    /// A plain description of a transport error, free of request details.
-    static func describe(_ error: any Error) -> String {
-        let text = String(describing: error)
-        if text.lowercased().contains("certificate") || text.contains("handshake") || text.contains("SSL") {
-            return "TLS failure talking to the API server"
+    /// The scrape failure of a client error, by its code: a timeout is the scrape's own; the rest carry the client's
+    /// message, which names the cause and what to do (TLS diagnosis, refused connection, unusable credential) and
+    /// never a secret.
+    static func failure(_ error: KubeClientError, timeout: Duration) -> ScrapeFailure {
+        switch error.code {
+        case .timeout: ScrapeFailure(.timeout, "scrape timed out after \(timeout)")
+        default: ScrapeFailure(.transport, error.message)
         }
-        if text.contains("connectTimeout") || text.contains("deadlineExceeded") { return "timed out" }
-        if text.contains("connect") || text.contains("refused") { return "cannot connect to the API server" }
-        return "request to the API server failed"
     }
 
     /// Keeps only the first sample of each series (same name and labels), as Prometheus' storage does when a

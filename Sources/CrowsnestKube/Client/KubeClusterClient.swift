@@ -88,17 +88,40 @@ public final class KubeClusterClient: Sendable {
     /// The credential's kind, expiry, the CA's expiry and the last error, for the health page.
     public var credentialStatus: CredentialStatus { credentials.status }
 
-    /// GETs `path` (below the API server's base URL) with this cluster's credentials and TLS settings.
+    /// What a request is, said by the caller (never read back from its path): it decides rate limiting and retries.
+    public enum RequestKind: String, Sendable, Hashable {
+        /// An API call (lists, watches, `/version`): rate limited (client-go's 5 QPS, burst 10) and retried on
+        /// 429/5xx carrying `Retry-After`.
+        case api
+        /// A request through a pod or node proxy (a scrape): neither; the scheduler caps them, and a pod's own 5xx
+        /// must come back as is.
+        case proxy
+    }
+
+    /// GETs API path `path` (below the API server's base URL) with this cluster's credentials and TLS settings: an
+    /// ``RequestKind/api`` call.
     ///
     /// On 401 the credential is refreshed (token file re-read, exec plugin re-run) and the request retried once.
-    /// API calls (paths not under a pod `/proxy`) are rate limited and retried on 429/5xx carrying `Retry-After`;
-    /// pod-proxy requests are neither (the scraper caps them, and a pod's own 5xx must come back as is).
-    /// - Returns: the response, whatever its status (after the retries above); the caller reads or drops the body.
+    /// - Returns: the response, whatever its status (after the retries); the caller reads or drops the body.
     /// - Throws: ``KubeClientError`` (TLS, connection, timeout, credentials, configuration, cancelled).
     public func get(path: String, query: String? = nil, headers: HTTPHeaders = [:], deadline: NIODeadline)
-        async throws -> HTTPClientResponse
+        async throws(KubeClientError) -> HTTPClientResponse
     {
-        let isAPICall = !Self.isProxyPath(path)
+        try await request(.api, path: path, query: query, headers: headers, deadline: deadline)
+    }
+
+    /// GETs `path` through a pod or node proxy (a scrape): a ``RequestKind/proxy`` request, with the same
+    /// credentials and the same one retry after a 401, but no rate limit and no `Retry-After` retries.
+    public func proxyGet(path: String, query: String? = nil, headers: HTTPHeaders = [:], deadline: NIODeadline)
+        async throws(KubeClientError) -> HTTPClientResponse
+    {
+        try await request(.proxy, path: path, query: query, headers: headers, deadline: deadline)
+    }
+
+    func request(_ kind: RequestKind, path: String, query: String?, headers: HTTPHeaders, deadline: NIODeadline)
+        async throws(KubeClientError) -> HTTPClientResponse
+    {
+        let isAPICall = kind == .api
         var refreshedAfter401 = false
         var retries = 0
         while true {
@@ -109,7 +132,7 @@ public final class KubeClusterClient: Sendable {
             do {
                 response = try await send(path: path, query: query, headers: headers, deadline: deadline)
             } catch {
-                countRequest(isAPICall: isAPICall, code: Self.outcomeCode(of: error))
+                countRequest(isAPICall: isAPICall, code: error.code.description)
                 throw error
             }
             countRequest(isAPICall: isAPICall, code: String(response.status.code))
@@ -136,11 +159,6 @@ public final class KubeClusterClient: Sendable {
             }
             return response
         }
-    }
-
-    /// The `code` label of a request that failed before any HTTP status arrived.
-    static func outcomeCode(of error: any Error) -> String {
-        (error as? KubeClientError)?.code.description ?? "error"
     }
 
     /// Counts one request attempt by kind (`api` or `proxy`) and outcome (HTTP status, or the error's code).
@@ -275,21 +293,6 @@ public final class KubeClusterClient: Sendable {
         // AHC may wrap the connect error in types that only print it.
         let text = String(describing: error)
         return text.contains("connectionRefused") || text.contains("Connection refused")
-    }
-
-    /// Whether `path` goes through a pod, service or node proxy: `…/{pods|services|nodes}/{name}/proxy[/…]`.
-    /// A namespace or pod that happens to be named `proxy` does not make a path a proxy path. Compares UTF-8
-    /// segments (`String.contains` with Foundation imported searches through `NSString`, on every request).
-    static func isProxyPath(_ path: String) -> Bool {
-        let segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        guard segments.count > 2 else { return false }
-        for index in 2..<segments.count where segments[index].elementsEqual("proxy".utf8) {
-            let kind = segments[index - 2]
-            if kind.elementsEqual("pods".utf8) || kind.elementsEqual("services".utf8) || kind.elementsEqual("nodes".utf8) {
-                return true
-            }
-        }
-        return false
     }
 
     static func retryAfterSeconds(_ headers: HTTPHeaders) -> Int? {

@@ -16,7 +16,7 @@ struct DiscoveryStore: Sendable {
     /// Bumped on every change of targets or state; the publisher compares it.
     var version = 0
     /// A problem that is not a scope's (relabel rules that do not compile).
-    var configurationProblem: String?
+    var configurationProblem: KubeClientError?
 
     init(scopeNames: [String]) {
         scopes = Dictionary(uniqueKeysWithValues: scopeNames.map { ($0, Scope()) })
@@ -34,7 +34,7 @@ struct DiscoveryStore: Sendable {
         }
         state.resourceVersion = state.resourceVersions.values.max { (Int($0) ?? 0, $0) < (Int($1) ?? 0, $1) }
         if let problem = configurationProblem {
-            state.condition = .failing(reason: problem)
+            state.condition = .failing(problem)
         } else if let failing = conditions.first(where: { if case .failing = $0 { true } else { false } }) {
             state.condition = failing
         } else if conditions.contains(.relisting) {

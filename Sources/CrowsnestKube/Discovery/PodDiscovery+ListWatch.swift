@@ -8,78 +8,54 @@ import NIOCore
 import NIOHTTP1
 
 extension PodDiscovery {
-    enum WatchOutcome {
-        /// The server ended the stream (timeout, restart): resume from `resourceVersion`.
-        case closed(eventCount: Int, duration: Duration)
-        /// 410 Gone: relist.
-        case expired
-
-        /// The `reason` label of `crowsnest_watch_restarts_total`.
-        var restartReason: String {
-            switch self {
-            case .closed: "closed"
-            case .expired: "expired"
-            }
-        }
-    }
-
-    /// One scope's list+watch loop, until cancelled.
+    /// One scope's list+watch loop, until cancelled: the requests of ``DiscoveryScope/StateMachine``, whose
+    /// decisions (what next, how long to wait, what to show) this only carries out.
     func runScope(_ scope: String) async {
-        var backoff = Backoff(initial: options.initialBackoff, maximum: options.maximumBackoff)
-        var resourceVersion: String?
-        var relist = false
-        // Set while lists fail: a retry keeps the scope `failing` until a list succeeds, so the health page does
-        // not show "listing" (and the cluster "ok") for the length of every attempt.
-        var failing = false
+        var machine = DiscoveryScope.StateMachine(
+            backoff: Backoff(initial: options.initialBackoff, maximum: options.maximumBackoff)
+        )
         while !Task.isCancelled {
             do throws(KubeClientError) {
-                if resourceVersion == nil {
-                    if !failing { setCondition(scope, relist ? .relisting : .listing) }
-                    resourceVersion = try await list(scope)
-                    relist = false
-                    failing = false
-                    backoff.reset()
-                }
-                let outcome = try await watch(scope, from: resourceVersion!)
-                countWatchRestart(outcome.restartReason)
-                switch outcome {
-                case .expired:
-                    logger.debug("watch expired (410); relisting", metadata: ["crowsnest.namespace": "\(scope)"])
-                    resourceVersion = nil
-                    relist = true
-                    mutate { store in
-                        store.relists += 1
-                        return true
+                switch machine.next {
+                case .list(let condition):
+                    if let condition { setCondition(scope, condition) }
+                    machine.listed(resourceVersion: try await list(scope))
+                case .watch(let resourceVersion):
+                    let end = try await watch(scope, from: resourceVersion)
+                    countWatchRestart(end.restartReason)
+                    if end == .expired {
+                        logger.debug("watch expired (410); relisting", metadata: ["crowsnest.namespace": "\(scope)"])
                     }
-                case .closed(let events, let duration):
-                    resourceVersion = store.withLock { $0.scopes[scope]?.resourceVersion } ?? resourceVersion
-                    if events == 0 && duration < .seconds(1) {
-                        // client-go: a watch that ends at once without events is an error.
-                        try await sleep(backoff.nextWait())
-                    } else {
-                        backoff.reset()
-                    }
+                    try await carryOut(machine.watchEnded(end, latest: latestResourceVersion(scope)), scope: scope)
                 }
             } catch {
                 if error.code == .cancelled || Task.isCancelled { return }
                 countWatchRestart(error.code.description)
-                if error.code == .expired {
-                    // A continue token or the resourceVersion expired: list again from scratch.
-                    resourceVersion = nil
-                    relist = true
-                    mutate { store in
-                        store.relists += 1
-                        return true
-                    }
-                }
-                resourceVersion = resourceVersion.flatMap { _ in store.withLock { $0.scopes[scope]?.resourceVersion } }
-                failing = resourceVersion == nil
-                setCondition(scope, .failing(reason: error.message))
                 logger.debug("discovery failed; backing off", metadata: ["crowsnest.error": "\(error.message)"])
-                let minimum = Duration.seconds(error.retryAfterSeconds ?? 0)
-                do throws(KubeClientError) { try await sleep(backoff.nextWait(atLeast: minimum)) } catch { return }
+                do throws(KubeClientError) {
+                    try await carryOut(machine.failed(error, latest: latestResourceVersion(scope)), scope: scope)
+                } catch {
+                    return
+                }
             }
         }
+    }
+
+    /// The newest resourceVersion the scope's events carried.
+    func latestResourceVersion(_ scope: String) -> String? {
+        store.withLock { $0.scopes[scope]?.resourceVersion }
+    }
+
+    /// Counts a relist, shows the condition, waits.
+    func carryOut(_ reaction: DiscoveryScope.StateMachine.Reaction, scope: String) async throws(KubeClientError) {
+        if reaction.relist {
+            mutate { store in
+                store.relists += 1
+                return true
+            }
+        }
+        if let condition = reaction.condition { setCondition(scope, condition) }
+        if let wait = reaction.wait { try await sleep(wait) }
     }
 
     /// Counts one end of a list or watch that the loop follows with a new one.
@@ -142,14 +118,7 @@ extension PodDiscovery {
     /// GETs and decodes a JSON response; a non-200 status becomes a `KubeClientError` from its `Status`.
     func fetchJSON<T: Decodable>(_ path: String, query: String) async throws(KubeClientError) -> T {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(options.listTimeout.components.seconds) * 1_000_000_000)
-        let response: HTTPClientResponse
-        do {
-            response = try await client.get(path: path, query: query, headers: ["Accept": "application/json"], deadline: deadline)
-        } catch let error as KubeClientError {
-            throw error
-        } catch {
-            throw client.classify(error)
-        }
+        let response = try await client.get(path: path, query: query, headers: ["Accept": "application/json"], deadline: deadline)
         let body: ByteBuffer
         do {
             body = try await response.body.collect(upTo: 512 << 20)
@@ -183,21 +152,16 @@ extension PodDiscovery {
     }
 
     /// One watch from `resourceVersion`, applying events as they come, until the server ends it.
-    func watch(_ scope: String, from resourceVersion: String) async throws(KubeClientError) -> WatchOutcome {
+    func watch(_ scope: String, from resourceVersion: String) async throws(KubeClientError) -> DiscoveryScope.StateMachine.WatchEnd {
         let timeout = Int.random(in: options.watchTimeoutSeconds)
         let query = ["watch=1", "resourceVersion=" + ProxyPath.encode(resourceVersion), "allowWatchBookmarks=true",
                      "timeoutSeconds=\(timeout)"] + selectorQuery()
         let started = ContinuousClock.now
         let deadline = NIODeadline.now() + .seconds(Int64(timeout) + 30)
-        let response: HTTPClientResponse
-        do {
-            response = try await client.get(path: podsPath(scope), query: query.joined(separator: "&"),
-                                            headers: ["Accept": "application/json"], deadline: deadline)
-        } catch let error as KubeClientError {
-            throw error
-        } catch {
-            throw client.classify(error)
-        }
+        let response = try await client.get(
+            path: podsPath(scope), query: query.joined(separator: "&"), headers: ["Accept": "application/json"],
+            deadline: deadline
+        )
         guard response.status == .ok else {
             let body = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
             throw statusError(response.status, body: body, headers: response.headers)
@@ -223,10 +187,10 @@ extension PodDiscovery {
         } catch {
             // A cut stream: resume from the last resourceVersion seen (no relist needed).
             if Task.isCancelled { throw KubeClientError(.cancelled, cluster: cluster, "discovery of cluster \(cluster) was cancelled") }
-            if events > 0 { return .closed(eventCount: events, duration: ContinuousClock.now - started) }
+            if events > 0 { return .closed(events: events, duration: ContinuousClock.now - started) }
             throw client.classify(error)
         }
-        return .closed(eventCount: events, duration: ContinuousClock.now - started)
+        return .closed(events: events, duration: ContinuousClock.now - started)
     }
 
     /// Applies one watch event; returns true for 410 Gone.

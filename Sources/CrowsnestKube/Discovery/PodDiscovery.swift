@@ -41,7 +41,8 @@ public final class PodDiscovery: Sendable {
             rules = try PodTargetRules(config: client.config)
         } catch {
             rules = PodTargetRules(cluster: client.name, staticLabels: client.config.labels)
-            store.configurationProblem = "relabel_configs do not compile: \(error)"
+            store.configurationProblem = KubeClientError(
+                .configuration, cluster: client.name, "relabel_configs do not compile: \(error)")
         }
         self.store = Mutex(store)
         output = AsyncStream.makeStream(of: TargetSetUpdate.self, bufferingPolicy: .bufferingNewest(1))
@@ -103,11 +104,11 @@ public final class PodDiscovery: Sendable {
         var metadata: Logger.Metadata = [:]
         if !scope.isEmpty { metadata["crowsnest.namespace"] = .string(scope) }
         switch (previous, condition) {
-        case (.failing, .failing(let reason)):
-            metadata["crowsnest.reason"] = .string(reason)
+        case (.failing, .failing(let error)):
+            metadata["crowsnest.reason"] = .string(error.message)
             logger.warning("discovery still failing, for a new reason; the last good target set stays in use", metadata: metadata)
-        case (_, .failing(let reason)):
-            metadata["crowsnest.reason"] = .string(reason)
+        case (_, .failing(let error)):
+            metadata["crowsnest.reason"] = .string(error.message)
             logger.warning("discovery failing: cannot list pods; the last good target set stays in use", metadata: metadata)
         case (.failing, _):
             logger.info("discovery recovered", metadata: metadata)

@@ -13,8 +13,9 @@ public struct DiscoveryState: Sendable, Hashable {
         case watching
         /// Listing again (after 410 Gone: the resourceVersion expired).
         case relisting
-        /// Failing; retrying with backoff. The last good target set stays in use.
-        case failing(reason: String)
+        /// Failing; retrying with backoff. The last good target set stays in use. The error is typed, so what it
+        /// means (a rejected credential, TLS, a timeout) is read from its code, never from its text.
+        case failing(KubeClientError)
 
         /// `starting`, `listing`, `watching`, `relisting`, or `failing: REASON`.
         public var description: String {
@@ -23,7 +24,7 @@ public struct DiscoveryState: Sendable, Hashable {
             case .listing: "listing"
             case .watching: "watching"
             case .relisting: "relisting"
-            case .failing(let reason): "failing: \(reason)"
+            case .failing(let error): "failing: \(error.message)"
             }
         }
     }
@@ -40,6 +41,21 @@ public struct DiscoveryState: Sendable, Hashable {
     public var relists: Int
     /// How many pods are known.
     public var pods: Int
+
+    /// Why discovery fails, when it does.
+    public var failure: KubeClientError? {
+        if case .failing(let error) = condition { error } else { nil }
+    }
+
+    /// Whether the first list attempt finished, successfully or not: what readiness waits for (a cluster that
+    /// rejects us must not keep the gateway unready).
+    public var firstAttemptDone: Bool {
+        switch condition {
+        case .starting: false
+        case .listing: lastEventTime != nil
+        case .watching, .relisting, .failing: true
+        }
+    }
 
     /// Creates a state.
     public init(condition: Condition = .starting, lastEventTime: Date? = nil, resourceVersion: String? = nil,

@@ -1,3 +1,4 @@
+public import AsyncHTTPClient
 public import CoreMetrics
 public import CrowsnestCore
 public import CrowsnestKube
@@ -5,13 +6,14 @@ public import Logging
 public import ServiceLifecycle
 import Synchronization
 
-/// Watches `clusters.d` and runs one ``ClusterRuntime`` per valid cluster file, all under one task group.
+/// Supervises the clusters: watches `clusters.d` and runs one ``ClusterRuntime`` per valid cluster file, all under
+/// one task group.
 ///
 /// A new file starts its cluster, an edited file restarts only that cluster, a deleted file stops it and removes its
 /// series; editor leftovers are ignored (``ClusterDirectory``). A file that stops parsing is reported and its last
 /// good version keeps running; two files claiming one name are both reported and neither is used. The directory is
 /// re-read every `pollInterval` and on ``reload()`` (SIGHUP, `POST /-/reload`).
-public final class ClusterDirectoryService: Service, Sendable {
+public final class ClusterSupervisor: Service, Sendable {
     /// What the health pages show about one cluster's configuration and runtime.
     public struct ClusterEntry: Sendable {
         /// The cluster name (or the file name when the file does not parse).
@@ -22,7 +24,7 @@ public final class ClusterDirectoryService: Service, Sendable {
         public var problems: [ConfigProblem]
         /// The runtime, when the cluster runs.
         public var runtime: ClusterRuntime?
-        /// Why the cluster could not start (connector error), if so.
+        /// Why the cluster could not start, if so.
         public var startError: String?
         /// Whether a broken file is being served by its last good version.
         public var runningLastGoodVersion: Bool
@@ -47,7 +49,8 @@ public final class ClusterDirectoryService: Service, Sendable {
     }
 
     private let directory: ClusterDirectory
-    private let connector: any ClusterConnector
+    private let httpClient: HTTPClient
+    private let discoveryOptions: DiscoveryOptions
     private let store: SnapshotStore
     private let logger: Logger
     private let pollInterval: Duration
@@ -61,7 +64,8 @@ public final class ClusterDirectoryService: Service, Sendable {
     /// Creates the service.
     public init(
         directory: ClusterDirectory,
-        connector: any ClusterConnector,
+        httpClient: HTTPClient,
+        discoveryOptions: DiscoveryOptions = DiscoveryOptions(),
         store: SnapshotStore,
         logger: Logger,
         pollInterval: Duration = .seconds(2),
@@ -71,7 +75,8 @@ public final class ClusterDirectoryService: Service, Sendable {
     ) {
         self.metricsFactory = metricsFactory
         self.directory = directory
-        self.connector = connector
+        self.httpClient = httpClient
+        self.discoveryOptions = discoveryOptions
         self.store = store
         self.logger = logger
         self.pollInterval = pollInterval
@@ -92,7 +97,7 @@ public final class ClusterDirectoryService: Service, Sendable {
     /// Whether the directory was read and every running cluster finished its first discovery attempt.
     public var isReady: Bool {
         state.withLock { state in
-            state.scans > 0 && state.running.values.allSatisfy { $0.runtime.discoveryStatus.firstAttemptDone }
+            state.scans > 0 && state.running.values.allSatisfy { $0.runtime.firstDiscoveryAttemptDone }
         }
     }
 
@@ -138,7 +143,7 @@ public final class ClusterDirectoryService: Service, Sendable {
                 await cluster.next()
                 cluster.cancelAll()
             }
-            runtime.scraper.removeAll()
+            runtime.removeAll()
         }
     }
 
@@ -252,21 +257,22 @@ public final class ClusterDirectoryService: Service, Sendable {
         }
         for running in toStop {
             running.signal.stop()
-            running.runtime.scraper.removeAll()
+            running.runtime.removeAll()
         }
 
         // 2. Connect, outside the lock.
         var started: [(name: String, running: Running)] = []
         for wanted in toStart {
             do {
-                let connection = try connector.connect(wanted.config, logger: logger)
                 let runtime = try ClusterRuntime(
                     config: wanted.config,
-                    connection: connection,
+                    httpClient: httpClient,
+                    discoveryOptions: discoveryOptions,
                     store: store,
                     timestamps: timestamps,
                     shard: shard,
-                    metricsFactory: metricsFactory
+                    metricsFactory: metricsFactory,
+                    logger: logger
                 )
                 started.append((wanted.name, Running(config: wanted.config, file: wanted.file, runtime: runtime, signal: StopSignal())))
             } catch {

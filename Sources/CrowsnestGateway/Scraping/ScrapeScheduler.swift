@@ -1,0 +1,102 @@
+public import CoreMetrics
+public import CrowsnestCore
+import Synchronization
+
+/// Schedules the scrapes of one cluster's targets: each on its interval, spread over the interval by a stable hash
+/// in slots of about 250 ms (``ScrapeGrid``), at most `maxConcurrentScrapes` at once (the API server proxies them
+/// all), and paused when the API server asks to slow down (429/503 with `Retry-After`, backing off further while it
+/// repeats).
+public final class ScrapeScheduler: Sendable {
+    /// What the health pages show for one target.
+    public struct TargetStatus: Sendable {
+        /// The target.
+        public var target: ScrapeTarget
+        /// The last scrape, if any.
+        public var lastHealth: ScrapeHealth?
+        /// Scrapes started later than their due time by more than a second.
+        public var lateScrapes: Int
+    }
+
+    /// The cluster name.
+    public let cluster: String
+    private let scraper: TargetScraper
+    private let store: SnapshotStore
+    private let successes: Counter
+    private let failures: Counter
+    private let durations: Timer
+    private let state: Mutex<StateMachine>
+
+    /// Creates a scheduler for one cluster; `metricsFactory` receives `crowsnest_scrapes_total{cluster,result}` and
+    /// `crowsnest_scrape_duration_seconds{cluster}`.
+    public init(
+        cluster: String, scraper: TargetScraper, interval: Duration, maxConcurrentScrapes: Int, store: SnapshotStore,
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
+        let dimensions = [("cluster", cluster)]
+        self.successes = Counter(
+            label: "crowsnest_scrapes_total", dimensions: dimensions + [("result", "success")], factory: metricsFactory
+        )
+        self.failures = Counter(
+            label: "crowsnest_scrapes_total", dimensions: dimensions + [("result", "failure")], factory: metricsFactory
+        )
+        self.durations = Timer(label: "crowsnest_scrape_duration_seconds", dimensions: dimensions, factory: metricsFactory)
+        self.cluster = cluster
+        self.scraper = scraper
+        self.state = Mutex(StateMachine(grid: ScrapeGrid(interval: interval), maxConcurrentScrapes: maxConcurrentScrapes))
+        self.store = store
+    }
+
+    /// Replaces the target set: new targets are scheduled (spread over the interval), removed ones stop and their
+    /// series disappear, changed ones keep their schedule.
+    public func update(targets: [ScrapeTarget]) {
+        let now = ContinuousClock.now
+        let removed = state.withLock { $0.update(targets: targets, now: now) }
+        if !removed.isEmpty {
+            let gone = Set(removed)
+            store.remove { gone.contains($0) }
+        }
+    }
+
+    /// Removes every target and its series (the cluster is going away).
+    public func removeAll() {
+        update(targets: [])
+        store.remove { $0.cluster == cluster }
+    }
+
+    /// The status of every target, in key order.
+    public var targetStatuses: [TargetStatus] { state.withLock { $0.targetStatuses } }
+
+    /// Runs the schedule until the task is cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let now = ContinuousClock.now
+                let (due, wakeUp) = state.withLock { $0.takeDue(now: now) }
+                for entry in due {
+                    group.addTask { await self.scrape(entry) }
+                }
+                let sleep = min(max(wakeUp - now, .milliseconds(5)), StateMachine.maximumSleep)
+                do { try await Task.sleep(for: sleep) } catch { break }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func scrape(_ entry: StateMachine.Entry) async {
+        let (snapshot, series, failure) = await scraper.scrape(
+            entry.target, previousSeries: entry.previousSeries, plan: entry.plan,
+            expectedBodySize: entry.lastHealth?.bodyBytes ?? 0
+        )
+        (failure == nil ? successes : failures).increment()
+        durations.recordNanoseconds(Int64(snapshot.health.durationSeconds * 1e9))
+        let outcome = StateMachine.Outcome(
+            series: series,
+            health: snapshot.health,
+            retryAfterSeconds: failure?.retryAfterSeconds,
+            apiServerFailure: failure?.code == .apiServer
+        )
+        let now = ContinuousClock.now
+        let stillWanted = state.withLock { $0.finish(entry.target.key, outcome, now: now) }
+        if stillWanted { store.replace(snapshot) }
+    }
+}
