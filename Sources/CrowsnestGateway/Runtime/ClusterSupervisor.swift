@@ -11,8 +11,9 @@ import Synchronization
 ///
 /// A new file starts its cluster, an edited file restarts only that cluster, a deleted file stops it and removes its
 /// series; editor leftovers are ignored (``ClusterDirectory``). A file that stops parsing is reported and its last
-/// good version keeps running; two files claiming one name are both reported and neither is used. The directory is
-/// re-read every `pollInterval` and on ``reload()`` (SIGHUP, `POST /-/reload`).
+/// good version keeps running; of two files claiming one name, the running one keeps it. A cluster that cannot start
+/// is not retried until its file changes. The directory is re-read every `pollInterval` and on ``reload()`` (SIGHUP,
+/// `POST /-/reload`).
 public final class ClusterSupervisor: Service, Sendable {
     /// What the health pages show about one cluster's configuration and runtime.
     public struct ClusterEntry: Sendable {
@@ -30,20 +31,15 @@ public final class ClusterSupervisor: Service, Sendable {
         public var runningLastGoodVersion: Bool
     }
 
-    private struct Running {
-        var config: ClusterConfig
-        var file: String
+    /// A running cluster: its runtime and what stops it.
+    struct RunningCluster: Sendable {
         var runtime: ClusterRuntime
         var signal: StopSignal
     }
 
     private struct State {
-        var running: [String: Running] = [:]
-        var lastGood: [String: ClusterConfig] = [:]  // file path → last valid config
-        var entries: [ClusterEntry] = []
-        var directoryProblems: [ConfigProblem] = []
-        var scans = 0
-        var pendingStarts: [(String, ClusterRuntime, StopSignal)] = []
+        var machine = StateMachine<RunningCluster>()
+        var pendingStarts: [(String, RunningCluster)] = []
         /// The problems last logged, per file (and "" for the directory), so each is logged once, not every scan.
         var loggedProblems: [String: [ConfigProblem]] = [:]
     }
@@ -89,16 +85,24 @@ public final class ClusterSupervisor: Service, Sendable {
     public func reload() { reloadContinuation.yield() }
 
     /// The clusters and broken files, by name.
-    public var entries: [ClusterEntry] { state.withLock { $0.entries } }
+    public var entries: [ClusterEntry] {
+        state.withLock { state in
+            state.machine.entries.map { entry in
+                ClusterEntry(
+                    name: entry.name, file: entry.file, problems: entry.problems, runtime: entry.handle?.runtime,
+                    startError: entry.startError, runningLastGoodVersion: entry.runningLastGoodVersion
+                )
+            }
+        }
+    }
 
     /// Problems with the directory itself.
-    public var directoryProblems: [ConfigProblem] { state.withLock { $0.directoryProblems } }
+    public var directoryProblems: [ConfigProblem] { state.withLock { $0.machine.directoryProblems } }
 
     /// Whether the directory was read and every running cluster finished its first discovery attempt.
     public var isReady: Bool {
-        state.withLock { state in
-            state.scans > 0 && state.running.values.allSatisfy { $0.runtime.firstDiscoveryAttemptDone }
-        }
+        let (scanned, runtimes) = state.withLock { ($0.machine.scans > 0, $0.machine.runningHandles.map(\.runtime)) }
+        return scanned && runtimes.allSatisfy(\.firstDiscoveryAttemptDone)
     }
 
     public func run() async throws {
@@ -117,18 +121,17 @@ public final class ClusterSupervisor: Service, Sendable {
             }
             group.cancelAll()
         }
-        let stopped = state.withLock { state in
-            for running in state.running.values { running.signal.stop() }
-            return state.running.count
-        }
+        let running = state.withLock { $0.machine.runningHandles }
+        for cluster in running { cluster.signal.stop() }
+        let stopped = running.count
         logger.info("shutting down: stopped every cluster", metadata: ["crowsnest.clusters": "\(stopped)"])
     }
 
     private func startPending(in group: inout DiscardingTaskGroup) {
-        for (name, runtime, signal) in takePending() { Self.start(name, runtime, signal, in: &group) }
+        for (name, cluster) in takePending() { Self.start(name, cluster.runtime, cluster.signal, in: &group) }
     }
 
-    private func takePending() -> [(String, ClusterRuntime, StopSignal)] {
+    private func takePending() -> [(String, RunningCluster)] {
         state.withLock { state in
             defer { state.pendingStarts = [] }
             return state.pendingStarts
@@ -176,23 +179,13 @@ public final class ClusterSupervisor: Service, Sendable {
         }
     }
 
-    /// What one reconcile decided, for the log.
-    private struct ReconcileChanges {
-        var started: [String] = []
-        var restarted: [String] = []
-        var stopped: [String] = []
-        var failed: [(name: String, error: String)] = []
-
-        var isEmpty: Bool { started.isEmpty && restarted.isEmpty && stopped.isEmpty && failed.isEmpty }
-    }
-
     /// Re-reads the directory and starts, restarts or stops clusters to match it.
     ///
-    /// Three steps, so that no cluster is connected (credentials loaded, files read) and nothing is logged while
-    /// the state lock is held: plan under the lock, connect outside it, commit under it. Reconciles run one at a time
-    /// (the service's loop). A directory that cannot be read changes nothing: running clusters keep running.
+    /// Three steps, so that no cluster is built (credentials loaded, files read) and nothing is logged while the
+    /// state lock is held: ``StateMachine/plan(_:)`` under the lock, start the clusters outside it,
+    /// ``StateMachine/commit(started:failed:changes:)`` under it. Reconciles run one at a time (the service's loop).
     func reconcile() {
-        let owners = state.withLock { state in state.running.mapValues(\.file) }
+        let owners = state.withLock { $0.machine.owners }
         let scan = directory.scan(owners: owners)
         logProblemChanges(scan)
         Counter(
@@ -200,69 +193,15 @@ public final class ClusterSupervisor: Service, Sendable {
             dimensions: [("result", scan.hasErrors ? "failure" : "success")],
             factory: metricsFactory
         ).increment()
-        guard scan.directoryProblems.isEmpty else {
-            state.withLock { state in
-                state.scans += 1
-                state.directoryProblems = scan.directoryProblems
-            }
-            return
-        }
 
-        // 1. Plan.
-        var toStop: [Running] = []
-        var toStart: [(name: String, config: ClusterConfig, file: String)] = []
-        var changes = ReconcileChanges()
-        state.withLock { state in
-            state.scans += 1
-            state.directoryProblems = []
-            var desired: [String: (config: ClusterConfig, file: String)] = [:]
-            var entries: [ClusterEntry] = []
-            for report in scan.files {
-                if let config = report.config {
-                    state.lastGood[report.path] = config
-                    desired[config.name] = (config, report.path)
-                    entries.append(ClusterEntry(name: config.name, file: report.path, problems: report.problems, runtime: nil, runningLastGoodVersion: false))
-                } else {
-                    let duplicate = report.problems.contains { $0.code == .duplicateName }
-                    var entry = ClusterEntry(
-                        name: report.claimedName ?? Self.baseName(report.path),
-                        file: report.path,
-                        problems: report.problems,
-                        runtime: nil,
-                        runningLastGoodVersion: false
-                    )
-                    if !duplicate, let good = state.lastGood[report.path], desired[good.name] == nil {
-                        desired[good.name] = (good, report.path)
-                        entry.name = good.name
-                        entry.runningLastGoodVersion = true
-                    }
-                    entries.append(entry)
-                }
-            }
-            // Forget last-good versions of deleted files.
-            let paths = Set(scan.files.map(\.path))
-            state.lastGood = state.lastGood.filter { paths.contains($0.key) }
-
-            for (name, running) in state.running where desired[name]?.config != running.config {
-                toStop.append(running)
-                state.running[name] = nil
-                if desired[name] == nil { changes.stopped.append(name) } else { changes.restarted.append(name) }
-            }
-            for (name, wanted) in desired where state.running[name] == nil {
-                toStart.append((name, wanted.config, wanted.file))
-                if !changes.restarted.contains(name) { changes.started.append(name) }
-            }
-            state.entries = entries
-            Self.attachRuntimes(&state)
+        var plan = state.withLock { $0.machine.plan(scan) }
+        for cluster in plan.stop {
+            cluster.signal.stop()
+            cluster.runtime.removeAll()
         }
-        for running in toStop {
-            running.signal.stop()
-            running.runtime.removeAll()
-        }
-
-        // 2. Connect, outside the lock.
-        var started: [(name: String, running: Running)] = []
-        for wanted in toStart {
+        var started: [(StateMachine<RunningCluster>.Start, RunningCluster)] = []
+        var failed: [(StateMachine<RunningCluster>.Start, String)] = []
+        for wanted in plan.start {
             do {
                 let runtime = try ClusterRuntime(
                     config: wanted.config,
@@ -274,44 +213,21 @@ public final class ClusterSupervisor: Service, Sendable {
                     metricsFactory: metricsFactory,
                     logger: logger
                 )
-                started.append((wanted.name, Running(config: wanted.config, file: wanted.file, runtime: runtime, signal: StopSignal())))
+                started.append((wanted, RunningCluster(runtime: runtime, signal: StopSignal())))
             } catch {
-                changes.failed.append((wanted.name, "\(error)"))
-                changes.started.removeAll { $0 == wanted.name }
-                changes.restarted.removeAll { $0 == wanted.name }
+                failed.append((wanted, "\(error)"))
             }
         }
-
-        // 3. Commit.
         state.withLock { state in
-            for (name, running) in started {
-                state.running[name] = running
-                state.pendingStarts.append((name, running.runtime, running.signal))
-            }
-            for index in state.entries.indices {
-                if let failure = changes.failed.first(where: { $0.name == state.entries[index].name }) {
-                    state.entries[index].startError = failure.error
-                }
-            }
-            Self.attachRuntimes(&state)
+            state.machine.commit(started: started, failed: failed, changes: &plan.changes)
+            state.pendingStarts += started.map { ($0.0.name, $0.1) }
         }
-        logChanges(changes)
-    }
-
-    /// Gives each entry the runtime started from its file, and orders the entries by name, a running one before a
-    /// file rejected for claiming its name.
-    private static func attachRuntimes(_ state: inout State) {
-        for index in state.entries.indices {
-            let entry = state.entries[index]
-            let running = state.running[entry.name]
-            state.entries[index].runtime = running?.file == entry.file ? running?.runtime : nil
-        }
-        state.entries.sort { ($0.name, $0.runtime == nil ? 1 : 0) < ($1.name, $1.runtime == nil ? 1 : 0) }
+        logChanges(plan.changes)
     }
 
     /// One line per reconcile that changed something (and per cluster that could not start), at info; nothing when
     /// a poll found the directory as it was.
-    private func logChanges(_ changes: ReconcileChanges) {
+    private func logChanges(_ changes: StateMachine<RunningCluster>.Changes) {
         for failure in changes.failed {
             logger.warning("cluster cannot start", metadata: ["cluster": "\(failure.name)", "error": "\(failure.error)"])
         }
