@@ -21,7 +21,7 @@ public struct ClusterReport: Encodable, Sendable {
         /// Whether the last scrape succeeded; nil before the first scrape.
         public var up: Bool?
         /// When the last scrape happened, ISO 8601.
-        public var lastScrape: String?
+        public var lastScrape: String? { lastScrapeTime.map(ClusterReport.iso) }
         /// How long the last scrape took.
         public var durationSeconds: Double?
         /// Samples in the last scrape.
@@ -33,6 +33,20 @@ public struct ClusterReport: Encodable, Sendable {
 
         enum CodingKeys: String, CodingKey {
             case namespace, pod, port, labels, up, lastScrape, durationSeconds, samples, error
+        }
+
+        /// Encodes the documented keys; times as ISO 8601, formatted here and nowhere else.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(namespace, forKey: .namespace)
+            try container.encode(pod, forKey: .pod)
+            try container.encode(port, forKey: .port)
+            try container.encode(labels, forKey: .labels)
+            try container.encodeIfPresent(up, forKey: .up)
+            try container.encodeIfPresent(lastScrape, forKey: .lastScrape)
+            try container.encodeIfPresent(durationSeconds, forKey: .durationSeconds)
+            try container.encodeIfPresent(samples, forKey: .samples)
+            try container.encodeIfPresent(error, forKey: .error)
         }
 
         /// Creates a target row.
@@ -53,7 +67,6 @@ public struct ClusterReport: Encodable, Sendable {
             self.labels = labels
             self.up = up
             self.lastScrapeTime = lastScrapeTime
-            self.lastScrape = lastScrapeTime.map(ClusterReport.iso)
             self.durationSeconds = durationSeconds
             self.samples = samples
             self.error = error
@@ -89,7 +102,7 @@ public struct ClusterReport: Encodable, Sendable {
         /// Round-trip time of the check.
         public var latencyMilliseconds: Double?
         /// When the check ran, ISO 8601.
-        public var checkedAt: String
+        public var checkedAt: String { ClusterReport.iso(checkedAtTime) }
         /// Why it failed, in plain words.
         public var error: String?
         /// When the check ran, seconds since the epoch (not encoded).
@@ -97,6 +110,16 @@ public struct ClusterReport: Encodable, Sendable {
 
         enum CodingKeys: String, CodingKey {
             case reachable, httpStatus, latencyMilliseconds, checkedAt, error
+        }
+
+        /// Encodes the documented keys; the time as ISO 8601.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(reachable, forKey: .reachable)
+            try container.encodeIfPresent(httpStatus, forKey: .httpStatus)
+            try container.encodeIfPresent(latencyMilliseconds, forKey: .latencyMilliseconds)
+            try container.encode(checkedAt, forKey: .checkedAt)
+            try container.encodeIfPresent(error, forKey: .error)
         }
 
         /// Creates a check result.
@@ -111,7 +134,6 @@ public struct ClusterReport: Encodable, Sendable {
             self.httpStatus = httpStatus
             self.latencyMilliseconds = latencyMilliseconds
             self.checkedAtTime = checkedAtTime
-            self.checkedAt = ClusterReport.iso(checkedAtTime)
             self.error = error
         }
     }
@@ -131,13 +153,13 @@ public struct ClusterReport: Encodable, Sendable {
     /// Why discovery fails.
     public var discoveryError: String?
     /// The last discovery list or watch event, ISO 8601.
-    public var lastDiscoveryEvent: String?
+    public var lastDiscoveryEvent: String? { lastDiscoveryEventTime.map(Self.iso) }
     /// The credential kind.
     public var credentialKind: String?
     /// When the credential expires, ISO 8601.
-    public var credentialExpiresAt: String?
+    public var credentialExpiresAt: String? { credentialExpiresTime.map(Self.iso) }
     /// When the CA certificate expires, ISO 8601.
-    public var caExpiresAt: String?
+    public var caExpiresAt: String? { caExpiresTime.map(Self.iso) }
     /// Whether TLS verification is off.
     public var insecureSkipVerify: Bool?
     /// `ok`, `rejected`, `expired`, `failing` or `unknown`.
@@ -169,6 +191,32 @@ public struct ClusterReport: Encodable, Sendable {
         case name, file, status, configProblems, runningLastGoodVersion, discovery, discoveryError, lastDiscoveryEvent
         case credentialKind, credentialExpiresAt, caExpiresAt, insecureSkipVerify, auth, apiServer
         case targetsUp, targetsTotal, duplicateTargets, series, lastError, targets, refusedPods
+    }
+
+    /// Encodes the documented keys (`docs/api.md`); times as ISO 8601, formatted here and nowhere else.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(file, forKey: .file)
+        try container.encode(status, forKey: .status)
+        try container.encode(configProblems, forKey: .configProblems)
+        try container.encode(runningLastGoodVersion, forKey: .runningLastGoodVersion)
+        try container.encodeIfPresent(discovery, forKey: .discovery)
+        try container.encodeIfPresent(discoveryError, forKey: .discoveryError)
+        try container.encodeIfPresent(lastDiscoveryEvent, forKey: .lastDiscoveryEvent)
+        try container.encodeIfPresent(credentialKind, forKey: .credentialKind)
+        try container.encodeIfPresent(credentialExpiresAt, forKey: .credentialExpiresAt)
+        try container.encodeIfPresent(caExpiresAt, forKey: .caExpiresAt)
+        try container.encodeIfPresent(insecureSkipVerify, forKey: .insecureSkipVerify)
+        try container.encodeIfPresent(auth, forKey: .auth)
+        try container.encodeIfPresent(apiServer, forKey: .apiServer)
+        try container.encode(targetsUp, forKey: .targetsUp)
+        try container.encode(targetsTotal, forKey: .targetsTotal)
+        try container.encode(duplicateTargets, forKey: .duplicateTargets)
+        try container.encode(series, forKey: .series)
+        try container.encodeIfPresent(lastError, forKey: .lastError)
+        try container.encodeIfPresent(targets, forKey: .targets)
+        try container.encodeIfPresent(refusedPods, forKey: .refusedPods)
     }
 
     /// Creates a report; the ISO strings are derived from the `…Time` values.
@@ -203,12 +251,9 @@ public struct ClusterReport: Encodable, Sendable {
         self.discovery = discovery
         self.discoveryError = discoveryError
         self.lastDiscoveryEventTime = lastDiscoveryEventTime
-        self.lastDiscoveryEvent = lastDiscoveryEventTime.map(Self.iso)
         self.credentialKind = credentialKind
         self.credentialExpiresTime = credentialExpiresTime
-        self.credentialExpiresAt = credentialExpiresTime.map(Self.iso)
         self.caExpiresTime = caExpiresTime
-        self.caExpiresAt = caExpiresTime.map(Self.iso)
         self.insecureSkipVerify = insecureSkipVerify
         self.auth = auth
         self.apiServer = apiServer
@@ -262,12 +307,9 @@ public struct ClusterReport: Encodable, Sendable {
         report.discovery = Self.discoveryName(discovery.condition)
         report.discoveryError = discovery.failure?.message
         report.lastDiscoveryEventTime = discovery.lastEventTime?.timeIntervalSince1970
-        report.lastDiscoveryEvent = report.lastDiscoveryEventTime.map(Self.iso)
         report.credentialKind = credential.kind
         report.credentialExpiresTime = credential.expiry?.timeIntervalSince1970
-        report.credentialExpiresAt = report.credentialExpiresTime.map(Self.iso)
         report.caExpiresTime = credential.certificateAuthorityExpiry?.timeIntervalSince1970
-        report.caExpiresAt = report.caExpiresTime.map(Self.iso)
         report.insecureSkipVerify = credential.insecureSkipVerify
         report.apiServer = check
         report.auth = health.auth(checkStatus: check?.httpStatus, now: Date(timeIntervalSince1970: now)).rawValue

@@ -12,14 +12,7 @@ import Prometheus
 /// merged into one exposition with HELP text for every family.
 public final class GatewayMetrics: Sendable {
     /// HELP text of the event metrics (swift-metrics carries none).
-    static let help: [String: String] = [
-        "crowsnest_scrapes_total": "Scrapes per cluster and result.",
-        "crowsnest_scrape_duration_seconds": "Scrape durations per cluster (through the API server's pod proxy).",
-        "crowsnest_kube_requests_total":
-            "Requests to API servers per cluster, kind (api or proxy) and HTTP status code (or error kind).",
-        "crowsnest_watch_restarts_total": "Ends of a pod list or watch followed by a new one, per cluster and reason.",
-        "crowsnest_config_reloads_total": "Reads of the cluster directory by result.",
-    ]
+    static let help = Dictionary(uniqueKeysWithValues: OwnMetric.all.map { ($0.name, $0.help) })
 
     /// Scrape-duration buckets (seconds).
     static let scrapeDurationBuckets: [Duration] = [
@@ -35,7 +28,7 @@ public final class GatewayMetrics: Sendable {
     public init() {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets["crowsnest_scrape_duration_seconds"] = Self.scrapeDurationBuckets
+        factory.durationHistogramBuckets[OwnMetric.scrapeDuration.name] = Self.scrapeDurationBuckets
         self.registry = registry
         self.factory = factory
     }
@@ -64,18 +57,9 @@ public final class GatewayMetrics: Sendable {
 
     /// The families read from the running state.
     static func stateFamilies(entries: [ClusterSupervisor.ClusterEntry], store: SnapshotStore) -> [MetricFamily] {
-        var clusters = MetricFamily(
-            name: "crowsnest_cluster_up",
-            type: .gauge,
-            help: "1 when the cluster runs and its discovery lists pods; 0 when its file is broken, it cannot start, "
-                + "or discovery fails."
-        )
-        var targets = MetricFamily(name: "crowsnest_targets", type: .gauge, help: "Targets per cluster and state (up, down, duplicate: left out, same labels as another target).")
-        var expiry = MetricFamily(
-            name: "crowsnest_credential_expiry_timestamp_seconds",
-            type: .gauge,
-            help: "When each cluster's credential expires."
-        )
+        var clusters = MetricFamily(name: OwnMetric.clusterUp.name, type: .gauge, help: OwnMetric.clusterUp.help)
+        var targets = MetricFamily(name: OwnMetric.targets.name, type: .gauge, help: OwnMetric.targets.help)
+        var expiry = MetricFamily(name: OwnMetric.credentialExpiry.name, type: .gauge, help: OwnMetric.credentialExpiry.help)
         for entry in entries {
             let cluster = Label("cluster", entry.name)
             let health = entry.runtime?.health
@@ -94,10 +78,10 @@ public final class GatewayMetrics: Sendable {
             }
         }
         let series = MetricFamily(
-            name: "crowsnest_series_held",
+            name: OwnMetric.seriesHeld.name,
             type: .gauge,
-            help: "Series held in target snapshots.",
-            samples: [Sample(name: "crowsnest_series_held", value: Double(store.seriesCount))]
+            help: OwnMetric.seriesHeld.help,
+            samples: [Sample(name: OwnMetric.seriesHeld.name, value: Double(store.seriesCount))]
         )
         return [clusters, targets, expiry].filter { !$0.samples.isEmpty } + [series]
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CrowsnestCore
 import CrowsnestKube
 import Foundation
 import NIOCore
@@ -49,7 +50,7 @@ final class HealthPageProbe: Sendable {
         let at = Date().timeIntervalSince1970
         func elapsed() -> Double {
             let duration = ContinuousClock.now - started
-            return Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+            return duration.inSeconds * 1000
         }
         do {
             let response = try await client.get(path: "/version", query: nil, headers: [:], deadline: .now() + timeout)

@@ -189,7 +189,7 @@ public final class ClusterSupervisor: Service, Sendable {
         let scan = directory.scan(owners: owners)
         logProblemChanges(scan)
         Counter(
-            label: "crowsnest_config_reloads_total",
+            label: OwnMetric.configReloads.name,
             dimensions: [("result", scan.hasErrors ? "failure" : "success")],
             factory: metricsFactory
         ).increment()

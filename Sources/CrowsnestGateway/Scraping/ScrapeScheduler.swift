@@ -34,12 +34,12 @@ public final class ScrapeScheduler: Sendable {
     ) {
         let dimensions = [("cluster", cluster)]
         self.successes = Counter(
-            label: "crowsnest_scrapes_total", dimensions: dimensions + [("result", "success")], factory: metricsFactory
+            label: OwnMetric.scrapes.name, dimensions: dimensions + [("result", "success")], factory: metricsFactory
         )
         self.failures = Counter(
-            label: "crowsnest_scrapes_total", dimensions: dimensions + [("result", "failure")], factory: metricsFactory
+            label: OwnMetric.scrapes.name, dimensions: dimensions + [("result", "failure")], factory: metricsFactory
         )
-        self.durations = Timer(label: "crowsnest_scrape_duration_seconds", dimensions: dimensions, factory: metricsFactory)
+        self.durations = Timer(label: OwnMetric.scrapeDuration.name, dimensions: dimensions, factory: metricsFactory)
         self.cluster = cluster
         self.scraper = scraper
         self.state = Mutex(StateMachine(grid: ScrapeGrid(interval: interval), maxConcurrentScrapes: maxConcurrentScrapes))

@@ -138,7 +138,7 @@ public struct TargetScraper: Sendable {
         let health = ScrapeHealth(
             up: failure == nil,
             timestampMilliseconds: timestamp,
-            durationSeconds: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18,
+            durationSeconds: duration.inSeconds,
             samplesScraped: rendered?.samplesScraped ?? 0,
             samplesPostRelabeling: rendered?.samplesPostRelabeling ?? 0,
             seriesAdded: failure == nil ? added : 0,
@@ -160,7 +160,7 @@ public struct TargetScraper: Sendable {
         case .success(let built): path = built
         case .failure(let refusal): throw ScrapeFailure(.refused, refusal.reason)
         }
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(settings.timeout.components.seconds) * 1_000_000_000 + settings.timeout.components.attoseconds / 1_000_000_000)
+        let deadline = NIODeadline.after(settings.timeout)
         let response: HTTPClientResponse
         do {
             response = try await client.proxyGet(path: path, query: plan.query, headers: requestHeaders, deadline: deadline)

@@ -148,7 +148,7 @@ public final class KubeClusterClient: Sendable {
                 let retryAfter = Self.retryAfterSeconds(response.headers)
             {
                 let wait = Duration.seconds(min(max(retryAfter, 0), 60))
-                guard NIODeadline.now() + .nanoseconds(Int64(wait.components.seconds) * 1_000_000_000) < deadline else {
+                guard NIODeadline.after(wait) < deadline else {
                     return response
                 }
                 retries += 1
@@ -168,7 +168,7 @@ public final class KubeClusterClient: Sendable {
             let key = RequestCounterKey(isAPICall: isAPICall, code: code)
             if let existing = counters[key] { return existing }
             let made = Counter(
-                label: "crowsnest_kube_requests_total",
+                label: OwnMetric.kubeRequests.name,
                 dimensions: [("cluster", name), ("kind", kind), ("code", code)],
                 factory: metricsFactory
             )

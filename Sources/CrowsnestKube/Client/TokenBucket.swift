@@ -1,3 +1,4 @@
+import CrowsnestCore
 import Synchronization
 
 /// A token-bucket request-rate limit (client-go's default: 5 requests per second, bursts of 10), for API calls.
@@ -22,7 +23,7 @@ final class TokenBucket: Sendable {
     func reserve(now: ContinuousClock.Instant = .now) -> Duration {
         state.withLock { state in
             let elapsed = now - state.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             state.tokens = min(burst, state.tokens + max(0, seconds) * ratePerSecond)
             state.updated = now
             state.tokens -= 1

@@ -5,6 +5,9 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+// `stat` is also declared through CoreFoundation's module when another file of the target imports Foundation first;
+// importing it here keeps the member-import check from depending on the compiler's batching.
+import Foundation
 
 /// The file system as the configuration loader sees it: list a folder, read a file, look at a path.
 ///

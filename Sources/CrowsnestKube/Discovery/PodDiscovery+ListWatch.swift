@@ -61,7 +61,7 @@ extension PodDiscovery {
     /// Counts one end of a list or watch that the loop follows with a new one.
     func countWatchRestart(_ reason: String) {
         Counter(
-            label: "crowsnest_watch_restarts_total",
+            label: OwnMetric.watchRestarts.name,
             dimensions: [("cluster", cluster), ("reason", reason)],
             factory: client.metricsFactory
         ).increment()
@@ -117,7 +117,7 @@ extension PodDiscovery {
 
     /// GETs and decodes a JSON response; a non-200 status becomes a `KubeClientError` from its `Status`.
     func fetchJSON<T: Decodable>(_ path: String, query: String) async throws(KubeClientError) -> T {
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(options.listTimeout.components.seconds) * 1_000_000_000)
+        let deadline = NIODeadline.after(options.listTimeout)
         let response = try await client.get(path: path, query: query, headers: ["Accept": "application/json"], deadline: deadline)
         let body: ByteBuffer
         do {

@@ -293,10 +293,9 @@ public enum CertificateFetcher {
         } catch {
             throw CertificateFetchError(.handshakeFailed, "cannot set up TLS: \(error)")
         }
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         let firstBytes = FirstBytes()
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.nanoseconds(nanoseconds))
+            .connectTimeout(TimeAmount(timeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let waiter = HandshakeWaiter()
@@ -333,7 +332,7 @@ public enum CertificateFetcher {
             let handshake = try await channel.eventLoop.submit {
                 let waiter = try channel.pipeline.syncOperations.handler(type: HandshakeWaiter.self)
                 let promise = waiter.promise(on: channel.eventLoop)
-                let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+                let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
                     promise.fail(CertificateFetchError(.timedOut, "the TLS handshake with \(endpoint) timed out"))
                 }
                 promise.futureResult.whenComplete { _ in timer.cancel() }

@@ -1,6 +1,8 @@
 /// A Kubernetes field selector, parsed as apimachinery's `fields.ParseSelector` does
 /// (`k8s.io/apimachinery/pkg/fields/selector.go`): comma-separated `key=value`, `key==value`, `key!=value`,
 /// with `\` escaping `,`, `=`, `!` and `\` in values.
+///
+/// Independent of `CrowsnestCore`'s `FieldSelector` on purpose: see ``LabelSelector``.
 struct FieldSelector: Sendable, Equatable {
     /// One term of a field selector.
     struct Requirement: Sendable, Equatable {

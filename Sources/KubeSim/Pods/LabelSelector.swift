@@ -2,6 +2,12 @@
 /// `labels.Parse` (`k8s.io/apimachinery/pkg/labels/selector.go`).
 ///
 /// `=`, `==`, `!=`, `in (…)`, `notin (…)`, `key`, `!key`, `key>N`, `key<N`; comma means AND.
+///
+/// Why KubeSim has its own selectors instead of `CrowsnestCore`'s (which validate `discovery.label_selector` and
+/// `field_selector` in cluster files): KubeSim plays the API server that tests the gateway, and it must judge the
+/// selectors the gateway sends the way apimachinery does, not the way the gateway thinks it does. Two independent
+/// readings of the same grammar catch each other's mistakes (a shared parser would pass its own bugs as correct),
+/// and KubeSim also evaluates selectors against pods, which the gateway never does.
 struct LabelSelector: Sendable, Equatable, CustomStringConvertible {
     /// One requirement of a selector.
     struct Requirement: Sendable, Equatable {
