@@ -151,6 +151,7 @@ let package = Package(
                 "CrowsnestKube",
                 "CrowsnestGateway",
                 "KubeSim",
+                "PeerSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

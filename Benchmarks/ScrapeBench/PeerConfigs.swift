@@ -1,4 +1,5 @@
 import Foundation
+import PeerSupport
 
 /// The configuration files of the three scrapers compared, all pointing at the same pods through the same
 /// pod proxy paths of the same simulated API servers.
@@ -63,25 +64,11 @@ enum PeerConfigs {
                           ca_file: \(cluster.caFile)
                         bearer_token_file: \(cluster.tokenFile)
                     relabel_configs:
-                      - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, __meta_kubernetes_pod_container_port_name]
-                        action: keep
-                        regex: .+;.+;metrics
-                      - action: labelmap
-                        regex: __meta_kubernetes_pod_label_(service|tier|type)
-                      - source_labels: [__meta_kubernetes_namespace]
-                        target_label: namespace
-                      - source_labels: [__meta_kubernetes_pod_name]
-                        target_label: pod_name
-                      - target_label: cluster
-                        replacement: \(cluster.name)
-                      - target_label: __address__
-                        replacement: \(cluster.hostPort)
-                      - source_labels: [__meta_kubernetes_namespace, __meta_kubernetes_pod_name, __meta_kubernetes_pod_container_port_number]
-                        regex: (.+);(.+);(.+)
-                        target_label: __metrics_path__
-                        replacement: /api/v1/namespaces/${1}/pods/${2}:${3}/proxy/metrics
 
                 """
+                + ArticleRelabeling.selectionRules(indent: 6)
+                + "      - target_label: cluster\n        replacement: \(cluster.name)\n"
+                + ArticleRelabeling.proxyRewrites(apiHostPort: cluster.hostPort, indent: 6)
         }
         return text
     }

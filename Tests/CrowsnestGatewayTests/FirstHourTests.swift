@@ -128,17 +128,7 @@ struct FirstHourTests {
                     + ArticleRelabeling.proxyRewrites(apiHostPort: "127.0.0.1:\(cluster.port!)", indent: 6)
             )
             let httpPort = try freeLoopbackPort()
-            let deadPort = try freeLoopbackPort()
-            let process = try PeerProcess(
-                vmagent,
-                [
-                    "-promscrape.config=\(config)", "-httpListenAddr=127.0.0.1:\(httpPort)",
-                    "-remoteWrite.url=http://127.0.0.1:\(deadPort)/api/v1/write",
-                    "-remoteWrite.tmpDataPath=\(scratch.file("data"))", "-promscrape.kubernetesSDCheckInterval=1s",
-                    "-promscrape.config.strictParse=false",
-                ],
-                home: scratch.path
-            )
+            let process = try PeerProcess.vmagent(vmagent, config: config, httpPort: httpPort, scratch: scratch)
             defer { process.stop() }
             // vmagent's active targets, as (namespace/pod_name).
             var vmagentPods = Set<String>()
@@ -225,14 +215,7 @@ struct FirstHourTests {
 
                 """
             )
-            let child = try PeerProcess(
-                prometheus,
-                [
-                    "--config.file=\(config)", "--storage.tsdb.path=\(scratch.file("data"))",
-                    "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-                ],
-                home: scratch.path
-            )
+            let child = try PeerProcess.prometheus(prometheus, config: config, port: port, scratch: scratch)
             defer { child.stop() }
             let api = PrometheusAPI(client: harness.httpClient, base: "http://127.0.0.1:\(port)")
             var filtered: [[String: String]] = []

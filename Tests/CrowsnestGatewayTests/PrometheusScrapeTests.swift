@@ -68,14 +68,7 @@ struct PrometheusScrapeTests {
             // Prometheus, scraping the gateway every second.
             let port = try freeLoopbackPort()
             let config = try scratch.write("prometheus.yml", Self.prometheusConfig(gatewayPort: harness.port))
-            let child = try PeerProcess(
-                prometheus,
-                [
-                    "--config.file=\(config)", "--storage.tsdb.path=\(scratch.file("data"))",
-                    "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-                ],
-                home: scratch.path
-            )
+            let child = try PeerProcess.prometheus(prometheus, config: config, port: port, scratch: scratch)
             defer { child.stop() }
             let api = PrometheusAPI(client: harness.httpClient, base: "http://127.0.0.1:\(port)")
 

@@ -99,17 +99,7 @@ struct VMAgentTests {
             )
             .write(toFile: configFile, atomically: true, encoding: .utf8)
             let httpPort = try freeLoopbackPort()
-            let deadPort = try freeLoopbackPort()
-            let process = try PeerProcess(
-                vmagent,
-                [
-                    "-promscrape.config=\(configFile)", "-httpListenAddr=127.0.0.1:\(httpPort)",
-                    "-remoteWrite.url=http://127.0.0.1:\(deadPort)/api/v1/write",
-                    "-remoteWrite.tmpDataPath=\(directory.file("data"))", "-promscrape.kubernetesSDCheckInterval=1s",
-                    "-promscrape.config.strictParse=false",
-                ],
-                home: directory.path
-            )
+            let process = try PeerProcess.vmagent(vmagent, config: configFile, httpPort: httpPort, scratch: directory)
             defer { process.stop() }
 
             try await HTTPClient.withHTTPClient { http in
