@@ -5,8 +5,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-// `stat` is also declared through CoreFoundation's module when another file of the target imports Foundation first;
-// importing it here keeps the member-import check from depending on the compiler's batching.
 import Foundation
 
 /// The file system as the configuration loader sees it: list a folder, read a file, look at a path.
@@ -133,13 +131,18 @@ public struct LocalConfigFileSystem: ConfigFileSystem {
     }
 
     /// What is at `path` (symbolic links followed), or `nil` when nothing is.
+    ///
+    /// Through `FileManager` rather than `stat(2)`: the C `stat` struct is declared by several modules on Linux
+    /// (Glibc, CoreFoundation, CNIOLinux), and which one the compiler credits it to depends on how it batches files,
+    /// so member access on it breaks the `MemberImportVisibility` check from one build to the next.
     public func status(ofPath path: String) -> ConfigFileStatus? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        let type = UInt32(info.st_mode) & UInt32(S_IFMT)
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved) else { return nil }
+        let type = attributes[.type] as? FileAttributeType
         let kind: ConfigFileStatus.Kind =
-            type == UInt32(S_IFREG) ? .file : (type == UInt32(S_IFDIR) ? .directory : .other)
-        return ConfigFileStatus(kind: kind, permissions: UInt32(info.st_mode) & 0o7777)
+            type == .typeRegular ? .file : (type == .typeDirectory ? .directory : .other)
+        let permissions = (attributes[.posixPermissions] as? NSNumber)?.uint32Value ?? 0
+        return ConfigFileStatus(kind: kind, permissions: permissions & 0o7777)
     }
 
     /// Whether the process may read the file at `path`.
