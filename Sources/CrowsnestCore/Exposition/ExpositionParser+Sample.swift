@@ -140,26 +140,21 @@ extension ParserRun {
             }
         }
 
-        // Limits.
+        // Limits (checks and messages shared with the renderer: `ExpositionLimits+Checking.swift`).
         sampleCount += 1
-        if limits.sampleLimit > 0 && sampleCount > limits.sampleLimit {
-            throw error(start, "sample limit of \(limits.sampleLimit) exceeded", code: .limit)
+        if limits.exceedsSampleLimit(sampleCount) {
+            throw limits.sampleLimitError(line: line, column: column(start))
         }
-        if limits.labelLimit > 0 && scratch.labels.count > limits.labelLimit {
-            throw error(start, "label limit of \(limits.labelLimit) exceeded", code: .limit)
+        if limits.exceedsLabelLimit(scratch.labels.count) {
+            throw limits.labelLimitError(line: line, column: column(start))
         }
-        if limits.labelNameLengthLimit > 0 || limits.labelValueLengthLimit > 0 {
+        if limits.limitsLabelLengths {
             for label in scratch.labels.tokens {
-                if limits.labelNameLengthLimit > 0 && label.nameEnd - label.nameStart > limits.labelNameLengthLimit {
-                    throw error(label.nameStart, "label name longer than \(limits.labelNameLengthLimit) bytes", code: .limit)
+                if limits.exceedsLabelNameLengthLimit(label.nameEnd - label.nameStart) {
+                    throw limits.labelNameLengthError(line: line, column: column(label.nameStart))
                 }
-                if limits.labelValueLengthLimit > 0 && label.valueEnd - label.valueStart > limits.labelValueLengthLimit
-                {
-                    throw error(
-                        label.valueStart,
-                        "label value longer than \(limits.labelValueLengthLimit) bytes",
-                        code: .limit
-                    )
+                if limits.exceedsLabelValueLengthLimit(label.valueEnd - label.valueStart) {
+                    throw limits.labelValueLengthError(line: line, column: column(label.valueStart))
                 }
             }
         }

@@ -50,14 +50,7 @@ public struct ExpositionParser: Sendable {
     public func parse<Visitor: ExpositionVisitor>(_ bytes: UnsafeRawBufferPointer, visitor: inout Visitor)
         throws(ExpositionError) -> Summary
     {
-        if limits.bodySizeLimit > 0 && bytes.count > limits.bodySizeLimit {
-            throw ExpositionError(
-                .limit,
-                line: 0,
-                column: 0,
-                "payload of \(bytes.count) bytes exceeds the body size limit of \(limits.bodySizeLimit) bytes"
-            )
-        }
+        if limits.exceedsBodySizeLimit(bytes.count) { throw limits.bodySizeError(payloadBytes: bytes.count) }
         var run = ParserRun(parser: self, bytes: bytes)
         try run.run(visitor: &visitor)
         return Summary(sampleCount: run.sampleCount, familyCount: run.family.ordinal + 1, lineCount: run.line)
@@ -70,9 +63,7 @@ public struct ExpositionParser: Sendable {
         visitor: inout Visitor,
         maxErrors: Int = 100
     ) -> [ExpositionError] {
-        if limits.bodySizeLimit > 0 && bytes.count > limits.bodySizeLimit {
-            return [ExpositionError(.limit, line: 0, column: 0, "payload exceeds the body size limit of \(limits.bodySizeLimit) bytes")]
-        }
+        if limits.exceedsBodySizeLimit(bytes.count) { return [limits.bodySizeError(payloadBytes: nil)] }
         return validate(bytes, visitor: &visitor, maxErrors: maxErrors, continuing: nil)
     }
 
@@ -160,8 +151,12 @@ struct ParserRun {
 
     @inline(__always)
     func error(_ offset: Int, _ reason: String, code: ExpositionError.Code = .syntax) -> ExpositionError {
-        ExpositionError(code, line: line, column: offset - lineStart + 1, reason)
+        ExpositionError(code, line: line, column: column(offset), reason)
     }
+
+    /// The column of `offset` on the current line, counted from 1.
+    @inline(__always)
+    func column(_ offset: Int) -> Int { offset - lineStart + 1 }
 
     mutating func run<Visitor: ExpositionVisitor>(visitor: inout Visitor) throws(ExpositionError) {
         guard let base = bytes.baseAddress, count > 0 else {

@@ -169,15 +169,15 @@ struct RenderVisitor: ExpositionVisitor {
             try appendSample(name: name, labels: set, sample: sample, bytes: bytes, slot: outputSlot)
             return
         }
-        if options.limits.labelValueLengthLimit > 0 && longestValue > options.limits.labelValueLengthLimit {
-            throw Self.valueTooLong(labels, bytes: bytes, limit: options.limits.labelValueLengthLimit, line: sample.line)
+        if options.limits.exceedsLabelValueLengthLimit(longestValue) {
+            throw Self.valueTooLong(labels, bytes: bytes, limits: options.limits, line: sample.line)
         }
         if options.limits.labelLimit > 0 || options.limits.labelNameLengthLimit > 0 {
             try checkLimits(labelCount: scrapedCount + target.writtenCount, set: nil, labels: labels, bytes: bytes, line: sample.line)
         }
         samplesKept += 1
-        if options.limits.sampleLimit > 0 && samplesKept > options.limits.sampleLimit {
-            throw ExpositionError(.limit, line: sample.line, column: 1, "sample limit of \(options.limits.sampleLimit) exceeded")
+        if options.limits.exceedsSampleLimit(samplesKept) {
+            throw options.limits.sampleLimitError(line: sample.line, column: 1)
         }
         outputs[outputSlot].sampleCount += 1
         let out = buffers[outputSlot]
@@ -252,74 +252,6 @@ struct RenderVisitor: ExpositionVisitor {
         }
     }
 
-    func checkLimits(
-        labelCount: Int,
-        set: LabelSet?,
-        labels: UnsafeBufferPointer<LabelToken>? = nil,
-        bytes: UnsafeRawBufferPointer? = nil,
-        line: Int
-    ) throws(ExpositionError) {
-        let limits = options.limits
-        if limits.labelLimit > 0 && labelCount > limits.labelLimit {
-            throw ExpositionError(.limit, line: line, column: 1, "label limit of \(limits.labelLimit) exceeded")
-        }
-        guard limits.labelNameLengthLimit > 0 || limits.labelValueLengthLimit > 0 else { return }
-        var lengths: [(Int, Int)] = []
-        if let set {
-            lengths = set.map { ($0.name.utf8.count, $0.value.utf8.count) }
-        } else if let labels {
-            lengths = labels.map { ($0.nameEnd - $0.nameStart, $0.valueEnd - $0.valueStart) }
-            lengths += target.names.indices.map { (target.names[$0].count, target.values[$0].utf8.count) }
-        }
-        for (name, value) in lengths {
-            if limits.labelNameLengthLimit > 0 && name > limits.labelNameLengthLimit {
-                throw ExpositionError(.limit, line: line, column: 1, "label name longer than \(limits.labelNameLengthLimit) bytes")
-            }
-            if limits.labelValueLengthLimit > 0 && value > limits.labelValueLengthLimit {
-                throw valueTooLong(set: set, labels: labels, bytes: bytes, line: line)
-            }
-        }
-    }
-
-    /// The over-limit error of ``checkLimits``, naming the label (found again: this is the failing path only).
-    func valueTooLong(
-        set: LabelSet?,
-        labels: UnsafeBufferPointer<LabelToken>?,
-        bytes: UnsafeRawBufferPointer?,
-        line: Int
-    ) -> ExpositionError {
-        let limit = options.limits.labelValueLengthLimit
-        if let set, let label = set.first(where: { $0.value.utf8.count > limit }) {
-            return ExpositionError(
-                .limit,
-                line: line,
-                column: 1,
-                "label \(label.name) has a value of \(label.value.utf8.count) bytes, over label_value_length_limit (\(limit))"
-            )
-        }
-        if let labels, let bytes { return Self.valueTooLong(labels, bytes: bytes, limit: limit, line: line) }
-        return ExpositionError(.limit, line: line, column: 1, "label value longer than \(limit) bytes")
-    }
-
-    /// The error for a sample whose label value is over the limit, naming the (first such) label: the message the
-    /// health page shows for the failed scrape.
-    static func valueTooLong(
-        _ labels: UnsafeBufferPointer<LabelToken>,
-        bytes: UnsafeRawBufferPointer,
-        limit: Int,
-        line: Int
-    ) -> ExpositionError {
-        let label = labels.first { $0.valueEnd - $0.valueStart > limit }
-        let name = label.map { Unescaping.labelName(bytes, $0) } ?? ""
-        let length = label.map { $0.valueEnd - $0.valueStart } ?? 0
-        return ExpositionError(
-            .limit,
-            line: line,
-            column: 1,
-            "label \(name) has a value of \(length) bytes, over label_value_length_limit (\(limit))"
-        )
-    }
-
     /// Prometheus' label injection (`mutateSampleLabels`) on decoded labels: the slow path for collisions and
     /// relabeling.
     func injectedLabels(_ labels: UnsafeBufferPointer<LabelToken>, bytes: UnsafeRawBufferPointer) -> LabelSet {
@@ -355,8 +287,8 @@ struct RenderVisitor: ExpositionVisitor {
         slot: Int
     ) throws(ExpositionError) {
         samplesKept += 1
-        if options.limits.sampleLimit > 0 && samplesKept > options.limits.sampleLimit {
-            throw ExpositionError(.limit, line: sample.line, column: 1, "sample limit of \(options.limits.sampleLimit) exceeded")
+        if options.limits.exceedsSampleLimit(samplesKept) {
+            throw options.limits.sampleLimitError(line: sample.line, column: 1)
         }
         outputs[slot].sampleCount += 1
         var out: [UInt8] = []

@@ -25,15 +25,11 @@ public struct ScrapeRenderer: ~Copyable, Sendable {
     public mutating func render(_ payload: UnsafeRawBufferPointer, format: ExpositionFormat, options: ScrapeRenderOptions)
         throws(ExpositionError) -> RenderedScrape
     {
-        let limit = options.limits.labelValueLengthLimit
-        if limit > 0, let label = options.targetLabels.first(where: { $0.value.utf8.count > limit }) {
-            throw ExpositionError(
-                .limit,
-                line: 0,
-                column: 0,
-                "target label \(label.name) has a value of \(label.value.utf8.count) bytes, over "
-                    + "label_value_length_limit (\(limit))"
-            )
+        let limits = options.limits
+        if limits.labelValueLengthLimit > 0,
+            let label = options.targetLabels.first(where: { limits.exceedsLabelValueLengthLimit($0.value.utf8.count) })
+        {
+            throw limits.targetLabelValueLengthError(label)
         }
         var visitor = RenderVisitor(options: options, format: format, buffers: buffers)
         defer { buffers = visitor.recycle() }
