@@ -96,9 +96,6 @@ public struct PrometheusRegex: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether matching avoids the regex engine.
     var usesFastPath: Bool { program.fast != nil }
-
-    /// The expression in Swift `Regex` syntax (a test oracle).
-    var swiftPattern: String { program.swiftPattern }
 }
 
 extension PrometheusRegex {
@@ -118,9 +115,6 @@ extension PrometheusRegex {
             machine = RE2Program(node, groupCount: names.count)
             fast = forceRegexEngine ? nil : RE2FastMatcher(anchored: node, groupCount: names.count)
         }
-
-        /// The expression in Swift `Regex` syntax (see `RE2SwiftEmitter`); used by tests as an independent oracle.
-        var swiftPattern: String { RE2SwiftEmitter.pattern(for: node) }
 
         private func withBytes<R>(_ input: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
             var input = input
