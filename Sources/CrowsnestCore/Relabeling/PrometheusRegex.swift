@@ -102,6 +102,7 @@ extension PrometheusRegex {
     /// The compiled form, shared by copies.
     final class Program: Sendable {
         let groupNames: [String?]
+        /// The parsed tree (the tests spell it in Swift `Regex` syntax as an oracle).
         let node: RE2Node
         let fast: RE2FastMatcher?
         let machine: RE2Program
