@@ -96,15 +96,13 @@ public struct PrometheusRegex: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether matching avoids the regex engine.
     var usesFastPath: Bool { program.fast != nil }
-
-    /// The expression in Swift `Regex` syntax (a test oracle).
-    var swiftPattern: String { program.swiftPattern }
 }
 
 extension PrometheusRegex {
     /// The compiled form, shared by copies.
     final class Program: Sendable {
         let groupNames: [String?]
+        /// The parsed tree (the tests spell it in Swift `Regex` syntax as an oracle).
         let node: RE2Node
         let fast: RE2FastMatcher?
         let machine: RE2Program
@@ -118,9 +116,6 @@ extension PrometheusRegex {
             machine = RE2Program(node, groupCount: names.count)
             fast = forceRegexEngine ? nil : RE2FastMatcher(anchored: node, groupCount: names.count)
         }
-
-        /// The expression in Swift `Regex` syntax (see `RE2SwiftEmitter`); used by tests as an independent oracle.
-        var swiftPattern: String { RE2SwiftEmitter.pattern(for: node) }
 
         private func withBytes<R>(_ input: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
             var input = input

@@ -32,6 +32,10 @@ public final class TargetSnapshot: Sendable {
     }
 
     /// Creates a snapshot from a rendered scrape (nil for a failed one) and the rendered synthetic series.
+    ///
+    /// The gateway itself renders into one buffer and uses ``init(key:labels:lines:health:)``; this one is for
+    /// callers outside the module that build snapshots directly (the serving benchmark and the federation tests),
+    /// so it stays public here rather than moving into a test target.
     public convenience init(key: TargetKey, labels: [Label], scrape: RenderedScrape?, synthetic: RenderedScrape, health: ScrapeHealth) {
         var lines = scrape ?? RenderedScrape()
         lines.append(synthetic)
