@@ -83,6 +83,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The Kubernetes API simulator used by tests, benchmarks and `crowsnest demo`.
@@ -128,7 +129,17 @@ let package = Package(
             ],
             path: "Benchmarks/CrowsnestBench"
         ),
-        .executableTarget(name: "DiscoveryBench", dependencies: ["CrowsnestKube", "KubeSim"], path: "Benchmarks/DiscoveryBench"),
+        .executableTarget(
+            name: "DiscoveryBench",
+            dependencies: [
+                "CrowsnestCore",
+                "CrowsnestKube",
+                "KubeSim",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/DiscoveryBench"
+        ),
         .executableTarget(
             name: "KubeSimBench",
             dependencies: [
@@ -208,6 +219,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
