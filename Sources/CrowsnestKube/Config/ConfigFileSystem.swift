@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SystemPackage
 #elseif canImport(Musl)
 import Musl
 #elseif canImport(Darwin)
@@ -131,12 +132,23 @@ public struct LocalConfigFileSystem: ConfigFileSystem {
 
     /// What is at `path` (symbolic links followed), or `nil` when nothing is.
     public func status(ofPath path: String) -> ConfigFileStatus? {
+        #if canImport(Glibc)
+        // swift-system's stat(2): with swift-subprocess (and so its C shims and swift-system's) in this module's
+        // graph, which module "defines" glibc's `struct stat` for MemberImportVisibility varies with the imports
+        // (CoreFoundation, CNIOLinux, ...), so `st_mode` is not read from Glibc's struct here.
+        guard let info = try? Stat(FilePath(path), followTargetSymlink: true, retryOnInterrupt: false) else {
+            return nil
+        }
+        let mode = UInt32(info.mode.rawValue)
+        #else
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        let type = UInt32(info.st_mode) & UInt32(S_IFMT)
+        let mode = UInt32(info.st_mode)
+        #endif
+        let type = mode & UInt32(S_IFMT)
         let kind: ConfigFileStatus.Kind =
             type == UInt32(S_IFREG) ? .file : (type == UInt32(S_IFDIR) ? .directory : .other)
-        return ConfigFileStatus(kind: kind, permissions: UInt32(info.st_mode) & 0o7777)
+        return ConfigFileStatus(kind: kind, permissions: mode & 0o7777)
     }
 
     /// Whether the process may read the file at `path`.
