@@ -1,4 +1,10 @@
-import Foundation
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -6,106 +12,129 @@ import Glibc
 import Darwin
 #endif
 
-/// Runs a short-lived child process in its own process group, collecting stdout and stderr, with a hard timeout that
-/// kills the whole group (a plugin's own children included, which could otherwise hold the pipes open).
+/// Runs a short-lived child process (swift-subprocess) in its own process group, collecting stdout and stderr up to
+/// a bound each, with a hard timeout that kills the whole group (a plugin's own children included, which could
+/// otherwise hold the pipes open).
 ///
-/// Polls every 10 ms: exec plugins run rarely and briefly, so simplicity beats an event loop here.
+/// swift-subprocess spawns with `posix_spawn` (stdin `/dev/null`, other descriptors closed), watches the child
+/// through a pidfd and reaps it before `run` returns, also when the calling task is cancelled: cancellation runs
+/// `teardownSequence`, here one SIGKILL to the group. The timeout is that cancellation, raced against a sleep.
 enum ChildProcess {
-    struct Outcome {
+    struct Outcome: Sendable {
         /// The exit status (or 128 + signal); nil when killed for the timeout or cancellation.
         var status: Int32?
         var stdout: [UInt8]
         var stderr: [UInt8]
     }
 
-    struct SpawnError: Error { var code: Int32 }
+    /// The child could not be started. `reason` is `strerror`'s text, never an environment value or output.
+    struct SpawnError: Error {
+        var reason: String
+    }
 
     static func run(
         executable: String, arguments: [String], environment: [String: String], timeout: Duration,
-        outputLimit: Int = 1 << 20
+        outputLimit: Int = 1 << 20, errorLimit: Int = 64 << 10
     ) async throws(SpawnError) -> Outcome {
-        var outPipe: [Int32] = [0, 0]
-        var errPipe: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0 else { throw SpawnError(code: errno) }
-        guard pipe(&errPipe) == 0 else {
-            close(outPipe[0]); close(outPipe[1])
-            throw SpawnError(code: errno)
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
+        var options = PlatformOptions()
+        // A new group led by the child (pgid = pid), so one kill(-pid) reaches whatever the plugin started.
+        options.processGroupID = 0
+        options.teardownSequence = [.send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .zero)]
+        let configuration = Configuration(
+            executable: .path(FilePath(executable)), arguments: Arguments(arguments),
+            environment: .custom(Self.entries(environment)), platformOptions: options)
 
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        close(outPipe[1])
-        close(errPipe[1])
-        guard spawned == 0 else {
-            close(outPipe[0]); close(errPipe[0])
-            throw SpawnError(code: spawned)
-        }
-        for fd in [outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        defer {
-            close(outPipe[0])
-            close(errPipe[0])
-        }
-        var stdout: [UInt8] = []
-        var stderr: [UInt8] = []
         let end = ContinuousClock.now + timeout
-        var status: Int32?
-        var exited = false
-        while true {
-            drain(outPipe[0], into: &stdout, limit: outputLimit)
-            drain(errPipe[0], into: &stderr, limit: 64 << 10)
-            var raw: Int32 = 0
-            let reaped = waitpid(pid, &raw, WNOHANG)
-            if reaped == pid {
-                exited = true
-                status = Self.exitStatus(raw)
-                break
+        let first: Race = await withTaskGroup(of: Race.self) { group in
+            group.addTask {
+                do {
+                    let result = try await Subprocess.run(
+                        configuration, input: .none, output: .sequence, error: .sequence
+                    ) { execution in
+                        async let stdout = Self.collect(execution.standardOutput, limit: outputLimit)
+                        let stderr = await Self.collect(execution.standardError, limit: errorLimit)
+                        return Captured(stdout: await stdout, stderr: stderr)
+                    }
+                    // The leader is reaped; members it left in its group may linger: end them (as before).
+                    kill(-result.processIdentifier.value, SIGKILL)
+                    if Task.isCancelled, case .signaled = result.terminationStatus {
+                        return .timedOut  // killed by the teardown, not by itself
+                    }
+                    return .finished(Outcome(
+                        status: Self.exitStatus(result.terminationStatus), stdout: result.closureResult.stdout,
+                        stderr: result.closureResult.stderr))
+                } catch let error as SubprocessError {
+                    return .failed(SpawnError(reason: Self.reason(error)))
+                } catch {
+                    // Cancelled (timeout or the caller) while starting or running: the child is killed and reaped.
+                    return .timedOut
+                }
             }
-            if reaped < 0 && errno != EINTR { exited = true; break }
-            if ContinuousClock.now >= end || Task.isCancelled { break }
-            try? await Task.sleep(for: .milliseconds(10))
+            group.addTask {
+                // Ends early when the caller is cancelled, which then also ends the child.
+                try? await Task.sleep(until: end, clock: .continuous)
+                return .timedOut
+            }
+            let first = await group.next()!
+            // Cancelling the run tears the child's group down; leaving the group waits until it is reaped.
+            group.cancelAll()
+            return first
         }
-        if exited {
-            // The group may linger holding the pipes: take what is there, then end the group.
-            drain(outPipe[0], into: &stdout, limit: outputLimit)
-            drain(errPipe[0], into: &stderr, limit: 64 << 10)
-            kill(-pid, SIGKILL)
-            return Outcome(status: status, stdout: stdout, stderr: stderr)
+        switch first {
+        case .finished(let outcome): return outcome
+        case .failed(let error): throw error
+        case .timedOut: return Outcome(status: nil, stdout: [], stderr: [])
         }
-        kill(-pid, SIGKILL)
-        var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-        return Outcome(status: nil, stdout: stdout, stderr: stderr)
     }
 
-    private static func exitStatus(_ raw: Int32) -> Int32 {
-        let signal = raw & 0x7F
-        return signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
+    private enum Race: Sendable {
+        case finished(Outcome)
+        case failed(SpawnError)
+        case timedOut
     }
 
-    private static func drain(_ fd: Int32, into buffer: inout [UInt8], limit: Int) {
-        var chunk = [UInt8](repeating: 0, count: 16 << 10)
-        for _ in 0..<1024 {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard count > 0 else { return }
-            if buffer.count < limit { buffer.append(contentsOf: chunk[0..<min(count, limit - buffer.count)]) }
+    private struct Captured: Sendable {
+        var stdout: [UInt8]
+        var stderr: [UInt8]
+    }
+
+    /// Reads `sequence` to its end, keeping the first `limit` bytes: the rest is read and dropped, so a chatty child
+    /// never blocks on a full pipe. A read error ends the capture with what was read.
+    private static func collect(_ sequence: SubprocessOutputSequence, limit: Int) async -> [UInt8] {
+        var bytes: [UInt8] = []
+        do {
+            for try await buffer in sequence where bytes.count < limit {
+                buffer.withUnsafeBytes { raw in bytes.append(contentsOf: raw.prefix(limit - bytes.count)) }
+            }
+        } catch {}
+        return bytes
+    }
+
+    /// `KEY=VALUE` entries as `posix_spawn` took them before: cut at a NUL (as `strdup` did), and NUL-terminated,
+    /// which swift-subprocess 1.0.2 needs (it `strdup`s each raw entry as given, so an unterminated one is read past
+    /// its end). Names starting with a digit, which swift-subprocess refuses (and could only come from this
+    /// process's own environment), are left out rather than failing the run.
+    private static func entries(_ environment: [String: String]) -> [[UInt8]] {
+        environment.compactMap { name, value in
+            guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
+                return nil
+            }
+            let entry = Array("\(name)=\(value)".utf8)
+            return entry.prefix { $0 != 0 } + [0]
+        }
+    }
+
+    /// `strerror` of the underlying errno. Never `error.description`: swift-subprocess quotes refused environment
+    /// entries (secrets) there.
+    private static func reason(_ error: SubprocessError) -> String {
+        guard let code = error.underlyingError?.rawValue else { return "the process could not be started" }
+        return String(cString: strerror(code))
+    }
+
+    private static func exitStatus(_ status: TerminationStatus) -> Int32 {
+        switch status {
+        case .exited(let code): code
+        case .signaled(let signal): 128 + signal
         }
     }
 }

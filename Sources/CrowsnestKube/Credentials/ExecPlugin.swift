@@ -1,11 +1,6 @@
 import CrowsnestCore
 import Foundation
 
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What an exec credential plugin printed (`ExecCredential.status`). Printing it never shows a secret.
 struct ExecCredential: Sendable, CustomStringConvertible {
     var token: Secret?
@@ -35,7 +30,7 @@ struct ExecPlugin: Sendable {
             outcome = try await ChildProcess.run(
                 executable: executable, arguments: config.args, environment: environment, timeout: config.timeout)
         } catch {
-            throw failure("cannot start exec plugin \"\(config.command)\": \(String(cString: strerror(error.code)))")
+            throw failure("cannot start exec plugin \"\(config.command)\": \(error.reason)")
         }
         guard let status = outcome.status else {
             if Task.isCancelled {
