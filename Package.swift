@@ -63,7 +63,8 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 // FilePath and Errno for Subprocess; Apple platforms take them from the SDK's System instead.
                 .product(
-                    name: "SystemPackage", package: "swift-system",
+                    name: "SystemPackage",
+                    package: "swift-system",
                     condition: .when(platforms: [.linux, .windows, .android, .wasi, .openbsd])
                 ),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -163,7 +164,11 @@ let package = Package(
             ],
             path: "Benchmarks/KubeSimBench"
         ),
-        .executableTarget(name: "HealthPageBench", dependencies: ["CrowsnestGateway"], path: "Benchmarks/HealthPageBench"),
+        .executableTarget(
+            name: "HealthPageBench",
+            dependencies: ["CrowsnestGateway"],
+            path: "Benchmarks/HealthPageBench"
+        ),
         // Scrape cost and scale against vmagent and Prometheus: simulated clusters for out-of-process peers.
         .executableTarget(
             name: "ScrapeBench",

@@ -30,7 +30,9 @@ func podPayload(series: Int, pod: Int) -> [UInt8] {
 func benchServing() async throws {
     let targets = Int(option("--targets") ?? "1000") ?? 1000
     let seriesPerTarget = Int(option("--series") ?? "1000") ?? 1000
-    print("Serving benchmark: \(targets) targets × \(seriesPerTarget) series = \(targets * seriesPerTarget) series held")
+    print(
+        "Serving benchmark: \(targets) targets × \(seriesPerTarget) series = \(targets * seriesPerTarget) series held"
+    )
     let store = SnapshotStore()
     let before = residentBytes()
     var renderer = ScrapeRenderer()
@@ -40,8 +42,17 @@ func benchServing() async throws {
         let cluster = "cluster-\(index % 10)"
         let pod = "pod-\(index)"
         let labels = [Label("cluster", cluster), Label("namespace", "app"), Label("pod_name", pod)]
-        let rendered = try renderer.render(payload, format: .text, options: ScrapeRenderOptions(targetLabels: labels, timestampMilliseconds: 1_764_000_000_000))
-        let health = ScrapeHealth(up: true, timestampMilliseconds: 1_764_000_000_000, durationSeconds: 0.01, samplesScraped: rendered.samplesScraped)
+        let rendered = try renderer.render(
+            payload,
+            format: .text,
+            options: ScrapeRenderOptions(targetLabels: labels, timestampMilliseconds: 1_764_000_000_000)
+        )
+        let health = ScrapeHealth(
+            up: true,
+            timestampMilliseconds: 1_764_000_000_000,
+            durationSeconds: 0.01,
+            samplesScraped: rendered.samplesScraped
+        )
         store.replace(
             TargetSnapshot(
                 key: TargetKey(cluster: cluster, namespace: "app", pod: pod, port: "metrics"),
@@ -56,7 +67,9 @@ func benchServing() async throws {
     let held = store.seriesCount
     let after = residentBytes()
     print("  built in \(format(buildSeconds, 2)) s (parse + inject + render of every target)")
-    print("  resident memory for the snapshots: \((after - before) / 1_048_576) MiB = \(format(Double(after - before) / Double(held), 1)) B/series (goal <= 200; Prometheus ~2,400 measured by the issue)")
+    print(
+        "  resident memory for the snapshots: \((after - before) / 1_048_576) MiB = \(format(Double(after - before) / Double(held), 1)) B/series (goal <= 200; Prometheus ~2,400 measured by the issue)"
+    )
 
     for gzip in [false, true] {
         var firstByte = 0.0
@@ -88,5 +101,7 @@ func benchServing() async throws {
                 + " (\(format(Double(held) / best / 1e6, 2)) M series/s), first chunk after \(format(firstByte * 1000, 1)) ms"
         )
     }
-    print("  Compare: Prometheus /federate needs about 13 s for 1 M series on this machine (issue 5); goal >= 30x faster.")
+    print(
+        "  Compare: Prometheus /federate needs about 13 s for 1 M series on this machine (issue 5); goal >= 30x faster."
+    )
 }

@@ -14,7 +14,9 @@ let arguments = CommandLine.arguments.dropFirst()
 let command = arguments.first ?? "exposition"
 
 func option(_ name: String) -> String? {
-    guard let index = arguments.firstIndex(of: name), arguments.index(after: index) < arguments.endIndex else { return nil }
+    guard let index = arguments.firstIndex(of: name), arguments.index(after: index) < arguments.endIndex else {
+        return nil
+    }
     return arguments[arguments.index(after: index)]
 }
 
@@ -99,8 +101,12 @@ func benchScrapeRender(_ payload: [UInt8]) {
         _ = try? reused.render(payload, format: payloadFormat, options: options)
     }
     print("scrape-render: \(payload.count) bytes (\(payloadFormat))")
-    print("  fresh renderer:  \(format(fresh * 1e6, 1)) µs  (\(format(100 * memchrFresh / fresh, 2)) % of memchr speed)")
-    print("  reused renderer: \(format(reusedSeconds * 1e6, 1)) µs  (\(format(100 * memchrReused / reusedSeconds, 2)) % of memchr speed)")
+    print(
+        "  fresh renderer:  \(format(fresh * 1e6, 1)) µs  (\(format(100 * memchrFresh / fresh, 2)) % of memchr speed)"
+    )
+    print(
+        "  reused renderer: \(format(reusedSeconds * 1e6, 1)) µs  (\(format(100 * memchrReused / reusedSeconds, 2)) % of memchr speed)"
+    )
 }
 
 func benchExposition() throws {
@@ -112,12 +118,22 @@ func benchExposition() throws {
         "generated",  // 1 MiB from `generate`: 200 series per counter family, histograms
     ]
     let options = ScrapeRenderOptions(
-        targetLabels: [Label("cluster", "aws-eu-west-1"), Label("namespace", "payments"), Label("pod_name", "api-7d9f8-x2k4q")],
+        targetLabels: [
+            Label("cluster", "aws-eu-west-1"), Label("namespace", "payments"), Label("pod_name", "api-7d9f8-x2k4q"),
+        ],
         timestampMilliseconds: 1_764_000_000_000
     )
     print("Exposition benchmark (release build expected; figures in MiB/s of input bytes)")
-    print(pad("file", 26), pad("memchr", 10), pad("parse", 9), pad("strict", 9), pad("render", 9),
-          pad("render/memchr", 14), pad("parse allocs/sample", 20), "render allocs/sample")
+    print(
+        pad("file", 26),
+        pad("memchr", 10),
+        pad("parse", 9),
+        pad("strict", 9),
+        pad("render", 9),
+        pad("render/memchr", 14),
+        pad("parse allocs/sample", 20),
+        "render allocs/sample"
+    )
     for path in files {
         let bytes: [UInt8]
         if path == "generated" {
@@ -203,7 +219,11 @@ func generatedPayload(bytes target: Int) -> (bytes: [UInt8], families: Int) {
         let name = "app_requests_\(family)"
         out.append(contentsOf: "# HELP \(name)_total Requests handled.\n# TYPE \(name)_total counter\n".utf8)
         for series in 0..<200 {
-            out.append(contentsOf: "\(name)_total{method=\"GET\",code=\"\(200 + series % 5)\",handler=\"/api/v1/items/\(series)\",instance=\"10.0.\(series % 250).\(family % 250):8080\"} \(series * 7919 + family)\n".utf8)
+            out.append(
+                contentsOf:
+                    "\(name)_total{method=\"GET\",code=\"\(200 + series % 5)\",handler=\"/api/v1/items/\(series)\",instance=\"10.0.\(series % 250).\(family % 250):8080\"} \(series * 7919 + family)\n"
+                    .utf8
+            )
         }
         let histogram = "app_latency_\(family)_seconds"
         out.append(contentsOf: "# HELP \(histogram) Latency.\n# TYPE \(histogram) histogram\n".utf8)
@@ -216,8 +236,12 @@ func generatedPayload(bytes target: Int) -> (bytes: [UInt8], families: Int) {
             out.append(contentsOf: "\(histogram)_sum{route=\"r\(series)\"} \(Double(cumulative) * 0.137)\n".utf8)
             out.append(contentsOf: "\(histogram)_count{route=\"r\(series)\"} \(cumulative)\n".utf8)
         }
-        out.append(contentsOf: "# HELP app_temperature_\(family) A gauge.\n# TYPE app_temperature_\(family) gauge\n".utf8)
-        out.append(contentsOf: "app_temperature_\(family){sensor=\"s\(family)\"} \(Double(family) * 0.5 - 12.25)\n".utf8)
+        out.append(
+            contentsOf: "# HELP app_temperature_\(family) A gauge.\n# TYPE app_temperature_\(family) gauge\n".utf8
+        )
+        out.append(
+            contentsOf: "app_temperature_\(family){sensor=\"s\(family)\"} \(Double(family) * 0.5 - 12.25)\n".utf8
+        )
         family += 1
     }
     return (out, family)
@@ -244,7 +268,9 @@ case "check":
     var start = now()
     let serial = MetricsChecker.check(payload, format: nil, lint: false)
     let serialSeconds = now() - start
-    print("serial:   \(serial.errors.count) problems, \(format(serialSeconds, 3)) s, \(format(mib(data.count, serialSeconds))) MiB/s")
+    print(
+        "serial:   \(serial.errors.count) problems, \(format(serialSeconds, 3)) s, \(format(mib(data.count, serialSeconds))) MiB/s"
+    )
     if !arguments.contains("--serial-only") {
         start = now()
         let parallel = await MetricsChecker.check(payload, format: nil, lint: false, pieces: pieces)
@@ -273,6 +299,8 @@ case "generate":
     }
     try generate(bytes: size, to: path)
 default:
-    print("usage: CrowsnestBench [exposition [--testdata DIR] | serving [--targets N --series M] | check FILE [--serial-only] | scrape-render FILE | generate --bytes N --out FILE]")
+    print(
+        "usage: CrowsnestBench [exposition [--testdata DIR] | serving [--targets N --series M] | check FILE [--serial-only] | scrape-render FILE | generate --bytes N --out FILE]"
+    )
     exit(2)
 }

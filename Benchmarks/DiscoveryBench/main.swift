@@ -37,12 +37,24 @@ func runBenchmark() async throws {
         var pods: [SimulatedPod] = []
         pods.reserveCapacity(podsPerCluster)
         for pod in 0..<podsPerCluster {
-            pods.append(SimulatedPod(
-                namespace: "ns-\(pod % 20)", name: "app-\(pod)", labels: ["app": "app", "shard": String(pod % 10)],
-                annotations: ["prometheus.io/scrape": "true", "prometheus.io/port": "9102"],
-                owner: .init(kind: "ReplicaSet", name: "app-5d8f7c9b6"), nodeName: "node-\(pod % 50)",
-                containers: [.init(name: "app", image: "registry.example/app:1.0", ports: [.init(name: "metrics", containerPort: 9102)])],
-                podIP: cluster.pods.allocatePodIP()))
+            pods.append(
+                SimulatedPod(
+                    namespace: "ns-\(pod % 20)",
+                    name: "app-\(pod)",
+                    labels: ["app": "app", "shard": String(pod % 10)],
+                    annotations: ["prometheus.io/scrape": "true", "prometheus.io/port": "9102"],
+                    owner: .init(kind: "ReplicaSet", name: "app-5d8f7c9b6"),
+                    nodeName: "node-\(pod % 50)",
+                    containers: [
+                        .init(
+                            name: "app",
+                            image: "registry.example/app:1.0",
+                            ports: [.init(name: "metrics", containerPort: 9102)]
+                        )
+                    ],
+                    podIP: cluster.pods.allocatePodIP()
+                )
+            )
         }
         try cluster.pods.add(contentsOf: pods)
         clusters.append(cluster)
@@ -58,8 +70,11 @@ func runBenchmark() async throws {
             var discoveries: [PodDiscovery] = []
             for (index, cluster) in clusters.enumerated() {
                 let config = ClusterConfig(
-                    name: cluster.name, apiServer: try APIServerURL(parsing: cluster.apiServerURL!),
-                    tls: TLSSettings(certificateAuthority: .pem(cluster.caCertificatePEM)), auth: .bearerToken(Secret(tokens[index])))
+                    name: cluster.name,
+                    apiServer: try APIServerURL(parsing: cluster.apiServerURL!),
+                    tls: TLSSettings(certificateAuthority: .pem(cluster.caCertificatePEM)),
+                    auth: .bearerToken(Secret(tokens[index]))
+                )
                 let client = KubeClusterClient(config: config, httpClient: http, logger: logger)
                 discoveries.append(PodDiscovery(client: client, logger: logger))
             }
@@ -68,7 +83,9 @@ func runBenchmark() async throws {
                 for discovery in snapshot {
                     group.addTask { await discovery.run() }
                     group.addTask {
-                        for await update in discovery.targetUpdates() { progress.record(update.cluster, update.targets.count) }
+                        for await update in discovery.targetUpdates() {
+                            progress.record(update.cluster, update.targets.count)
+                        }
                     }
                 }
                 // Wait (bounded: 5 minutes) for every cluster's first complete target set.
@@ -86,17 +103,40 @@ func runBenchmark() async throws {
                 let pods = clusterCount * podsPerCluster
                 let minutes = Double(steadySeconds) / 60
                 print("DiscoveryBench: \(clusterCount) clusters × \(podsPerCluster) pods = \(pods) pods")
-                print(String(format: "  time to first complete target set (all clusters): %.2f s",
-                             Double(firstComplete!.components.seconds) + Double(firstComplete!.components.attoseconds) / 1e18))
+                print(
+                    String(
+                        format: "  time to first complete target set (all clusters): %.2f s",
+                        Double(firstComplete!.components.seconds) + Double(firstComplete!.components.attoseconds) / 1e18
+                    )
+                )
                 print("  complete clusters: \(progress.done)/\(clusterCount)")
-                print(String(format: "  memory per discovered pod: %.0f bytes (RSS %.1f MiB → %.1f MiB)",
-                             Double(afterDiscovery - baseline) / Double(pods), Double(baseline) / 1048576,
-                             Double(afterDiscovery) / 1048576))
-                print(String(format: "  steady state over %d s: %d new API requests = %.1f requests/minute (%d watches open)",
-                             steadySeconds, requests, Double(requests) / minutes, openWatches))
+                print(
+                    String(
+                        format: "  memory per discovered pod: %.0f bytes (RSS %.1f MiB → %.1f MiB)",
+                        Double(afterDiscovery - baseline) / Double(pods),
+                        Double(baseline) / 1_048_576,
+                        Double(afterDiscovery) / 1_048_576
+                    )
+                )
+                print(
+                    String(
+                        format:
+                            "  steady state over %d s: %d new API requests = %.1f requests/minute (%d watches open)",
+                        steadySeconds,
+                        requests,
+                        Double(requests) / minutes,
+                        openWatches
+                    )
+                )
                 // Each open watch is renewed when its random timeoutSeconds (300–600 s, mean 450 s) ends.
-                print(String(format: "  expected long-run rate: %d watches renewed every 300–600 s = %.1f requests/minute "
-                             + "(bookmarks arrive on the open watches, no extra requests)", openWatches, Double(openWatches) * 60 / 450))
+                print(
+                    String(
+                        format: "  expected long-run rate: %d watches renewed every 300–600 s = %.1f requests/minute "
+                            + "(bookmarks arrive on the open watches, no extra requests)",
+                        openWatches,
+                        Double(openWatches) * 60 / 450
+                    )
+                )
                 group.cancelAll()
             }
         }

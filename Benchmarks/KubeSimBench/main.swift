@@ -42,75 +42,101 @@ func drain(_ response: HTTPClientResponse) async throws -> Int {
 }
 
 func runBenchmark() async throws {
-let logger = Logger(label: "kubesim-bench")
-let scrapeCluster = try SimulatedCluster(ClusterConfiguration(name: "scrape"))
-let made = try scrapeCluster.addExporterPods(namespace: "bench", count: podCount, seriesPerPod: seriesPerPod)
-let listCluster = try SimulatedCluster(ClusterConfiguration(name: "list"))
-try listCluster.addPlainPods(namespace: "bulk", count: 10_000)
+    let logger = Logger(label: "kubesim-bench")
+    let scrapeCluster = try SimulatedCluster(ClusterConfiguration(name: "scrape"))
+    let made = try scrapeCluster.addExporterPods(namespace: "bench", count: podCount, seriesPerPod: seriesPerPod)
+    let listCluster = try SimulatedCluster(ClusterConfiguration(name: "list"))
+    try listCluster.addPlainPods(namespace: "bulk", count: 10_000)
 
-try await SimulatedCluster.withRunning([scrapeCluster, listCluster]) { clusters in
-    try await KubeHTTPClient.withClient(connectionsPerCluster: concurrency) { http in
-        let scraper = try client(for: clusters[0], http: http, logger: logger)
-        let paths = made.map { "/api/v1/namespaces/bench/pods/http:\($0.pod.name):9102/proxy/metrics" }
-        var headers = HTTPHeaders()
-        headers.add(name: "Accept-Encoding", value: "gzip")
-        headers.add(name: "Accept", value: "text/plain;version=0.0.4")
-        let counters = Counters()
-        let requestHeaders = headers
-        let start = ContinuousClock.now
-        let end = start + .milliseconds(Int64(scrapeSeconds * 1000))
-        await withDiscardingTaskGroup { group in
-            for worker in 0..<concurrency {
-                group.addTask {
-                    var index = worker
-                    while ContinuousClock.now < end {
-                        let path = paths[index % paths.count]
-                        index += concurrency
-                        do {
-                            let response = try await scraper.proxyGet(path: path, headers: requestHeaders, deadline: .now() + .seconds(30))
-                            let bytes = try await drain(response)
-                            counters.value.withLock {
-                                $0.scrapes += 1
-                                $0.bytes += bytes
-                                if response.status != .ok { $0.failures += 1 }
+    try await SimulatedCluster.withRunning([scrapeCluster, listCluster]) { clusters in
+        try await KubeHTTPClient.withClient(connectionsPerCluster: concurrency) { http in
+            let scraper = try client(for: clusters[0], http: http, logger: logger)
+            let paths = made.map { "/api/v1/namespaces/bench/pods/http:\($0.pod.name):9102/proxy/metrics" }
+            var headers = HTTPHeaders()
+            headers.add(name: "Accept-Encoding", value: "gzip")
+            headers.add(name: "Accept", value: "text/plain;version=0.0.4")
+            let counters = Counters()
+            let requestHeaders = headers
+            let start = ContinuousClock.now
+            let end = start + .milliseconds(Int64(scrapeSeconds * 1000))
+            await withDiscardingTaskGroup { group in
+                for worker in 0..<concurrency {
+                    group.addTask {
+                        var index = worker
+                        while ContinuousClock.now < end {
+                            let path = paths[index % paths.count]
+                            index += concurrency
+                            do {
+                                let response = try await scraper.proxyGet(
+                                    path: path,
+                                    headers: requestHeaders,
+                                    deadline: .now() + .seconds(30)
+                                )
+                                let bytes = try await drain(response)
+                                counters.value.withLock {
+                                    $0.scrapes += 1
+                                    $0.bytes += bytes
+                                    if response.status != .ok { $0.failures += 1 }
+                                }
+                            } catch {
+                                counters.value.withLock { $0.failures += 1 }
                             }
-                        } catch {
-                            counters.value.withLock { $0.failures += 1 }
                         }
                     }
                 }
             }
-        }
-        let elapsed = seconds(ContinuousClock.now - start)
-        let result = counters.value.withLock { $0 }
-        print("KubeSimBench")
-        print(String(format: "  pod proxy over TLS: %d pods × %d series, %d concurrent, gzip: %.0f scrapes/s = %.2f M series/s (%.1f MiB/s on the wire, %d failures, %.1f s)",
-                     podCount, seriesPerPod, concurrency, Double(result.scrapes) / elapsed,
-                     Double(result.scrapes * seriesPerPod) / elapsed / 1e6, Double(result.bytes) / elapsed / 1_048_576, result.failures, elapsed))
+            let elapsed = seconds(ContinuousClock.now - start)
+            let result = counters.value.withLock { $0 }
+            print("KubeSimBench")
+            print(
+                String(
+                    format:
+                        "  pod proxy over TLS: %d pods × %d series, %d concurrent, gzip: %.0f scrapes/s = %.2f M series/s (%.1f MiB/s on the wire, %d failures, %.1f s)",
+                    podCount,
+                    seriesPerPod,
+                    concurrency,
+                    Double(result.scrapes) / elapsed,
+                    Double(result.scrapes * seriesPerPod) / elapsed / 1e6,
+                    Double(result.bytes) / elapsed / 1_048_576,
+                    result.failures,
+                    elapsed
+                )
+            )
 
-        let lister = try client(for: clusters[1], http: http, logger: logger)
-        var single: [Double] = []
-        var paged: [Double] = []
-        for _ in 0..<3 {
-            let t0 = ContinuousClock.now
-            _ = try await drain(try await lister.get(path: "/api/v1/pods", deadline: .now() + .seconds(120)))
-            single.append(seconds(ContinuousClock.now - t0))
-            let t1 = ContinuousClock.now
-            var token: String?
-            repeat {
-                var query = "limit=500"
-                if let token { query += "&continue=\(token)" }
-                let response = try await lister.get(path: "/api/v1/pods", query: query, deadline: .now() + .seconds(120))
-                let body = try await response.body.collect(upTo: 256 << 20)
-                let object = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
-                token = ((object?["metadata"] as? [String: Any])?["continue"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-            } while token != nil
-            paged.append(seconds(ContinuousClock.now - t1))
+            let lister = try client(for: clusters[1], http: http, logger: logger)
+            var single: [Double] = []
+            var paged: [Double] = []
+            for _ in 0..<3 {
+                let t0 = ContinuousClock.now
+                _ = try await drain(try await lister.get(path: "/api/v1/pods", deadline: .now() + .seconds(120)))
+                single.append(seconds(ContinuousClock.now - t0))
+                let t1 = ContinuousClock.now
+                var token: String?
+                repeat {
+                    var query = "limit=500"
+                    if let token { query += "&continue=\(token)" }
+                    let response = try await lister.get(
+                        path: "/api/v1/pods",
+                        query: query,
+                        deadline: .now() + .seconds(120)
+                    )
+                    let body = try await response.body.collect(upTo: 256 << 20)
+                    let object = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+                    token = ((object?["metadata"] as? [String: Any])?["continue"] as? String).flatMap {
+                        $0.isEmpty ? nil : $0
+                    }
+                } while token != nil
+                paged.append(seconds(ContinuousClock.now - t1))
+            }
+            print(
+                String(
+                    format: "  list of 10,000 pods: %.0f ms in one response, %.0f ms paged by 500 (best of 3)",
+                    single.min()! * 1000,
+                    paged.min()! * 1000
+                )
+            )
         }
-        print(String(format: "  list of 10,000 pods: %.0f ms in one response, %.0f ms paged by 500 (best of 3)",
-                     single.min()! * 1000, paged.min()! * 1000))
     }
-}
 }
 
 try await runBenchmark()

@@ -28,7 +28,10 @@ enum PeerConfigs {
         try save(root + "/crowsnest.yaml", crowsnestYAML(interval: interval))
         try save(root + "/vmagent.yaml", vmagentYAML(clusters: clusters, interval: interval))
         for cluster in clusters {
-            try save(root + "/file_sd/\(cluster.name).json", fileSDJSON(cluster: cluster, namespace: namespace, port: port))
+            try save(
+                root + "/file_sd/\(cluster.name).json",
+                fileSDJSON(cluster: cluster, namespace: namespace, port: port)
+            )
         }
         try save(root + "/prometheus.yml", prometheusYAML(clusters: clusters, interval: interval, root: root))
         try save(root + "/kubeconfig", kubeconfig, permissions: 0o600)
@@ -55,17 +58,18 @@ enum PeerConfigs {
     static func vmagentYAML(clusters: [Cluster], interval: Int) -> String {
         var text = scrapeConfigsHeader(interval: interval)
         for cluster in clusters {
-            text += jobHeader(cluster) + """
-                    bearer_token_file: \(cluster.tokenFile)
-                    kubernetes_sd_configs:
-                      - role: pod
-                        api_server: \(cluster.apiServer)
-                        tls_config:
-                          ca_file: \(cluster.caFile)
+            text +=
+                jobHeader(cluster) + """
                         bearer_token_file: \(cluster.tokenFile)
-                    relabel_configs:
+                        kubernetes_sd_configs:
+                          - role: pod
+                            api_server: \(cluster.apiServer)
+                            tls_config:
+                              ca_file: \(cluster.caFile)
+                            bearer_token_file: \(cluster.tokenFile)
+                        relabel_configs:
 
-                """
+                    """
                 + ArticleRelabeling.selectionRules(indent: 6)
                 + "      - target_label: cluster\n        replacement: \(cluster.name)\n"
                 + ArticleRelabeling.proxyRewrites(apiHostPort: cluster.hostPort, indent: 6)
@@ -78,13 +82,14 @@ enum PeerConfigs {
     static func prometheusYAML(clusters: [Cluster], interval: Int, root: String) -> String {
         var text = scrapeConfigsHeader(interval: interval)
         for cluster in clusters {
-            text += jobHeader(cluster) + """
-                    authorization:
-                      credentials_file: \(cluster.tokenFile)
-                    file_sd_configs:
-                      - files: [\(root)/file_sd/\(cluster.name).json]
+            text +=
+                jobHeader(cluster) + """
+                        authorization:
+                          credentials_file: \(cluster.tokenFile)
+                        file_sd_configs:
+                          - files: [\(root)/file_sd/\(cluster.name).json]
 
-                """
+                    """
         }
         return text
     }

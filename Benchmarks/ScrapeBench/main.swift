@@ -26,7 +26,8 @@ struct SimOptions {
     /// The namespace every benchmark pod lives in.
     static let namespace = "bench"
 
-    static let usage = "usage: ScrapeBench sim --clusters N --pods P --series S --interval SECONDS --dir DIR [--max-seconds T]"
+    static let usage =
+        "usage: ScrapeBench sim --clusters N --pods P --series S --interval SECONDS --dir DIR [--max-seconds T]"
 
     init(arguments: [String]) throws(UsageError) {
         var rest = arguments[...]
@@ -34,7 +35,9 @@ struct SimOptions {
             guard let value = rest.popFirst() else { throw UsageError("\(flag) needs a value") }
             func number() throws(UsageError) -> Int {
                 let digits = value.hasSuffix("s") ? String(value.dropLast()) : value
-                guard let parsed = Int(digits), parsed > 0 else { throw UsageError("\(flag): not a positive number: \(value)") }
+                guard let parsed = Int(digits), parsed > 0 else {
+                    throw UsageError("\(flag): not a positive number: \(value)")
+                }
                 return parsed
             }
             switch flag {
@@ -56,7 +59,6 @@ struct UsageError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
-
 
 func runSimulation(_ options: SimOptions) async throws {
     let root = URL(fileURLWithPath: options.directory).standardizedFileURL.path
@@ -94,7 +96,9 @@ func runSimulation(_ options: SimOptions) async throws {
                     podNames: (0..<options.pods).map { "app-\($0)" }
                 )
             )
-            contexts.append(KubeconfigContext(name: cluster.name, server: server, caFile: files.caFile, credential: .token(token)))
+            contexts.append(
+                KubeconfigContext(name: cluster.name, server: server, caFile: files.caFile, credential: .token(token))
+            )
         }
         try PeerConfigs.write(
             clusters: written,

@@ -239,7 +239,9 @@ struct ChaosMonkey {
         let kind = random.pick(kinds)!
         switch kind {
         case "429":
-            cluster.updateFaults { $0.failures = [InjectedFailure(.tooManyRequests(retryAfterSeconds: 1), for: .listAndWatch)] }
+            cluster.updateFaults {
+                $0.failures = [InjectedFailure(.tooManyRequests(retryAfterSeconds: 1), for: .listAndWatch)]
+            }
             cluster.dropWatches()
         case "apf429":
             cluster.updateFaults { $0.failures = [InjectedFailure(.priorityAndFairness(retryAfterSeconds: 2))] }

@@ -22,12 +22,19 @@ struct ProcessStats: Sendable {
         else { return nil }
         func field(_ name: String) -> Int? {
             for line in status.split(separator: "\n") where line.hasPrefix(name + ":") {
-                return line.dropFirst(name.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) }
+                return line.dropFirst(name.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap {
+                    Int($0)
+                }
             }
             return nil
         }
         guard let rss = field("VmRSS"), let threads = field("Threads") else { return nil }
-        return ProcessStats(residentKilobytes: rss, openFiles: files.count, threads: threads, cpuSeconds: cpuSeconds(pid: pid))
+        return ProcessStats(
+            residentKilobytes: rss,
+            openFiles: files.count,
+            threads: threads,
+            cpuSeconds: cpuSeconds(pid: pid)
+        )
     }
 
     /// utime + stime of `pid` in seconds (0 when unreadable).

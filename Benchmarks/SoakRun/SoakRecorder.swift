@@ -63,7 +63,10 @@ final class SoakRecorder: Sendable {
 
     init(csvPath: String, latencyPath: String) throws {
         _ = FileManager.default.createFile(atPath: csvPath, contents: Data((SoakSample.csvHeader + "\n").utf8))
-        _ = FileManager.default.createFile(atPath: latencyPath, contents: Data("seconds,phase,latency_seconds,series,error\n".utf8))
+        _ = FileManager.default.createFile(
+            atPath: latencyPath,
+            contents: Data("seconds,phase,latency_seconds,series,error\n".utf8)
+        )
         csv = try FileHandle(forWritingTo: URL(fileURLWithPath: csvPath))
         csv.seekToEndOfFile()
         latencyCSV = try FileHandle(forWritingTo: URL(fileURLWithPath: latencyPath))
@@ -81,9 +84,14 @@ final class SoakRecorder: Sendable {
         state.withLock { state in
             state.latencies.append(record)
             let latency = record.latency.map { String(format: "%.4f", $0) } ?? ""
-            let error = (record.error ?? "").replacingOccurrences(of: ",", with: ";").replacingOccurrences(of: "\n", with: " ")
+            let error = (record.error ?? "").replacingOccurrences(of: ",", with: ";").replacingOccurrences(
+                of: "\n",
+                with: " "
+            )
             let series = record.series.map(String.init) ?? ""
-            latencyCSV.write(Data("\(String(format: "%.1f", record.seconds)),\(record.phase),\(latency),\(series),\(error)\n".utf8))
+            latencyCSV.write(
+                Data("\(String(format: "%.1f", record.seconds)),\(record.phase),\(latency),\(series),\(error)\n".utf8)
+            )
         }
     }
 

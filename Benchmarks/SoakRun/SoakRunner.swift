@@ -28,7 +28,11 @@ struct SoakRunner {
         let status = SoakStatus()
         let options = self.options
         return try await SimulatedCluster.withRunning(topology.clusters) { _ in
-            let world = try SoakWorld(topology: topology, directory: output + "/world", scrapeInterval: options.scrapeInterval)
+            let world = try SoakWorld(
+                topology: topology,
+                directory: output + "/world",
+                scrapeInterval: options.scrapeInterval
+            )
             let port = try GatewayProcess.freeLoopbackPort()
             let gateway = GatewayProcess(
                 binary: options.binary,
@@ -53,7 +57,9 @@ struct SoakRunner {
             let end = start.advanced(by: options.total)
             let chaosEnd = end.advanced(by: .zero - options.quietTail)
             func elapsed() -> Double { seconds(clock.now - start) }
-            log("ready; warm-up until \(Int(seconds(options.warmUp))) s, chaos until \(Int(seconds(chaosEnd - start))) s, end at \(Int(seconds(options.total))) s")
+            log(
+                "ready; warm-up until \(Int(seconds(options.warmUp))) s, chaos until \(Int(seconds(chaosEnd - start))) s, end at \(Int(seconds(options.total))) s"
+            )
 
             let outcome = await withTaskGroup(of: ChaosOutcome?.self) { group in
                 group.addTask {
@@ -77,13 +83,19 @@ struct SoakRunner {
                             let fetch = try await probe.fetchMetrics()
                             recorder.add(
                                 LatencyRecord(
-                                    seconds: at, phase: phase, latency: fetch.seconds, series: recorder.lastSeriesHeld,
-                                    bytes: fetch.bytes, sampleLines: fetch.sampleLines,
+                                    seconds: at,
+                                    phase: phase,
+                                    latency: fetch.seconds,
+                                    series: recorder.lastSeriesHeld,
+                                    bytes: fetch.bytes,
+                                    sampleLines: fetch.sampleLines,
                                     error: fetch.status == 200 ? nil : "HTTP \(fetch.status)"
                                 )
                             )
                         } catch {
-                            recorder.add(LatencyRecord(seconds: at, phase: phase, latency: nil, series: nil, error: "\(error)"))
+                            recorder.add(
+                                LatencyRecord(seconds: at, phase: phase, latency: nil, series: nil, error: "\(error)")
+                            )
                         }
                         next = next.advanced(by: .milliseconds(Int64(options.latencyEvery * 1000)))
                         if next < clock.now { next = clock.now }
@@ -96,7 +108,8 @@ struct SoakRunner {
                 var lastPrint = -60.0
                 while clock.now < end {
                     if !gateway.isRunning, let pid = gateway.pid {
-                        let finding = "at \(Int(elapsed())) s pid \(pid) ended (\(gateway.termination)); stderr tail:\n\(gateway.stderrTail())"
+                        let finding =
+                            "at \(Int(elapsed())) s pid \(pid) ended (\(gateway.termination)); stderr tail:\n\(gateway.stderrTail())"
                         crashes.append(finding)
                         log("GATEWAY CRASHED \(finding)")
                         do { try gateway.start() } catch { log("cannot restart the gateway: \(error)") }
@@ -106,13 +119,24 @@ struct SoakRunner {
                         let fetch = recorder.lastSuccessfulFetch
                         let snapshot = status.snapshot
                         let sample = SoakSample(
-                            seconds: elapsed(), phase: clock.now < warmEnd ? "warm-up" : snapshot.phase,
-                            residentKilobytes: stats.residentKilobytes, openFiles: stats.openFiles, threads: stats.threads,
-                            cpuSeconds: stats.cpuSeconds, loadAverage: ProcessStats.loadAverage(),
-                            seriesHeld: health.seriesHeld, targetsUp: health.targetsUp, targetsTotal: health.targetsTotal,
-                            clustersOK: health.clustersOK, clusters: health.clusters, metricsSeconds: fetch?.latency,
-                            metricsBytes: fetch?.bytes, metricsSamples: fetch?.sampleLines, churnPods: snapshot.churnPods,
-                            activeFaults: snapshot.activeFaults, actionsDone: snapshot.actionsDone
+                            seconds: elapsed(),
+                            phase: clock.now < warmEnd ? "warm-up" : snapshot.phase,
+                            residentKilobytes: stats.residentKilobytes,
+                            openFiles: stats.openFiles,
+                            threads: stats.threads,
+                            cpuSeconds: stats.cpuSeconds,
+                            loadAverage: ProcessStats.loadAverage(),
+                            seriesHeld: health.seriesHeld,
+                            targetsUp: health.targetsUp,
+                            targetsTotal: health.targetsTotal,
+                            clustersOK: health.clustersOK,
+                            clusters: health.clusters,
+                            metricsSeconds: fetch?.latency,
+                            metricsBytes: fetch?.bytes,
+                            metricsSamples: fetch?.sampleLines,
+                            churnPods: snapshot.churnPods,
+                            activeFaults: snapshot.activeFaults,
+                            actionsDone: snapshot.actionsDone
                         )
                         recorder.add(sample)
                         if sample.seconds - lastPrint >= 60 {

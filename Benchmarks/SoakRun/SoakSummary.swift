@@ -77,10 +77,20 @@ struct SoakSummary {
         let meanX = points.map(\.0).reduce(0, +) / n
         let meanT = points.map(\.1).reduce(0, +) / n
         let meanY = points.map(\.2).reduce(0, +) / n
-        var sxx = 0.0, stt = 0.0, sxt = 0.0, sxy = 0.0, sty = 0.0
+        var sxx = 0.0
+        var stt = 0.0
+        var sxt = 0.0
+        var sxy = 0.0
+        var sty = 0.0
         for (x, t, y) in points {
-            let dx = x - meanX, dt = t - meanT, dy = y - meanY
-            sxx += dx * dx; stt += dt * dt; sxt += dx * dt; sxy += dx * dy; sty += dt * dy
+            let dx = x - meanX
+            let dt = t - meanT
+            let dy = y - meanY
+            sxx += dx * dx
+            stt += dt * dt
+            sxt += dx * dt
+            sxy += dx * dy
+            sty += dt * dy
         }
         let determinant = sxx * stt - sxt * sxt
         guard abs(determinant) > 1e-9 else { return nil }
@@ -105,7 +115,8 @@ struct SoakSummary {
         for (name, unit, value) in columns {
             guard let c = curve(value) else { continue }
             let u = unit.isEmpty ? "" : " " + unit
-            out += "  \(name.padding(toLength: 14, withPad: " ", startingAt: 0)) start \(format(c.start))\(u)  end \(format(c.end))\(u)  "
+            out +=
+                "  \(name.padding(toLength: 14, withPad: " ", startingAt: 0)) start \(format(c.start))\(u)  end \(format(c.end))\(u)  "
             out += "max \(format(c.max))\(u)  min \(format(c.min))\(u)  drift \(signed(c.drift))\(u)\n"
         }
         if let model = rssModel() {
@@ -117,13 +128,15 @@ struct SoakSummary {
         if let low = bySeries.min(by: { $0.seriesHeld! < $1.seriesHeld! }),
             let high = bySeries.max(by: { $0.seriesHeld! < $1.seriesHeld! })
         {
-            out += "  fewest series \(low.seriesHeld!) at \(Int(low.seconds)) s: RSS \(low.residentKilobytes / 1024) MiB; "
+            out +=
+                "  fewest series \(low.seriesHeld!) at \(Int(low.seconds)) s: RSS \(low.residentKilobytes / 1024) MiB; "
             out += "most \(high.seriesHeld!) at \(Int(high.seconds)) s: RSS \(high.residentKilobytes / 1024) MiB\n"
         }
         for phase in ["warm-up", "chaos", "quiet"] {
             let rows = samples.filter { $0.phase == phase }
             guard let first = rows.first, let last = rows.last else { continue }
-            out += "  \(phase): \(rows.count) samples, RSS \(first.residentKilobytes / 1024) → \(last.residentKilobytes / 1024) MiB, "
+            out +=
+                "  \(phase): \(rows.count) samples, RSS \(first.residentKilobytes / 1024) → \(last.residentKilobytes / 1024) MiB, "
             out += "fds \(first.openFiles) → \(last.openFiles), threads \(first.threads) → \(last.threads), "
             out += "series \(first.seriesHeld ?? -1) → \(last.seriesHeld ?? -1)\n"
         }
@@ -132,7 +145,8 @@ struct SoakSummary {
             let cpu = (last.cpuSeconds - first.cpuSeconds) / (last.seconds - first.seconds) * 100
             let loads = samples.map(\.loadAverage)
             out += "  gateway CPU \(String(format: "%.1f", cpu)) % of one core on average; machine load average "
-            out += "mean \(String(format: "%.1f", loads.reduce(0, +) / Double(loads.count))) max \(String(format: "%.1f", loads.max()!)) "
+            out +=
+                "mean \(String(format: "%.1f", loads.reduce(0, +) / Double(loads.count))) max \(String(format: "%.1f", loads.max()!)) "
             out += "(2 shared cores, other builds running)\n"
         }
         out += curveTable()
@@ -169,9 +183,11 @@ struct SoakSummary {
         }
         if let start = afterWarmUp.first, let end = afterWarmUp.last {
             out += "targets up \(start.targetsUp)/\(start.targetsTotal) → \(end.targetsUp)/\(end.targetsTotal), "
-            out += "clusters ok \(start.clustersOK) → \(end.clustersOK) (\(recovered ? "recovered" : "NOT recovered")), "
+            out +=
+                "clusters ok \(start.clustersOK) → \(end.clustersOK) (\(recovered ? "recovered" : "NOT recovered")), "
         }
-        out += "/metrics p99 \(Self.percentile(all, 99).map { format($0) } ?? "-") s (budget \(format(Self.latencyBudget)) s), "
+        out +=
+            "/metrics p99 \(Self.percentile(all, 99).map { format($0) } ?? "-") s (budget \(format(Self.latencyBudget)) s), "
         out += "crashes \(crashes.count) → \(passed ? "PASS" : "FAIL")\n"
         return out
     }
@@ -185,8 +201,16 @@ struct SoakSummary {
         var out = "  curve:   t(s)  phase     RSS(MiB)  fds  threads  series  targets up/total  /metrics(ms)  load\n"
         for row in rows {
             out += "        "
-            out += String(format: "%6d", Int(row.seconds)) + "  " + row.phase.padding(toLength: 8, withPad: " ", startingAt: 0)
-            out += String(format: "%9.1f %5d %8d %7d", Double(row.residentKilobytes) / 1024, row.openFiles, row.threads, row.seriesHeld ?? -1)
+            out +=
+                String(format: "%6d", Int(row.seconds)) + "  "
+                + row.phase.padding(toLength: 8, withPad: " ", startingAt: 0)
+            out += String(
+                format: "%9.1f %5d %8d %7d",
+                Double(row.residentKilobytes) / 1024,
+                row.openFiles,
+                row.threads,
+                row.seriesHeld ?? -1
+            )
             out += String(format: "  %7d/%-8d", row.targetsUp, row.targetsTotal)
             out += String(format: " %12.1f  %4.1f\n", (row.metricsSeconds ?? 0) * 1000, row.loadAverage)
         }
@@ -195,7 +219,8 @@ struct SoakSummary {
 
     private func latencyLine(_ values: [Double]) -> String {
         guard !values.isEmpty else { return "no requests" }
-        let p50 = Self.percentile(values, 50)!, p99 = Self.percentile(values, 99)!
+        let p50 = Self.percentile(values, 50)!
+        let p99 = Self.percentile(values, 99)!
         return "n=\(values.count) p50 \(ms(p50)) p99 \(ms(p99)) max \(ms(values.max()!))"
     }
 

@@ -28,7 +28,12 @@ struct SoakWorld: Sendable {
             let text = try String(contentsOfFile: set.clusterFile, encoding: .utf8)
             try SoakWorld.write(text, to: set.clusterFile)  // 0600: the gateway warns about readable cluster files
             members.append(
-                Member(cluster: member.cluster, clusterFile: set.clusterFile, tokenFile: set.tokenFile, goodClusterFileText: text)
+                Member(
+                    cluster: member.cluster,
+                    clusterFile: set.clusterFile,
+                    tokenFile: set.tokenFile,
+                    goodClusterFileText: text
+                )
             )
         }
         self.members = members

@@ -8,7 +8,8 @@ struct Crowsnest: AsyncParsableCommand {
         commandName: "crowsnest",
         abstract: "Scrape pods in many Kubernetes clusters through their API servers and serve one /metrics.",
         subcommands: [
-            ServeCommand.self, CheckCommand.self, DemoCommand.self, RBACCommand.self, AddClusterCommand.self, FetchCACommand.self,
+            ServeCommand.self, CheckCommand.self, DemoCommand.self, RBACCommand.self, AddClusterCommand.self,
+            FetchCACommand.self,
         ]
     )
 

@@ -1,9 +1,9 @@
 import ArgumentParser
+import CrowsnestCore
+import CrowsnestGateway
 import Foundation
 import KubeSim
 import Logging
-import CrowsnestCore
-import CrowsnestGateway
 import ServiceLifecycle
 
 /// `crowsnest demo [--dir DIR] [--listen HOST:PORT]`: three simulated Kubernetes clusters (TLS, tokens,
@@ -110,7 +110,10 @@ struct DemoClustersService: Service {
                     try await ServeCommand.runGateway(options: options, logger: logger) { port in
                         let base = "http://\(address.host):\(port)"
                         FileHandle.standardOutput.write(
-                            Data("Gateway: \(base)/metrics   health page: \(base)/   clusters: \(base)/api/v1/clusters\n".utf8)
+                            Data(
+                                "Gateway: \(base)/metrics   health page: \(base)/   clusters: \(base)/api/v1/clusters\n"
+                                    .utf8
+                            )
                         )
                     }
                     return true

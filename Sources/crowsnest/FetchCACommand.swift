@@ -91,7 +91,11 @@ struct FetchCACommand: AsyncParsableCommand {
     }
 
     /// Says whether `path` verifies `endpoint` (a real handshake), and why not with ``TLSDiagnosis``.
-    private func checkCAFile(_ path: String, endpoint: CertificateFetcher.Endpoint, chain: [PresentedCertificate])
+    private func checkCAFile(
+        _ path: String,
+        endpoint: CertificateFetcher.Endpoint,
+        chain: [PresentedCertificate]
+    )
         async throws
     {
         let pem: String
@@ -103,15 +107,25 @@ struct FetchCACommand: AsyncParsableCommand {
         }
         let source = TLSDiagnosis.CASource.file(path: path)
         do {
-            try await CertificateFetcher.verify(endpoint, caPEM: pem, serverName: serverName, timeout: .seconds(timeout))
+            try await CertificateFetcher.verify(
+                endpoint,
+                caPEM: pem,
+                serverName: serverName,
+                timeout: .seconds(timeout)
+            )
             FileHandle.standardOutput.write(
-                Data("# verified: \(source) verifies \(endpoint.hostAndPort)'s certificate\n".utf8))
+                Data("# verified: \(source) verifies \(endpoint.hostAndPort)'s certificate\n".utf8)
+            )
         } catch {
             let reason: String
             if error.code == .handshakeFailed,
                 let diagnosis = TLSDiagnosis.diagnose(
-                    chain: chain, caPEM: pem, source: source, host: serverName ?? endpoint.host,
-                    checksHostname: true)
+                    chain: chain,
+                    caPEM: pem,
+                    source: source,
+                    host: serverName ?? endpoint.host,
+                    checksHostname: true
+                )
             {
                 reason = diagnosis.sentence
             } else {

@@ -35,14 +35,20 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = global.makeLogger("crowsnest")
         var globalConfig = GlobalConfig()
         if let config {
-            let report = GlobalConfigFile.load(path: config, fileSystem: LocalConfigFileSystem(), validateReferencedFiles: true)
+            let report = GlobalConfigFile.load(
+                path: config,
+                fileSystem: LocalConfigFileSystem(),
+                validateReferencedFiles: true
+            )
             for problem in report.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
             guard let loaded = report.config else { throw ExitStatus.usageOrConfigError }
             globalConfig = loaded
         }
         var options = GatewayOptions(configDirectory: configDir, globalConfig: globalConfig)
         if let listen {
-            do { options.listen = try ListenAddress(parsing: listen) } catch { throw ValidationError("--listen: \(error)") }
+            do { options.listen = try ListenAddress(parsing: listen) } catch {
+                throw ValidationError("--listen: \(error)")
+            }
         } else if let configured = globalConfig.listen {
             options.listen = configured
         }
@@ -53,7 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// Warns when a cluster file or a file holding a secret (token, key, kubeconfig) is readable by others.
     static func warnAboutPermissions(configDirectory: String, globalConfig: GlobalConfig, logger: Logger) {
-        let scan = ClusterDirectory(path: configDirectory, globalConfig: globalConfig).scan(validateReferencedFiles: false)
+        let scan = ClusterDirectory(path: configDirectory, globalConfig: globalConfig).scan(
+            validateReferencedFiles: false
+        )
         var paths = scan.files.map(\.path)
         paths += scan.files.flatMap(\.fileReferences).filter(\.kind.holdsSecret).map(\.path)
         for warning in FilePermissionCheck.warnings(for: paths) {
@@ -63,14 +71,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (0..<count).contains(index) else {
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1,
+            (0..<count).contains(index)
+        else {
             throw ValidationError("--shard must be INDEX/COUNT with 0 <= INDEX < COUNT, not \(text)")
         }
         return (index, count)
     }
 
     /// Runs the gateway until SIGTERM/SIGINT; SIGHUP re-reads the config directory.
-    static func runGateway(options: GatewayOptions, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    static func runGateway(
+        options: GatewayOptions,
+        logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         MemoryTuning.applyForGateway()
         try await KubeHTTPClient.withClient { httpClient in
             let metrics = GatewayMetrics()
@@ -89,13 +103,19 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger,
                 onServerRunning: { port in
                     let scheme = options.globalConfig.web.servesTLS ? "https" : "http"
-                    logger.info("gateway listening", metadata: ["address": "\(scheme)://\(options.listen.host):\(port)"])
+                    logger.info(
+                        "gateway listening",
+                        metadata: ["address": "\(scheme)://\(options.listen.host):\(port)"]
+                    )
                     await onServerRunning(port)
                 }
             )
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
-                    services: [.init(service: gateway.application), .init(service: ReloadOnHangup(directory: gateway.directory))],
+                    services: [
+                        .init(service: gateway.application),
+                        .init(service: ReloadOnHangup(directory: gateway.directory)),
+                    ],
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger
                 )

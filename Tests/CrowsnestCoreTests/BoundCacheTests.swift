@@ -1,5 +1,6 @@
-@testable import CrowsnestCore
 import Testing
+
+@testable import CrowsnestCore
 
 @Suite("Strict validator: cached le/quantile bounds")
 struct BoundCacheTests {
@@ -77,7 +78,12 @@ struct BoundCacheTests {
         }
         func slot(_ text: String) -> Int {
             let (bytes, token) = payloadToken(text)
-            return bytes.withUnsafeBytes { BoundCache.slot(low: BoundCache.words(of: token, in: $0)!.low, high: BoundCache.words(of: token, in: $0)!.high) }
+            return bytes.withUnsafeBytes {
+                BoundCache.slot(
+                    low: BoundCache.words(of: token, in: $0)!.low,
+                    high: BoundCache.words(of: token, in: $0)!.high
+                )
+            }
         }
         let samePrefix = (0..<1000).map { "0.123456\(String($0 + 1000).padding(8))" }  // first eight bytes equal
         let sameSuffix = (0..<1000).map { "0.\(String($0 + 10000).padding(6))12345678" }  // last eight bytes equal

@@ -17,7 +17,9 @@ struct CheckParallelTests {
         var problems: [String] = []
         for lint in [false, true] {
             for limit in maxErrors {
-                let serial = bytes.withUnsafeBytes { MetricsChecker.check($0, format: format, lint: lint, maxErrors: limit) }
+                let serial = bytes.withUnsafeBytes {
+                    MetricsChecker.check($0, format: format, lint: lint, maxErrors: limit)
+                }
                 for pieces in pieceCounts {
                     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
                     defer { buffer.deallocate() }
@@ -33,10 +35,14 @@ struct CheckParallelTests {
                     let label = "\(name) pieces=\(pieces) lint=\(lint) maxErrors=\(limit)"
                     if parallel.format != serial.format { problems.append("\(label): format \(parallel.format)") }
                     if parallel.errors != serial.errors {
-                        problems.append("\(label): errors\n  serial:   \(serial.errors)\n  parallel: \(parallel.errors)")
+                        problems.append(
+                            "\(label): errors\n  serial:   \(serial.errors)\n  parallel: \(parallel.errors)"
+                        )
                     }
                     if parallel.warnings != serial.warnings {
-                        problems.append("\(label): warnings differ (\(serial.warnings.count) vs \(parallel.warnings.count))")
+                        problems.append(
+                            "\(label): warnings differ (\(serial.warnings.count) vs \(parallel.warnings.count))"
+                        )
                     }
                 }
             }
@@ -102,7 +108,11 @@ struct CheckParallelTests {
         for url in files.sorted(by: { $0.path < $1.path }) {
             let bytes = [UInt8](try Data(contentsOf: url))
             for format: ExpositionFormat? in [nil, .text, .openMetrics] {
-                problems += await Self.mismatches(bytes, name: "\(url.lastPathComponent) \(String(describing: format))", format: format)
+                problems += await Self.mismatches(
+                    bytes,
+                    name: "\(url.lastPathComponent) \(String(describing: format))",
+                    format: format
+                )
             }
         }
         #expect(problems.isEmpty, "\(problems.prefix(10).joined(separator: "\n"))")
@@ -181,7 +191,8 @@ struct CheckParallelTests {
             let families = Self.payload(families: 30, openMetrics: openMetrics).components(separatedBy: separator)
             // Family 2's counter again near the end: a second group of one family in a later piece.
             let counter = openMetrics ? "2" : "2_total"
-            let repeated = "\(counter) Again.\n# TYPE app_requests_\(counter) counter\napp_requests_2_total{code=\"500\"} 1\n"
+            let repeated =
+                "\(counter) Again.\n# TYPE app_requests_\(counter) counter\napp_requests_2_total{code=\"500\"} 1\n"
             var withRepeat = families
             withRepeat.insert(repeated, at: families.count - 2)
             // A gauge early on named like the `_count` series of a summary in a later piece.
@@ -195,7 +206,12 @@ struct CheckParallelTests {
                 let bytes = Array(variant.joined(separator: separator).utf8)
                 let serial = bytes.withUnsafeBytes { MetricsChecker.check($0, format: format, lint: false) }
                 #expect(!serial.errors.isEmpty, "\(name) om=\(openMetrics) should be invalid")
-                problems += await Self.mismatches(bytes, name: "\(name) om=\(openMetrics)", format: format, pieceCounts: [2, 4, 8, 16])
+                problems += await Self.mismatches(
+                    bytes,
+                    name: "\(name) om=\(openMetrics)",
+                    format: format,
+                    pieceCounts: [2, 4, 8, 16]
+                )
             }
             #expect(problems.isEmpty, "\(problems.prefix(5).joined(separator: "\n"))")
         }

@@ -19,10 +19,12 @@ struct ExpositionParserTests {
 
             """
         let families = try MetricFamily.parse(payload, format: .text, mode: .strict)
-        #expect(families.map(\.name) == [
-            "http_requests_total", "msdos_file_access_time_seconds", "metric_without_timestamp_and_labels",
-            "something_weird", "nan_value",
-        ])
+        #expect(
+            families.map(\.name) == [
+                "http_requests_total", "msdos_file_access_time_seconds", "metric_without_timestamp_and_labels",
+                "something_weird", "nan_value",
+            ]
+        )
         let requests = families[0]
         #expect(requests.type == .counter)
         #expect(requests.help == "Total requests.\nSecond line with \\ backslash.")
@@ -182,7 +184,9 @@ struct ExpositionParserTests {
                     if length > 0 { characters[position] = special }
                     let value = characters.joined()
                     let payload = "m{a=\"\(value)\",b=\"x\"} 1\n"
-                    let sample = try #require(try MetricFamily.parse(payload, format: .text, mode: .strict).first?.samples.first)
+                    let sample = try #require(
+                        try MetricFamily.parse(payload, format: .text, mode: .strict).first?.samples.first
+                    )
                     let expected = value.replacingOccurrences(of: "\\\"", with: "\"")
                         .replacingOccurrences(of: "\\\\", with: "\\").replacingOccurrences(of: "\\n", with: "\n")
                     let a = sample.labels.first(where: { $0.name == "a" })?.value

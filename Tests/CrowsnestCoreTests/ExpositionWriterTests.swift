@@ -3,7 +3,10 @@ import Testing
 
 @Suite("Exposition writer and content negotiation")
 struct ExpositionWriterTests {
-    @Test("an untyped family that would be read as part of the family before it gets a TYPE line", arguments: ExpositionFormat.allCases)
+    @Test(
+        "an untyped family that would be read as part of the family before it gets a TYPE line",
+        arguments: ExpositionFormat.allCases
+    )
     func untypedFamilyKeepsItsBoundary(format: ExpositionFormat) throws {
         let untyped = { (name: String, value: Double) in
             MetricFamily(name: name, samples: [Sample(name: name, value: value)])
@@ -11,10 +14,15 @@ struct ExpositionWriterTests {
         let cases: [[MetricFamily]] = [
             [untyped("a", 1), untyped("a", 0)],  // the fuzzer's finding: `#TYPE a untyped` between two `a` lines
             [
-                MetricFamily(name: "h", type: .histogram, samples: [
-                    Sample(name: "h_bucket", labels: [Label("le", "+Inf")], value: 1), Sample(name: "h_count", value: 1),
-                    Sample(name: "h_sum", value: 2),
-                ]),
+                MetricFamily(
+                    name: "h",
+                    type: .histogram,
+                    samples: [
+                        Sample(name: "h_bucket", labels: [Label("le", "+Inf")], value: 1),
+                        Sample(name: "h_count", value: 1),
+                        Sample(name: "h_sum", value: 2),
+                    ]
+                ),
                 untyped("h_count", 5),
             ],
         ]
@@ -25,7 +33,10 @@ struct ExpositionWriterTests {
             #expect(ExpositionWriter.write(reread, format: format) == written, "writing is a fixed point")
         }
         // Unrelated untyped families stay without metadata.
-        let plain = String(decoding: ExpositionWriter.write([untyped("a", 1), untyped("b", 2)], format: .text), as: UTF8.self)
+        let plain = String(
+            decoding: ExpositionWriter.write([untyped("a", 1), untyped("b", 2)], format: .text),
+            as: UTF8.self
+        )
         #expect(plain == "a 1\nb 2\n")
     }
 
@@ -36,7 +47,12 @@ struct ExpositionWriterTests {
             type: .counter,
             help: "Line one\nback\\slash \"quoted\"",
             samples: [
-                Sample(name: "demo_total", labels: [Label("path", "C:\\x\n\"y\"")], value: 3, timestampMilliseconds: 1_700_000_000_123),
+                Sample(
+                    name: "demo_total",
+                    labels: [Label("path", "C:\\x\n\"y\"")],
+                    value: 3,
+                    timestampMilliseconds: 1_700_000_000_123
+                ),
                 Sample(name: "demo_total", labels: [], value: .nan),
                 Sample(name: "demo_total", labels: [Label("le", "+Inf")], value: -.infinity),
                 Sample(name: "demo_total", labels: [], value: 0.25),

@@ -6,7 +6,9 @@ import Testing
 struct FamilyMergerTests {
     /// Merges parsed sources and renders the merged exposition in text.
     static func mergeAndRender(_ sources: [[MetricFamily]]) -> [MetricFamily] {
-        let groups = FamilyMerger.merge(sources.map { $0.map { FamilyMetadata(name: $0.name, type: $0.type, help: $0.help) } })
+        let groups = FamilyMerger.merge(
+            sources.map { $0.map { FamilyMetadata(name: $0.name, type: $0.type, help: $0.help) } }
+        )
         return groups.map { group in
             var family = MetricFamily(name: group.name, type: group.type, help: group.help)
             for member in group.members {
@@ -19,34 +21,51 @@ struct FamilyMergerTests {
 
     static func textfileSources(_ fixture: String) throws -> [[MetricFamily]] {
         let directory = TestData.url("corpora/node_exporter/collector/fixtures/textfile/\(fixture)")
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".prom") }.sorted()
-        return try files.map { try MetricFamily.parse(try TestData.bytes("corpora/node_exporter/collector/fixtures/textfile/\(fixture)/\($0)"), format: .text) }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".prom") }
+            .sorted()
+        return try files.map {
+            try MetricFamily.parse(
+                try TestData.bytes("corpora/node_exporter/collector/fixtures/textfile/\(fixture)/\($0)"),
+                format: .text
+            )
+        }
     }
 
     /// The expected output's families, without node_exporter's own textfile metrics.
     static func expected(_ fixture: String) throws -> [MetricFamily] {
-        try MetricFamily.parse(try TestData.bytes("corpora/node_exporter/collector/fixtures/textfile/\(fixture).out"), format: .text)
-            .filter { !$0.name.hasPrefix("node_textfile_") }
+        try MetricFamily.parse(
+            try TestData.bytes("corpora/node_exporter/collector/fixtures/textfile/\(fixture).out"),
+            format: .text
+        )
+        .filter { !$0.name.hasPrefix("node_textfile_") }
     }
 
     /// Series as (name, labels without empty values, value), order-independent.
     static func series(_ families: [MetricFamily]) -> Set<String> {
-        Set(families.flatMap { family in
-            family.samples.map { sample in
-                "\(sample.name)\(LabelSet(sample.labels.filter { !$0.value.isEmpty })) \(sample.value)"
+        Set(
+            families.flatMap { family in
+                family.samples.map { sample in
+                    "\(sample.name)\(LabelSet(sample.labels.filter { !$0.value.isEmpty })) \(sample.value)"
+                }
             }
-        })
+        )
     }
 
-    @Test("node_exporter fixtures without conflicts: same families, HELP, TYPE and series as node_exporter",
-          arguments: ["different_metric_types", "inconsistent_metrics", "metrics_merge_same_help", "metrics_merge_empty_help", "metrics_merge_no_help", "two_metric_files", "histogram", "summary"])
+    @Test(
+        "node_exporter fixtures without conflicts: same families, HELP, TYPE and series as node_exporter",
+        arguments: [
+            "different_metric_types", "inconsistent_metrics", "metrics_merge_same_help", "metrics_merge_empty_help",
+            "metrics_merge_no_help", "two_metric_files", "histogram", "summary",
+        ]
+    )
     func agreesWithNodeExporter(fixture: String) throws {
         let merged = Self.mergeAndRender(try Self.textfileSources(fixture))
         let expected = try Self.expected(fixture)
         #expect(merged.map(\.name) == expected.map(\.name))
         #expect(merged.map(\.type) == expected.map(\.type))
         #expect(Self.series(merged) == Self.series(expected))
-        for (ours, theirs) in zip(merged, expected) where !(theirs.help ?? "Metric read from").hasPrefix("Metric read from") {
+        for (ours, theirs) in zip(merged, expected)
+        where !(theirs.help ?? "Metric read from").hasPrefix("Metric read from") {
             #expect(ours.help == theirs.help, "\(ours.name)")
         }
     }
@@ -64,7 +83,9 @@ struct FamilyMergerTests {
     @Test("TYPE conflict: the group is demoted to untyped families per sample name, nothing lost, deterministic")
     func typeConflict() throws {
         let histogram = try MetricFamily.parse(
-            "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 2\nx_sum 3\nx_count 2\n", format: .text)
+            "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 2\nx_sum 3\nx_count 2\n",
+            format: .text
+        )
         let gauge = try MetricFamily.parse("# TYPE x gauge\nx{pod=\"b\"} 7\n", format: .text)
         let forward = Self.mergeAndRender([histogram, gauge])
         let backward = Self.mergeAndRender([gauge, histogram])
@@ -80,7 +101,9 @@ struct FamilyMergerTests {
     @Test("suffix collision: histogram x and gauge x_count are both demoted and x_count merges")
     func suffixCollision() throws {
         let histogram = try MetricFamily.parse(
-            "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 2\nx_sum 3\nx_count 2\n", format: .text)
+            "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 2\nx_sum 3\nx_count 2\n",
+            format: .text
+        )
         let gauge = try MetricFamily.parse("# TYPE x_count gauge\nx_count{pod=\"b\"} 7\n", format: .text)
         let merged = Self.mergeAndRender([histogram, gauge])
         #expect(merged.map(\.name) == ["x_bucket", "x_count", "x_sum"])
@@ -136,7 +159,9 @@ struct FamilyMergerTests {
             let families = try MetricFamily.parse(try TestData.bytes(path), format: .text)
             let merged = Self.mergeAndRender([families])
             let written = ExpositionWriter.write(OpenMetricsConversion.convert(merged), format: .openMetrics)
-            #expect(throws: Never.self, "\(path)") { try MetricFamily.parse(written, format: .openMetrics, mode: .strict) }
+            #expect(throws: Never.self, "\(path)") {
+                try MetricFamily.parse(written, format: .openMetrics, mode: .strict)
+            }
         }
     }
 }

@@ -48,7 +48,11 @@ struct ScrapeRendererTests {
         timestampMilliseconds: 1_700_000_000_000
     )
 
-    func render(_ payload: String, format: ExpositionFormat = .text, options: ScrapeRenderOptions? = nil)
+    func render(
+        _ payload: String,
+        format: ExpositionFormat = .text,
+        options: ScrapeRenderOptions? = nil
+    )
         throws -> (RenderedScrape, String)
     {
         var renderer = ScrapeRenderer()
@@ -99,12 +103,18 @@ struct ScrapeRendererTests {
         let values = ["1", "GET", "/api/v1/items/17", "a\\\"quoted\\\" one", "line\\nbreak", "ünïcode", "+Inf"]
         for round in 0..<200 {
             let count = Int.random(in: 1...4, using: &generator)
-            let labels = names.shuffled(using: &generator).prefix(count).map { ($0, values.randomElement(using: &generator)!) }
+            let labels = names.shuffled(using: &generator).prefix(count).map {
+                ($0, values.randomElement(using: &generator)!)
+            }
             let tight = labels.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",")
             let loose = labels.map { "\($0.0) = \"\($0.1)\"" }.joined(separator: " , ")
             let withEmpty = tight + ",gone=\"\""
             let targets: [Label] = round.isMultiple(of: 2) ? options.targetLabels : []
-            let options = ScrapeRenderOptions(targetLabels: targets, honorLabels: false, timestampMilliseconds: 1_700_000_000_000)
+            let options = ScrapeRenderOptions(
+                targetLabels: targets,
+                honorLabels: false,
+                timestampMilliseconds: 1_700_000_000_000
+            )
             let (_, expected) = try render("m{\(loose)} 1\n", options: options)
             let (_, fast) = try render("m{\(tight)} 1\n", options: options)
             let (_, dropped) = try render("m{\(withEmpty)} 1\n", options: options)
@@ -172,7 +182,9 @@ struct ScrapeRendererTests {
         let (rendered, text) = try render("drop_me 1\nold_name{a=\"b\"} 2\nkeep 3\n", options: options)
         #expect(rendered.samplesScraped == 3)
         #expect(rendered.samplesPostRelabeling == 2)
-        #expect(text.contains("new_name{a=\"b\",cluster=\"prod\",namespace=\"app\",pod_name=\"web-0\"} 2 1700000000000"))
+        #expect(
+            text.contains("new_name{a=\"b\",cluster=\"prod\",namespace=\"app\",pod_name=\"web-0\"} 2 1700000000000")
+        )
         #expect(!text.contains("drop_me"))
     }
 

@@ -1,5 +1,6 @@
-@testable import CrowsnestCore
 import Testing
+
+@testable import CrowsnestCore
 
 /// The parser takes over what a sample line repeats of the previous one (name, family, suffix, leading label
 /// tokens and, in strict mode, their hashes) instead of reading it again. These tests compare every outcome of a
@@ -14,7 +15,11 @@ struct LineRepetitionTests {
         }
         var events: [Event] = []
 
-        mutating func visitMetadata(_ kind: MetadataKind, family: FamilyToken, bytes: UnsafeRawBufferPointer)
+        mutating func visitMetadata(
+            _ kind: MetadataKind,
+            family: FamilyToken,
+            bytes: UnsafeRawBufferPointer
+        )
             throws(ExpositionError)
         {
             events.append(.metadata(kind, family))
@@ -46,7 +51,10 @@ struct LineRepetitionTests {
     /// Checks that `payload` parses the same with and without repetition, in every format and mode; returns how
     /// many (format, mode) combinations accepted it, and how many samples they saw (before and after errors).
     @discardableResult
-    static func expectSameOutcome(_ payload: [UInt8], sourceLocation: SourceLocation = #_sourceLocation)
+    static func expectSameOutcome(
+        _ payload: [UInt8],
+        sourceLocation: SourceLocation = #_sourceLocation
+    )
         -> (accepted: Int, samples: Int)
     {
         var accepted = 0
@@ -166,7 +174,9 @@ struct LineRepetitionTests {
                 let index = Int.random(in: 0..<(lines.count - 1), using: &random)
                 var copy = lines[index]
                 if !copy.isEmpty && Int.random(in: 0..<3, using: &random) == 0 {
-                    copy[Int.random(in: 0..<copy.count, using: &random)] = Self.interesting.randomElement(using: &random)!
+                    copy[Int.random(in: 0..<copy.count, using: &random)] = Self.interesting.randomElement(
+                        using: &random
+                    )!
                 }
                 let later = Bool.random(using: &random) ? Int.random(in: 0...3, using: &random) : 0
                 lines.insert(copy, at: min(index + 1 + later, lines.count))

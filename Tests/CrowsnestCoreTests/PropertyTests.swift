@@ -25,7 +25,11 @@ struct PropertyTests {
                 _ = try? MetricFamily.parse(bytes, format: format, mode: mode)
             }
             var renderer = ScrapeRenderer()
-            _ = try? renderer.render(bytes, format: format, options: ScrapeRenderOptions(targetLabels: [Label("cluster", "c")]))
+            _ = try? renderer.render(
+                bytes,
+                format: format,
+                options: ScrapeRenderOptions(targetLabels: [Label("cluster", "c")])
+            )
         }
     }
 
@@ -35,7 +39,8 @@ struct PropertyTests {
         for _ in 0..<3000 {
             let length = Int.random(in: 0..<200, using: &random)
             let bytes = (0..<length).map { _ in
-                Bool.random(using: &random) ? Self.interesting.randomElement(using: &random)! : UInt8.random(in: 0...255, using: &random)
+                Bool.random(using: &random)
+                    ? Self.interesting.randomElement(using: &random)! : UInt8.random(in: 0...255, using: &random)
             }
             Self.parseEverywhere(bytes)
         }
@@ -79,20 +84,30 @@ struct PropertyTests {
         var random = SplitMix64(state: 99)
         let alphabet = Array("ab_:9Zé\\\"\n{},= #".unicodeScalars)
         func text(_ maxLength: Int) -> String {
-            String(String.UnicodeScalarView((0..<Int.random(in: 0...maxLength, using: &random)).map { _ in alphabet.randomElement(using: &random)! }))
+            String(
+                String.UnicodeScalarView(
+                    (0..<Int.random(in: 0...maxLength, using: &random)).map { _ in
+                        alphabet.randomElement(using: &random)!
+                    }
+                )
+            )
         }
         for _ in 0..<500 {
-            let name = Bool.random(using: &random) ? "metric_\(Int.random(in: 0..<100, using: &random))" : "weird." + text(6)
+            let name =
+                Bool.random(using: &random) ? "metric_\(Int.random(in: 0..<100, using: &random))" : "weird." + text(6)
             var labels: [Label] = []
             for index in 0..<Int.random(in: 0..<4, using: &random) {
                 labels.append(Label(Bool.random(using: &random) ? "l\(index)" : "l.\(index)" + text(3), text(10)))
             }
-            let values: [Double] = [0, -1.5, 1e300, .infinity, -.infinity, 123_456_789, 0.1, Double.random(in: -1e6...1e6, using: &random)]
+            let values: [Double] = [
+                0, -1.5, 1e300, .infinity, -.infinity, 123_456_789, 0.1, Double.random(in: -1e6...1e6, using: &random),
+            ]
             let sample = Sample(
                 name: name,
                 labels: labels,
                 value: values.randomElement(using: &random)!,
-                timestampMilliseconds: Bool.random(using: &random) ? Double(Int64.random(in: -1_000_000...2_000_000_000_000, using: &random)) : nil
+                timestampMilliseconds: Bool.random(using: &random)
+                    ? Double(Int64.random(in: -1_000_000...2_000_000_000_000, using: &random)) : nil
             )
             let family = MetricFamily(name: name, type: .gauge, help: text(20), samples: [sample])
             for format in ExpositionFormat.allCases {

@@ -4,17 +4,20 @@ import Testing
 /// Query strings decoded as Prometheus (Go's `url.Values.Encode`) and browsers write them.
 @Suite("Query strings")
 struct QueryStringTests {
-    @Test("names and values are percent-decoded, + is a space, names repeat", arguments: [
-        ("match%5B%5D=up&match%5B%5D=%7Bjob%3D%22a+b%22%7D", "match[]", ["up", "{job=\"a b\"}"]),
-        ("match[]=up&match[]={job=\"a b\"}", "match[]", ["up", "{job=\"a b\"}"]),
-        ("cluster=eu&cluster=us%2Deast", "cluster", ["eu", "us-east"]),
-        ("cluster", "cluster", [""]),
-        ("a=1&&cluster=%E2%9C%93", "cluster", ["✓"]),
-        ("cluster=50%25", "cluster", ["50%"]),
-        ("cluster=50%", "cluster", ["50%"]),
-        ("cluster=%zz", "cluster", ["%zz"]),
-        ("x=1", "cluster", []),
-    ] as [(String, String, [String])])
+    @Test(
+        "names and values are percent-decoded, + is a space, names repeat",
+        arguments: [
+            ("match%5B%5D=up&match%5B%5D=%7Bjob%3D%22a+b%22%7D", "match[]", ["up", "{job=\"a b\"}"]),
+            ("match[]=up&match[]={job=\"a b\"}", "match[]", ["up", "{job=\"a b\"}"]),
+            ("cluster=eu&cluster=us%2Deast", "cluster", ["eu", "us-east"]),
+            ("cluster", "cluster", [""]),
+            ("a=1&&cluster=%E2%9C%93", "cluster", ["✓"]),
+            ("cluster=50%25", "cluster", ["50%"]),
+            ("cluster=50%", "cluster", ["50%"]),
+            ("cluster=%zz", "cluster", ["%zz"]),
+            ("x=1", "cluster", []),
+        ] as [(String, String, [String])]
+    )
     func decoding(query: String, name: String, values: [String]) {
         #expect(QueryString(query).all(name) == values)
     }

@@ -27,7 +27,10 @@ struct RoundTripTests {
             #expect(a.isEquivalent(to: b), "\(name): family \(a.name) changed on round trip")
         }
         // write(parse(x)) is a fixed point.
-        #expect(ExpositionWriter.write(second, format: format) == written, "\(name): writer output is not a fixed point")
+        #expect(
+            ExpositionWriter.write(second, format: format) == written,
+            "\(name): writer output is not a fixed point"
+        )
     }
 
     @Test("text corpora: parse → write → parse keeps families, samples and values", arguments: textCorpora)
@@ -45,7 +48,10 @@ struct RoundTripTests {
         for testCase in try TestData.openMetricsCases() where testCase.shouldParse {
             let bytes = try TestData.bytes("openmetrics/parsers/\(testCase.name)/metrics")
             try Self.check(bytes, format: .openMetrics, name: testCase.name)
-            let written = ExpositionWriter.write(try MetricFamily.parse(bytes, format: .openMetrics), format: .openMetrics)
+            let written = ExpositionWriter.write(
+                try MetricFamily.parse(bytes, format: .openMetrics),
+                format: .openMetrics
+            )
             #expect(throws: Never.self, "\(testCase.name)") {
                 try MetricFamily.parse(written, format: .openMetrics, mode: .strict)
             }

@@ -52,7 +52,11 @@ struct ScrapeRendererReuseTests {
             for (index, payload) in Self.payloads.enumerated() {
                 for labels in Self.labelSets {
                     let pooled = try pool.withRenderer { renderer throws(ExpositionError) in
-                        try renderer.render(Array(payload.text.utf8), format: payload.format, options: Self.options(labels))
+                        try renderer.render(
+                            Array(payload.text.utf8),
+                            format: payload.format,
+                            options: Self.options(labels)
+                        )
                     }
                     Self.expectEqual(pooled, try Self.fresh(payload, labels), "round \(round), payload \(index)")
                     #expect(pool.idleCount == 1)
@@ -75,7 +79,11 @@ struct ScrapeRendererReuseTests {
         }
         #expect(pool.idleCount == 1)
         let after = try pool.withRenderer { renderer throws(ExpositionError) in
-            try renderer.render(Array(Self.payloads[1].text.utf8), format: .text, options: Self.options(Self.labelSets[1]))
+            try renderer.render(
+                Array(Self.payloads[1].text.utf8),
+                format: .text,
+                options: Self.options(Self.labelSets[1])
+            )
         }
         Self.expectEqual(after, try Self.fresh(Self.payloads[1], Self.labelSets[1]), "after a failure")
     }
@@ -93,7 +101,11 @@ struct ScrapeRendererReuseTests {
             for _ in 0..<16 {
                 group.addTask {
                     try pool.withRenderer { renderer throws(ExpositionError) in
-                        try renderer.render(Array(Self.payloads[0].text.utf8), format: .text, options: Self.options(Self.labelSets[1]))
+                        try renderer.render(
+                            Array(Self.payloads[0].text.utf8),
+                            format: .text,
+                            options: Self.options(Self.labelSets[1])
+                        )
                     }
                 }
             }
@@ -126,10 +138,16 @@ struct ScrapeRendererReuseTests {
                 }
                 var renderer = ScrapeRenderer()
                 let parsed = try renderer.render(
-                    Array(payload.utf8), format: .text,
+                    Array(payload.utf8),
+                    format: .text,
                     options: ScrapeRenderOptions(targetLabels: labels, timestampMilliseconds: timestamp)
                 )
-                let direct = RenderedScrape(singleSamples: samples, type: .gauge, targetLabels: labels, timestampMilliseconds: timestamp)
+                let direct = RenderedScrape(
+                    singleSamples: samples,
+                    type: .gauge,
+                    targetLabels: labels,
+                    timestampMilliseconds: timestamp
+                )
                 Self.expectEqual(direct, parsed, "labels \(labels), timestamp \(String(describing: timestamp))")
             }
         }

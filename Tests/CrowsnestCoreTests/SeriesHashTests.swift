@@ -1,5 +1,6 @@
-@testable import CrowsnestCore
 import Testing
+
+@testable import CrowsnestCore
 
 /// The strict checker finds duplicate series by hash and decodes both lines only on a hash hit, so collisions
 /// cost a slow path per sample; these pin the hash's quality on the inputs that once collided.
@@ -18,7 +19,10 @@ struct SeriesHashTests {
             var next: [[UInt8]] = []
             for text in current {
                 let value = hash(text)
-                #expect(seen[value] == nil, "\(String(decoding: text, as: UTF8.self)) collides with \(String(decoding: seen[value] ?? [], as: UTF8.self))")
+                #expect(
+                    seen[value] == nil,
+                    "\(String(decoding: text, as: UTF8.self)) collides with \(String(decoding: seen[value] ?? [], as: UTF8.self))"
+                )
                 seen[value] = text
                 for byte in alphabet { next.append(text + [byte]) }
             }
@@ -39,7 +43,10 @@ struct SeriesHashTests {
         struct Collector: ExpositionVisitor {
             var hashes: [UInt64] = []
             mutating func visitSample(
-                _ sample: SampleToken, labels: UnsafeBufferPointer<LabelToken>, family: FamilyToken, bytes: UnsafeRawBufferPointer
+                _ sample: SampleToken,
+                labels: UnsafeBufferPointer<LabelToken>,
+                family: FamilyToken,
+                bytes: UnsafeRawBufferPointer
             ) throws(ExpositionError) {
                 hashes = labels.map { SeriesHash.label($0, in: bytes) }
             }

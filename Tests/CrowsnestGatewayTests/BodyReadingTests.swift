@@ -43,7 +43,12 @@ struct BodyReadingTests {
         return result
     }
 
-    func scrape(_ chunks: [ByteBuffer], gzip: Bool, limit: Int, expectedSize: Int) async -> (TargetSnapshot, ScrapeFailure?) {
+    func scrape(
+        _ chunks: [ByteBuffer],
+        gzip: Bool,
+        limit: Int,
+        expectedSize: Int
+    ) async -> (TargetSnapshot, ScrapeFailure?) {
         let client = FakeProxyClient { _ in
             var headers: HTTPHeaders = ["Content-Type": "text/plain; version=0.0.4"]
             if gzip { headers.add(name: "Content-Encoding", value: "gzip") }
@@ -112,7 +117,12 @@ struct BodyReadingTests {
             let (_, cut) = await scrape(Self.chunks(truncated, size: chunkSize), gzip: true, limit: 0, expectedSize: 0)
             #expect(cut?.code == .badEncoding, "truncated, chunks of \(chunkSize)")
             // Bytes after the gzip member are ignored, as before (a proxy may pad).
-            let (snapshot, failure) = await scrape(Self.chunks(trailing, size: chunkSize), gzip: true, limit: 0, expectedSize: 0)
+            let (snapshot, failure) = await scrape(
+                Self.chunks(trailing, size: chunkSize),
+                gzip: true,
+                limit: 0,
+                expectedSize: 0
+            )
             #expect(failure == nil, "trailing bytes, chunks of \(chunkSize)")
             #expect(snapshot.health.samplesScraped == 801)
         }

@@ -28,14 +28,18 @@ struct CheckMetricsCommandTests {
         let detected = try CrowsnestBinary.run(["check", "metrics"], input: Data(openMetrics.utf8))
         #expect(detected.status == 1)
         #expect(detected.standardOutput.contains("non-negative"))
-        let asText = try CrowsnestBinary.run(["check", "metrics", "--format", "openmetrics"], input: Data("a 1\n".utf8))
+        let asText = try CrowsnestBinary.run(
+            ["check", "metrics", "--format", "openmetrics"],
+            input: Data("a 1\n".utf8)
+        )
         #expect(asText.status == 1)
         #expect(asText.standardOutput.contains("EOF"))
     }
 
     @Test("--lint prints advice as warnings without changing the exit status")
     func lint() throws {
-        let payload = "# TYPE requestCount counter\nrequestCount 1\n# HELP ok_seconds fine\n# TYPE ok_seconds gauge\nok_seconds 1\n"
+        let payload =
+            "# TYPE requestCount counter\nrequestCount 1\n# HELP ok_seconds fine\n# TYPE ok_seconds gauge\nok_seconds 1\n"
         let result = try CrowsnestBinary.run(["check", "metrics", "--lint"], input: Data(payload.utf8))
         #expect(result.status == 0)
         #expect(result.standardOutput.contains("warning: 2: requestCount: no help text"))

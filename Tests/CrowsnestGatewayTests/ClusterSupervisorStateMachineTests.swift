@@ -19,8 +19,11 @@ struct ClusterSupervisorStateMachineTests {
 
     static func broken(_ path: String, claiming name: String, duplicate: Bool = false) -> ClusterFileReport {
         let problem = ConfigProblem(
-            code: duplicate ? .duplicateName : .syntax, location: ConfigSourceLocation(file: path, line: 1), field: "name",
-            reason: duplicate ? "already claimed" : "broken")
+            code: duplicate ? .duplicateName : .syntax,
+            location: ConfigSourceLocation(file: path, line: 1),
+            field: "name",
+            reason: duplicate ? "already claimed" : "broken"
+        )
         return ClusterFileReport(path: path, claimedName: name, problems: [problem])
     }
 
@@ -31,7 +34,11 @@ struct ClusterSupervisorStateMachineTests {
     }
 
     /// Plans, then starts everything the plan asks for (the handle is "NAME@FILE").
-    static func reconcile(_ machine: inout Machine, _ files: [ClusterFileReport], failing: Set<String> = []) -> Machine.Plan {
+    static func reconcile(
+        _ machine: inout Machine,
+        _ files: [ClusterFileReport],
+        failing: Set<String> = []
+    ) -> Machine.Plan {
         var plan = machine.plan(scan(files))
         let started = plan.start.filter { !failing.contains($0.name) }.map { ($0, "\($0.name)@\($0.file)") }
         let failed = plan.start.filter { failing.contains($0.name) }.map { ($0, "cannot start \($0.name)") }
@@ -42,13 +49,24 @@ struct ClusterSupervisorStateMachineTests {
     @Test("new files start, an edited file restarts only its cluster, a deleted file stops it")
     func lifecycle() {
         var machine = Machine()
-        let first = Self.reconcile(&machine, [Self.valid("/c/a.yaml", Self.config("a")), Self.valid("/c/b.yaml", Self.config("b"))])
+        let first = Self.reconcile(
+            &machine,
+            [Self.valid("/c/a.yaml", Self.config("a")), Self.valid("/c/b.yaml", Self.config("b"))]
+        )
         #expect(first.start.map(\.name).sorted() == ["a", "b"] && first.stop.isEmpty)
         #expect(machine.entries.map(\.handle) == ["a@/c/a.yaml", "b@/c/b.yaml"])
-        let unchanged = Self.reconcile(&machine, [Self.valid("/c/a.yaml", Self.config("a")), Self.valid("/c/b.yaml", Self.config("b"))])
+        let unchanged = Self.reconcile(
+            &machine,
+            [Self.valid("/c/a.yaml", Self.config("a")), Self.valid("/c/b.yaml", Self.config("b"))]
+        )
         #expect(unchanged.start.isEmpty && unchanged.stop.isEmpty && unchanged.changes.isEmpty)
         let edited = Self.reconcile(
-            &machine, [Self.valid("/c/a.yaml", Self.config("a", interval: .seconds(5))), Self.valid("/c/b.yaml", Self.config("b"))])
+            &machine,
+            [
+                Self.valid("/c/a.yaml", Self.config("a", interval: .seconds(5))),
+                Self.valid("/c/b.yaml", Self.config("b")),
+            ]
+        )
         #expect(edited.stop == ["a@/c/a.yaml"] && edited.start.map(\.name) == ["a"])
         #expect(edited.changes.restarted == ["a"] && edited.changes.started.isEmpty)
         let deleted = Self.reconcile(&machine, [Self.valid("/c/a.yaml", Self.config("a", interval: .seconds(5)))])
@@ -75,7 +93,12 @@ struct ClusterSupervisorStateMachineTests {
         _ = Self.reconcile(&machine, [Self.valid("/c/b.yaml", Self.config("prod"))])
         #expect(machine.owners == ["prod": "/c/b.yaml"])
         let copy = Self.reconcile(
-            &machine, [Self.broken("/c/a-copy.yaml", claiming: "prod", duplicate: true), Self.valid("/c/b.yaml", Self.config("prod"))])
+            &machine,
+            [
+                Self.broken("/c/a-copy.yaml", claiming: "prod", duplicate: true),
+                Self.valid("/c/b.yaml", Self.config("prod")),
+            ]
+        )
         #expect(copy.stop.isEmpty && copy.start.isEmpty)
         #expect(machine.entries.map(\.file) == ["/c/b.yaml", "/c/a-copy.yaml"])
         #expect(machine.entries.map(\.handle) == ["prod@/c/b.yaml", nil])
@@ -99,7 +122,9 @@ struct ClusterSupervisorStateMachineTests {
         var machine = Machine()
         _ = Self.reconcile(&machine, [Self.valid("/c/a.yaml", Self.config("a"))])
         var scan = ClusterDirectoryScan(directory: "/c")
-        scan.directoryProblems = [ConfigProblem(code: .io, location: ConfigSourceLocation(file: "/c"), field: "", reason: "gone")]
+        scan.directoryProblems = [
+            ConfigProblem(code: .io, location: ConfigSourceLocation(file: "/c"), field: "", reason: "gone")
+        ]
         let plan = machine.plan(scan)
         #expect(plan.stop.isEmpty && plan.start.isEmpty)
         #expect(machine.directoryProblems.count == 1 && machine.runningHandles == ["a@/c/a.yaml"])

@@ -37,16 +37,23 @@ struct CommandLineFirstHourTests {
         try FileManager.default.createDirectory(atPath: scratch.file("clusters.d"), withIntermediateDirectories: true)
         try await Self.withTakenPort { port in
             let serve = try CrowsnestBinary.run(
-                ["serve", "--config-dir", scratch.file("clusters.d"), "--listen", "127.0.0.1:\(port)"], timeout: 30)
+                ["serve", "--config-dir", scratch.file("clusters.d"), "--listen", "127.0.0.1:\(port)"],
+                timeout: 30
+            )
             #expect(serve.status == 1, "\(serve.standardError)")
-            #expect(serve.standardError.contains("cannot listen on 127.0.0.1:\(port): address already in use"),
-                    "\(serve.standardError)")
+            #expect(
+                serve.standardError.contains("cannot listen on 127.0.0.1:\(port): address already in use"),
+                "\(serve.standardError)"
+            )
             let demo = try CrowsnestBinary.run(
                 ["demo", "--dir", scratch.file("demo"), "--listen", "127.0.0.1:\(port)", "--series-per-pod", "5"],
-                timeout: 60)
+                timeout: 60
+            )
             #expect(demo.status == 1, "\(demo.standardError)")
-            #expect(demo.standardError.contains("cannot listen on 127.0.0.1:\(port): address already in use"),
-                    "\(demo.standardError)")
+            #expect(
+                demo.standardError.contains("cannot listen on 127.0.0.1:\(port): address already in use"),
+                "\(demo.standardError)"
+            )
         }
     }
 
@@ -57,8 +64,10 @@ struct CommandLineFirstHourTests {
         for format in ["text", "json"] {
             let demo = try PeerProcess(
                 try PeerBinary.crowsnest(),
-                ["demo", "--dir", scratch.file(format), "--listen", "127.0.0.1:0", "--series-per-pod", "5",
-                 "--log-format", format]
+                [
+                    "demo", "--dir", scratch.file(format), "--listen", "127.0.0.1:0", "--series-per-pod", "5",
+                    "--log-format", format,
+                ]
             )
             let started = await demo.wait(timeout: .seconds(60)) { $0.stdout.contains("Gateway: http://") }
             #expect(started, "the demo did not start: \(demo.stderr)")
@@ -80,7 +89,9 @@ struct CommandLineFirstHourTests {
     @Test("every --flag each subcommand's --help shows is in README.md")
     func helpFlagsAreDocumented() throws {
         let readme = try String(
-            contentsOf: CrowsnestBinary.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+            contentsOf: CrowsnestBinary.repositoryRoot.appendingPathComponent("README.md"),
+            encoding: .utf8
+        )
         let commands = [
             ["serve"], ["demo"], ["check", "config"], ["check", "metrics"], ["add-cluster"], ["fetch-ca"], ["rbac"],
         ]

@@ -11,7 +11,9 @@ enum CrowsnestBinary {
         // The test bundle lives in the same build folder as the executable.
         var candidates: [URL] = []
         if let bundle = Bundle.allBundles.first(where: { $0.bundlePath.hasSuffix(".xctest") }) {
-            candidates.append(URL(fileURLWithPath: bundle.bundlePath).deletingLastPathComponent().appendingPathComponent("crowsnest"))
+            candidates.append(
+                URL(fileURLWithPath: bundle.bundlePath).deletingLastPathComponent().appendingPathComponent("crowsnest")
+            )
         }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0])
         candidates.append(executable.deletingLastPathComponent().appendingPathComponent("crowsnest"))
@@ -38,7 +40,9 @@ enum CrowsnestBinary {
         let process = Process()
         process.executableURL = try url()
         process.arguments = arguments
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crowsnest-cli-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "crowsnest-cli-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let outputURL = directory.appendingPathComponent("stdout")

@@ -43,7 +43,8 @@ struct FaultMatrixAPIServerTests {
                 during: "connection failures with every target down",
                 until: { health in
                     guard let health else { return false }
-                    return health.isIn("degraded", "down") && health.targetsUp == 0 && health.mentions("connection to cluster beta")
+                    return health.isIn("degraded", "down") && health.targetsUp == 0
+                        && health.mentions("connection to cluster beta")
                         && health.discovery == "failing"
                 },
                 heal: { beta.updateFaults { $0.failures = [] } }
@@ -316,7 +317,9 @@ struct FaultMatrixAPIServerTests {
 
     @Test(
         "429 with Retry-After (JSON Status and plain-text APF forms): honoured, scrapes unaffected",
-        arguments: [InjectedFailure.Kind.tooManyRequests(retryAfterSeconds: 2), .priorityAndFairness(retryAfterSeconds: 2)]
+        arguments: [
+            InjectedFailure.Kind.tooManyRequests(retryAfterSeconds: 2), .priorityAndFairness(retryAfterSeconds: 2),
+        ]
     )
     func tooManyRequests(_ kind: InjectedFailure.Kind) async throws {
         try await FaultMatrix.run { matrix in
@@ -347,7 +350,9 @@ struct FaultMatrixAPIServerTests {
             try await matrix.row(
                 "beta",
                 inject: {
-                    beta.updateFaults { $0.failures = [InjectedFailure(.tooManyRequests(retryAfterSeconds: 0), for: .listAndWatch)] }
+                    beta.updateFaults {
+                        $0.failures = [InjectedFailure(.tooManyRequests(retryAfterSeconds: 0), for: .listAndWatch)]
+                    }
                     beta.dropWatches()
                 },
                 during: "discovery failing with 429, targets kept and up",
@@ -374,14 +379,23 @@ struct FaultMatrixAPIServerTests {
             // Pods come and go while the watch connection is reset again and again (KubeSim writes each event in
             // two chunks, so resets also land inside an event).
             for index in 0..<24 {
-                try FaultMatrix.addPod(to: beta, namespace: index % 2 == 0 ? "shop" : "billing", name: "cut-\(index)", series: 5)
-                if index % 3 == 2 { try beta.pods.delete(namespace: index % 2 == 0 ? "shop" : "billing", name: "cut-\(index - 2)") }
+                try FaultMatrix.addPod(
+                    to: beta,
+                    namespace: index % 2 == 0 ? "shop" : "billing",
+                    name: "cut-\(index)",
+                    series: 5
+                )
+                if index % 3 == 2 {
+                    try beta.pods.delete(namespace: index % 2 == 0 ? "shop" : "billing", name: "cut-\(index - 2)")
+                }
                 if index % 2 == 0 { beta.dropWatches(.resetConnection) }
                 try await Task.sleep(for: .milliseconds(60))
             }
             var matrix = matrix
             matrix.minimumSeriesPerTarget = 5
-            try await matrix.expectServingAndLabels(tolerating: Set((0..<24).map { "beta/\($0 % 2 == 0 ? "shop" : "billing")/cut-\($0)" }))
+            try await matrix.expectServingAndLabels(
+                tolerating: Set((0..<24).map { "beta/\($0 % 2 == 0 ? "shop" : "billing")/cut-\($0)" })
+            )
             try await matrix.expectHealthy(matrix.clusters.map(\.name), seconds: 15)
             try await matrix.expectServingAndLabels()
         }
@@ -402,7 +416,9 @@ struct FaultMatrixAPIServerTests {
                 // While 10,000 ADDED events and then 21 list pages are decoded (by the simulator and the gateway in
                 // this one process), /metrics was seen to take 4-7 s on a loaded 2-core machine: bounded, not stuck.
                 try await matrix.expectServingAndLabels(maxSeconds: 15)
-                let pages = beta.requestLog.entries(where: { $0.time >= started && $0.kind == .list && $0.status == 200 })
+                let pages = beta.requestLog.entries(where: {
+                    $0.time >= started && $0.kind == .list && $0.status == 200
+                })
                 if pages.count >= 21, let health = try await matrix.health("beta"), health.discovery == "watching" {
                     relisted = true
                     #expect(pages.allSatisfy { $0.queryValue("limit") == "500" })

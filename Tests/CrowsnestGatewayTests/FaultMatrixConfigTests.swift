@@ -17,15 +17,18 @@ struct FaultMatrixConfigTests {
         try await matrix.expectFault("beta", "the file's problem while the last good version runs") { health in
             guard let health else { return false }
             return health.runningLastGoodVersion == true && health.status == "degraded"
-                && health.configProblems?.contains { $0.contains("beta.yaml:") && $0.lowercased().contains(reason) } == true
+                && health.configProblems?.contains { $0.contains("beta.yaml:") && $0.lowercased().contains(reason) }
+                    == true
                 && health.targetsUp == 5
         }
         try await matrix.expectServingAndLabels()
         try await matrix.expectHealthy(matrix.others(than: "beta"), seconds: 3)
         try await matrix.expectHealthy(["beta"], seconds: 3, scrapingOnly: true)
         // A new file broken the same way never runs: `config error` with the same reason.
-        try matrix.write(good.replacingOccurrences(of: "name: \"beta\"", with: "name: \"delta\"") + append,
-                         to: matrix.harness.directory + "/clusters.d/delta.yaml")
+        try matrix.write(
+            good.replacingOccurrences(of: "name: \"beta\"", with: "name: \"delta\"") + append,
+            to: matrix.harness.directory + "/clusters.d/delta.yaml"
+        )
         try await matrix.expectFault("delta", "config error") { health in
             guard let health else { return false }
             return health.status == "config error" && health.mentions(reason) && health.targetsTotal == 0
@@ -51,7 +54,11 @@ struct FaultMatrixConfigTests {
     @Test("cluster file: unknown field")
     func unknownField() async throws {
         try await FaultMatrix.run { matrix in
-            try await Self.brokenEditRow(matrix, append: "scrap:\n  interval: 2s\n", reason: "unknown field; did you mean 'scrape'?")
+            try await Self.brokenEditRow(
+                matrix,
+                append: "scrap:\n  interval: 2s\n",
+                reason: "unknown field; did you mean 'scrape'?"
+            )
         }
     }
 
@@ -116,7 +123,9 @@ struct FaultMatrixConfigTests {
             var listing = ""
             for _ in 0..<60 {
                 listing = try await matrix.harness.get("/api/v1/clusters").1
-                if listing.contains("beta-copy.yaml") && listing.contains("already claimed by beta.yaml, which keeps running") {
+                if listing.contains("beta-copy.yaml")
+                    && listing.contains("already claimed by beta.yaml, which keeps running")
+                {
                     break
                 }
                 try await Task.sleep(for: .milliseconds(250))

@@ -78,17 +78,24 @@ final class ScriptedExporter: Sendable {
         switch mode {
         case .normal, .endlessBody, .bulk: return []
         case .duplicateSeries:
-            return Array("# TYPE scripted_duplicate gauge\nscripted_duplicate{copy=\"a\"} 1\nscripted_duplicate{copy=\"a\"} 2\n".utf8)
+            return Array(
+                "# TYPE scripted_duplicate gauge\nscripted_duplicate{copy=\"a\"} 1\nscripted_duplicate{copy=\"a\"} 2\n"
+                    .utf8
+            )
         case .repeatedLabelName:
             return Array("# TYPE scripted_repeated gauge\nscripted_repeated{code=\"200\",code=\"500\"} 1\n".utf8)
         case .hugeLabelValue(let bytes):
-            return Array("# TYPE scripted_huge gauge\nscripted_huge{blob=\"\(String(repeating: "x", count: bytes))\"} 1\n".utf8)
+            return Array(
+                "# TYPE scripted_huge gauge\nscripted_huge{blob=\"\(String(repeating: "x", count: bytes))\"} 1\n".utf8
+            )
         case .invalidUTF8:
-            return Array("# TYPE scripted_bad_utf8 gauge\nscripted_bad_utf8{value=\"".utf8) + [0xC3, 0x28, 0xFF] + Array("\"} 1\n".utf8)
+            return Array("# TYPE scripted_bad_utf8 gauge\nscripted_bad_utf8{value=\"".utf8) + [0xC3, 0x28, 0xFF]
+                + Array("\"} 1\n".utf8)
         case .spoofedLabels:
             return Array(
                 ("# TYPE scripted_spoof gauge\nscripted_spoof{cluster=\"evil\",namespace=\"kube-system\",pod_name=\"kube-apiserver-0\","
-                    + "instance=\"10.0.0.1:6443\",job=\"apiserver\",provider=\"evil-cloud\",exported_cluster=\"pre-exported\"} 1\n").utf8
+                    + "instance=\"10.0.0.1:6443\",job=\"apiserver\",provider=\"evil-cloud\",exported_cluster=\"pre-exported\"} 1\n")
+                    .utf8
             )
         }
     }
@@ -113,23 +120,27 @@ final class ScriptedExporter: Sendable {
         let headers: HTTPFields = [.contentType: Self.contentType]
         switch mode {
         case .endlessBody(let total):
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                var chunk = ByteBuffer(string: Self.normalBody(scrape: scrape))
-                var line = 0
-                var sent = 0
-                while sent < total {
-                    while chunk.readableBytes < 64 * 1024 {
-                        chunk.writeString("scripted_filler{line=\"\(line)\"} 1\n")
-                        line += 1
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: ResponseBody { writer in
+                    var chunk = ByteBuffer(string: Self.normalBody(scrape: scrape))
+                    var line = 0
+                    var sent = 0
+                    while sent < total {
+                        while chunk.readableBytes < 64 * 1024 {
+                            chunk.writeString("scripted_filler{line=\"\(line)\"} 1\n")
+                            line += 1
+                        }
+                        let size = chunk.readableBytes
+                        try await writer.write(chunk)
+                        sent += size
+                        self.state.withLock { $0.bytesSent += size }
+                        chunk.clear()
                     }
-                    let size = chunk.readableBytes
-                    try await writer.write(chunk)
-                    sent += size
-                    self.state.withLock { $0.bytesSent += size }
-                    chunk.clear()
+                    try await writer.finish(nil)
                 }
-                try await writer.finish(nil)
-            })
+            )
         case .bulk(let count):
             let body = bulkBody(count: count)
             state.withLock { $0.bytesSent += body.readableBytes }
@@ -158,7 +169,9 @@ final class ScriptedExporter: Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await application.run() }
             let deadline = ContinuousClock.now + .seconds(20)
-            while port.withLock({ $0 }) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            while port.withLock({ $0 }) == nil && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             guard let bound = port.withLock({ $0 }) else {
                 group.cancelAll()
                 throw HarnessError("scripted exporter did not start listening")
@@ -195,10 +208,18 @@ extension SimulatedCluster {
                 namespace: namespace,
                 name: name,
                 labels: ["app": "fault-target"],
-                annotations: ["prometheus.io/scrape": "true", "prometheus.io/port": "9102", "prometheus.io/path": "/metrics"],
+                annotations: [
+                    "prometheus.io/scrape": "true", "prometheus.io/port": "9102", "prometheus.io/path": "/metrics",
+                ],
                 owner: .init(kind: "StatefulSet", name: "fault-target"),
                 nodeName: "node-1",
-                containers: [.init(name: "app", image: "registry.example/fault-target:1.0", ports: [.init(name: "metrics", containerPort: 9102)])],
+                containers: [
+                    .init(
+                        name: "app",
+                        image: "registry.example/fault-target:1.0",
+                        ports: [.init(name: "metrics", containerPort: 9102)]
+                    )
+                ],
                 podIP: pods.allocatePodIP(),
                 backends: [9102: backend]
             )
@@ -211,11 +232,21 @@ extension SimulatedCluster {
 enum FaultClusterFiles {
     /// Writes `clusters.d/NAME.yaml` (with `scrape` appended verbatim) atomically, after its CA and token files, so
     /// the gateway never sees the file without its scrape settings.
-    static func write(cluster: SimulatedCluster, token: String, labels: [String: String], scrape: String, into directory: String) throws {
+    static func write(
+        cluster: SimulatedCluster,
+        token: String,
+        labels: [String: String],
+        scrape: String,
+        into directory: String
+    ) throws {
         let staging = directory + "/staging-\(cluster.name)"
         let files = try ClusterFiles.write(cluster: cluster, token: token, labels: labels, into: staging)
         let text = try String(contentsOfFile: files.clusterFile, encoding: .utf8)
-        try (text + scrape).write(toFile: directory + "/clusters.d/\(cluster.name).yaml", atomically: true, encoding: .utf8)
+        try (text + scrape).write(
+            toFile: directory + "/clusters.d/\(cluster.name).yaml",
+            atomically: true,
+            encoding: .utf8
+        )
     }
 }
 
@@ -237,7 +268,9 @@ struct PodFaultView: Sendable {
     /// `up` per pod key.
     var up: [String: Double] {
         var result: [String: Double] = [:]
-        for sample in families.first(where: { $0.name == "up" })?.samples ?? [] { result[Self.podKey(sample)] = sample.value }
+        for sample in families.first(where: { $0.name == "up" })?.samples ?? [] {
+            result[Self.podKey(sample)] = sample.value
+        }
         return result
     }
 
@@ -272,7 +305,9 @@ struct PodFaultView: Sendable {
                     continue
                 }
                 for (name, value) in row.labels where sample.label(name) != value {
-                    problems.append("\(sample.name) of \(Self.podKey(sample)) has \(name)=\(sample.label(name) ?? "nil"), target says \(value)")
+                    problems.append(
+                        "\(sample.name) of \(Self.podKey(sample)) has \(name)=\(sample.label(name) ?? "nil"), target says \(value)"
+                    )
                 }
             }
         }
@@ -314,7 +349,11 @@ extension GatewayHarness {
     }
 
     /// Polls `view` every 250 ms until `condition` holds, for at most `seconds`; returns the last view.
-    func waitForPodFaultView(_ clusters: [String], seconds: Double = 20, _ condition: (PodFaultView) -> Bool) async throws -> PodFaultView {
+    func waitForPodFaultView(
+        _ clusters: [String],
+        seconds: Double = 20,
+        _ condition: (PodFaultView) -> Bool
+    ) async throws -> PodFaultView {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         var last = try await podFaultView(clusters)
         while !condition(last) && ContinuousClock.now < deadline {
@@ -369,7 +408,10 @@ extension GatewayHarness {
             #expect(during.up[row.target] == 0, comment)
             let error = during.target(row.target)?.error
             #expect(error?.contains(reason) == true, "\(row.name): error \(error ?? "nil"), expected \(reason)")
-            #expect(during.series[row.target] == nil, "\(row.name): stale samples \(during.series[row.target]?.count ?? 0)")
+            #expect(
+                during.series[row.target] == nil,
+                "\(row.name): stale samples \(during.series[row.target]?.count ?? 0)"
+            )
         case .stays(let observed, let check):
             during = try await waitForPodFaultView(clusters) { observed($0) }
             #expect(observed(during), "\(row.name): the fault was never observed")
@@ -380,7 +422,10 @@ extension GatewayHarness {
         }
         // (b) everyone else untouched.
         for (key, value) in baseline.up where key != row.target {
-            #expect(during.up[key] == value, "\(row.name): \(key) up \(String(describing: during.up[key])), was \(value)")
+            #expect(
+                during.up[key] == value,
+                "\(row.name): \(key) up \(String(describing: during.up[key])), was \(value)"
+            )
             #expect(during.series[key] == baseline.series[key], "\(row.name): \(key) series changed")
         }
         // (e) nothing mislabelled while the fault lasts.

@@ -25,17 +25,17 @@ struct FaultMatrixPodTests {
     static let scrapeBlocks: [String: String] = [
         aws: "scrape:\n  interval: 2s\n  timeout: 2s\n  body_size_limit: 8MiB\n",
         azure: """
-            scrape:
-              interval: 2s
-              timeout: 2s
-              body_size_limit: 4MiB
-            metric_relabel_configs:
-              - source_labels: [__name__, cluster, pod_name]
-                regex: "scripted_spoof;(.+);(.+)"
-                target_label: seen_by_relabeling
-                replacement: "$1/$2"
+        scrape:
+          interval: 2s
+          timeout: 2s
+          body_size_limit: 4MiB
+        metric_relabel_configs:
+          - source_labels: [__name__, cluster, pod_name]
+            regex: "scripted_spoof;(.+);(.+)"
+            target_label: seen_by_relabeling
+            replacement: "$1/$2"
 
-            """,
+        """,
         onprem: "scrape:\n  interval: 2s\n  timeout: 2s\n",
     ]
 
@@ -44,7 +44,9 @@ struct FaultMatrixPodTests {
     /// gateway on them; `body` gets the harness, the flaky exporter, the scripted ones and the all-up baseline.
     static func withWorld(
         faultPods: Bool = true,
-        _ body: @Sendable (GatewayHarness, SimulatedExporter, ScriptedExporter, ScriptedExporter, PodFaultBaseline) async throws -> Void
+        _ body:
+            @Sendable (GatewayHarness, SimulatedExporter, ScriptedExporter, ScriptedExporter, PodFaultBaseline)
+            async throws -> Void
     ) async throws {
         let flaky = SimulatedExporter(series: 20, seed: 42)
         let scripted = ScriptedExporter()
@@ -52,9 +54,21 @@ struct FaultMatrixPodTests {
         try await withScriptedExporters([scripted, plain]) { ports in
             let topology = try DemoTopology(seriesPerPod: 20)
             if faultPods {
-                try topology.members[0].cluster.addFaultPod(namespace: "faults", name: "flaky-0", backend: .exporter(flaky))
-                try topology.members[1].cluster.addFaultPod(namespace: "faults", name: "scripted-0", backend: .address(host: "127.0.0.1", port: ports[0]))
-                try topology.members[2].cluster.addFaultPod(namespace: "faults", name: "scripted-1", backend: .address(host: "127.0.0.1", port: ports[1]))
+                try topology.members[0].cluster.addFaultPod(
+                    namespace: "faults",
+                    name: "flaky-0",
+                    backend: .exporter(flaky)
+                )
+                try topology.members[1].cluster.addFaultPod(
+                    namespace: "faults",
+                    name: "scripted-0",
+                    backend: .address(host: "127.0.0.1", port: ports[0])
+                )
+                try topology.members[2].cluster.addFaultPod(
+                    namespace: "faults",
+                    name: "scripted-1",
+                    backend: .address(host: "127.0.0.1", port: ports[1])
+                )
             }
             try await GatewayHarness.run(topology.clusters, writeFiles: false) { harness, _ in
                 for member in topology.members {
@@ -67,18 +81,30 @@ struct FaultMatrixPodTests {
                     )
                 }
                 // Every target scraped at least once, the fault pods up.
-                let faultKeys = faultPods ? ["\(aws)/faults/flaky-0", "\(azure)/faults/scripted-0", "\(onprem)/faults/scripted-1"] : []
+                let faultKeys =
+                    faultPods
+                    ? ["\(aws)/faults/flaky-0", "\(azure)/faults/scripted-0", "\(onprem)/faults/scripted-1"] : []
                 let ready = try await harness.waitForPodFaultView(clusters, seconds: 30) { view in
-                    clusters.allSatisfy { (view.targets[$0]?.count ?? 0) > 3 && view.targets[$0]!.allSatisfy { $0.up != nil } }
+                    clusters.allSatisfy {
+                        (view.targets[$0]?.count ?? 0) > 3 && view.targets[$0]!.allSatisfy { $0.up != nil }
+                    }
                         && faultKeys.allSatisfy { view.up[$0] == 1 }
                         && view.targets.values.joined().count == view.up.count
                 }
-                try #require(faultKeys.allSatisfy { ready.up[$0] == 1 }, "fault pods not up: \(ready.up.filter { $0.key.contains("/faults/") })")
+                try #require(
+                    faultKeys.allSatisfy { ready.up[$0] == 1 },
+                    "fault pods not up: \(ready.up.filter { $0.key.contains("/faults/") })"
+                )
                 // The demo's healthy pods are up; only its crash-looping pods and the pods of the namespace the
                 // gateway may not proxy into are down.
                 let down = ready.up.filter { $0.value != 1 }.keys.sorted()
                 #expect(down.filter { $0.hasSuffix("/worker-7c9d5b8f4-x2k9p") }.count == 3, "\(down)")
-                #expect(down.allSatisfy { $0.hasSuffix("/worker-7c9d5b8f4-x2k9p") || $0.contains("/\(DemoTopology.deniedNamespace)/") }, "\(down)")
+                #expect(
+                    down.allSatisfy {
+                        $0.hasSuffix("/worker-7c9d5b8f4-x2k9p") || $0.contains("/\(DemoTopology.deniedNamespace)/")
+                    },
+                    "\(down)"
+                )
                 #expect(ready.mislabelled.isEmpty, "\(ready.mislabelled.prefix(5))")
                 try await body(harness, flaky, scripted, plain, PodFaultBaseline(up: ready.up, series: ready.series))
             }
@@ -108,7 +134,13 @@ struct FaultMatrixPodTests {
                     inject: { flaky.behavior = .delay(.milliseconds(3000)) },
                     heal: heal
                 ),
-                PodFaultRow(name: "hung", target: target, expectation: .down(reason: "timed out"), inject: { flaky.behavior = .hang }, heal: heal),
+                PodFaultRow(
+                    name: "hung",
+                    target: target,
+                    expectation: .down(reason: "timed out"),
+                    inject: { flaky.behavior = .hang },
+                    heal: heal
+                ),
                 PodFaultRow(
                     name: "HTTP 500",
                     target: target,
@@ -116,7 +148,13 @@ struct FaultMatrixPodTests {
                     inject: { flaky.behavior = .status(500, body: "internal error\n") },
                     heal: heal
                 ),
-                PodFaultRow(name: "garbage", target: target, expectation: .down(reason: "unparsable body"), inject: { flaky.behavior = .garbage }, heal: heal),
+                PodFaultRow(
+                    name: "garbage",
+                    target: target,
+                    expectation: .down(reason: "unparsable body"),
+                    inject: { flaky.behavior = .garbage },
+                    heal: heal
+                ),
                 PodFaultRow(
                     name: "truncated gzip",
                     target: target,
@@ -136,7 +174,9 @@ struct FaultMatrixPodTests {
         }
     }
 
-    @Test("duplicate series, repeated label names, a 1 MiB label value (over the limit), invalid UTF-8 and a 1 GiB body")
+    @Test(
+        "duplicate series, repeated label names, a 1 MiB label value (over the limit), invalid UTF-8 and a 1 GiB body"
+    )
     func payloadFaults() async throws {
         try await Self.withWorld { harness, _, scripted, _, baseline in
             let target = "\(Self.azure)/faults/scripted-0"
@@ -172,7 +212,9 @@ struct FaultMatrixPodTests {
                 PodFaultRow(
                     name: "1 MiB label value",
                     target: target,
-                    expectation: .down(reason: "label blob has a value of 1048576 bytes, over label_value_length_limit (4096)"),
+                    expectation: .down(
+                        reason: "label blob has a value of 1048576 bytes, over label_value_length_limit (4096)"
+                    ),
                     inject: { scripted.mode = .hugeLabelValue(bytes: 1 << 20) },
                     heal: heal
                 ),
@@ -187,7 +229,9 @@ struct FaultMatrixPodTests {
             for row in rows { try await harness.checkPodFault(row, baseline: baseline, clusters: Self.clusters) }
 
             // 1 GiB streamed: the 4 MiB body limit stops each scrape early and memory stays flat.
-            let before = (requests: scripted.requests, bytes: scripted.bytesSent, resident: ProcessMemory.residentBytes())
+            let before = (
+                requests: scripted.requests, bytes: scripted.bytesSent, resident: ProcessMemory.residentBytes()
+            )
             let peak = Mutex(before.resident)
             let sampling = Task {
                 while !Task.isCancelled {
@@ -211,17 +255,23 @@ struct FaultMatrixPodTests {
             let scrapes = max(1, scripted.requests - before.requests)
             let perScrape = (scripted.bytesSent - before.bytes) / scrapes
             let growth = peak.withLock { $0 } - before.resident
-            #expect(perScrape < 64 << 20, "the exporter sent \(perScrape) bytes per scrape before the gateway stopped reading")
+            #expect(
+                perScrape < 64 << 20,
+                "the exporter sent \(perScrape) bytes per scrape before the gateway stopped reading"
+            )
             #expect(growth < 200 << 20, "resident memory grew by \(growth >> 20) MiB during the 1 GiB body")
             print("fault matrix 1 GiB body: \(perScrape >> 20) MiB sent per scrape, resident +\(growth >> 20) MiB")
         }
     }
 
-    @Test("honor_labels: false: a pod claiming cluster, namespace, pod_name, instance, job and static labels cannot spoof them")
+    @Test(
+        "honor_labels: false: a pod claiming cluster, namespace, pod_name, instance, job and static labels cannot spoof them"
+    )
     func labelSpoofing() async throws {
         try await Self.withWorld { harness, _, scripted, plain, baseline in
             for (exporter, target, provider, relabeled) in [
-                (scripted, "\(Self.azure)/faults/scripted-0", "azure", true), (plain, "\(Self.onprem)/faults/scripted-1", "onprem", false),
+                (scripted, "\(Self.azure)/faults/scripted-0", "azure", true),
+                (plain, "\(Self.onprem)/faults/scripted-1", "onprem", false),
             ] {
                 let parts = target.split(separator: "/").map(String.init)
                 @Sendable func spoof(_ view: PodFaultView) -> [Sample] {
@@ -253,10 +303,13 @@ struct FaultMatrixPodTests {
                                 #expect(sample.label("instance") == "10.0.0.1:6443")
                                 #expect(sample.label("job") == "apiserver")
                                 // metric_relabel_configs see the target's labels, never the pod's claims.
-                                #expect(sample.label("seen_by_relabeling") == (relabeled ? "\(parts[0])/\(parts[2])" : nil))
+                                #expect(
+                                    sample.label("seen_by_relabeling") == (relabeled ? "\(parts[0])/\(parts[2])" : nil)
+                                )
                                 let claims = view.families.flatMap(\.samples).filter {
                                     $0.label("cluster") == "evil" || $0.label("namespace") == "kube-system"
-                                        || $0.label("pod_name") == "kube-apiserver-0" || $0.label("provider") == "evil-cloud"
+                                        || $0.label("pod_name") == "kube-apiserver-0"
+                                        || $0.label("provider") == "evil-cloud"
                                 }
                                 #expect(claims.isEmpty, "\(claims.prefix(3))")
                             }
@@ -271,7 +324,9 @@ struct FaultMatrixPodTests {
         }
     }
 
-    @Test("200 concurrent /metrics clients all get complete, correct bodies in bounded time; other endpoints keep answering")
+    @Test(
+        "200 concurrent /metrics clients all get complete, correct bodies in bounded time; other endpoints keep answering"
+    )
     func concurrentClients() async throws {
         try await Self.withWorld(faultPods: false) { harness, _, _, _, baseline in
             let targets = Set(baseline.up.keys)
@@ -287,14 +342,23 @@ struct FaultMatrixPodTests {
                         for path in ["/-/healthy", "/-/ready", "/api/v1/clusters", "/-/metrics"] {
                             let start = ContinuousClock.now
                             do {
-                                let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(20))
+                                let response = try await client.execute(
+                                    HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"),
+                                    timeout: .seconds(20)
+                                )
                                 _ = try await response.body.collect(upTo: 16 << 20)
-                                if response.status.code != 200 { probeFailures.withLock { $0.append("\(path): \(response.status.code)") } }
+                                if response.status.code != 200 {
+                                    probeFailures.withLock { $0.append("\(path): \(response.status.code)") }
+                                }
                             } catch {
                                 probeFailures.withLock { $0.append("\(path): \(error)") }
                             }
                             let elapsed = start.duration(to: .now)
-                            probeLatencies.withLock { $0.append(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)) }
+                            probeLatencies.withLock {
+                                $0.append(
+                                    Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
+                                )
+                            }
                         }
                         try? await Task.sleep(for: .milliseconds(100))
                     }
@@ -310,7 +374,10 @@ struct FaultMatrixPodTests {
                             var body = try await response.body.collect(upTo: 64 << 20)
                             if gzip { body = try body.decompress(with: .gzip()) }
                             let bytes = Array(body.readableBytesView)
-                            return (index, Int(response.status.code), Self.problems(bytes, targets: targets, baseline: baseline), bytes.count)
+                            return (
+                                index, Int(response.status.code),
+                                Self.problems(bytes, targets: targets, baseline: baseline), bytes.count
+                            )
                         }
                     }
                     var collected: [(Int, Int, [String], Int)] = []
@@ -329,8 +396,13 @@ struct FaultMatrixPodTests {
                 let latencies = probeLatencies.withLock { $0 }
                 #expect(!latencies.isEmpty)
                 #expect(probeFailures.withLock { $0 }.isEmpty, "\(probeFailures.withLock { $0 }.prefix(5))")
-                #expect((latencies.max() ?? 0) < 20, "slowest health/API answer during the burst: \(latencies.max() ?? 0) s")
-                print("fault matrix 200 clients: \(elapsed), \(results.first?.3 ?? 0) bytes each, slowest other endpoint \(latencies.max() ?? 0) s over \(latencies.count) requests")
+                #expect(
+                    (latencies.max() ?? 0) < 20,
+                    "slowest health/API answer during the burst: \(latencies.max() ?? 0) s"
+                )
+                print(
+                    "fault matrix 200 clients: \(elapsed), \(results.first?.3 ?? 0) bytes each, slowest other endpoint \(latencies.max() ?? 0) s over \(latencies.count) requests"
+                )
             }
         }
     }
@@ -348,10 +420,16 @@ struct FaultMatrixPodTests {
         let up = view.up
         let series = view.series
         var problems: [String] = []
-        if Set(up.keys) != targets { problems.append("targets differ: \(Set(up.keys).symmetricDifference(targets).sorted().prefix(3))") }
+        if Set(up.keys) != targets {
+            problems.append("targets differ: \(Set(up.keys).symmetricDifference(targets).sorted().prefix(3))")
+        }
         for (key, value) in up {
             let expected = value == 1 ? baseline.series[key] : nil
-            if series[key] != expected { problems.append("\(key) (up \(value)): \(series[key]?.count ?? 0) series, expected \(expected?.count ?? 0)") }
+            if series[key] != expected {
+                problems.append(
+                    "\(key) (up \(value)): \(series[key]?.count ?? 0) series, expected \(expected?.count ?? 0)"
+                )
+            }
         }
         return problems
     }

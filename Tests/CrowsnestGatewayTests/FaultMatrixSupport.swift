@@ -73,7 +73,9 @@ struct FaultMatrix: Sendable {
 
     /// The running cluster named `name`.
     func cluster(_ name: String) -> SimulatedCluster {
-        guard let cluster = clusters.first(where: { $0.name == name }) else { preconditionFailure("no cluster \(name)") }
+        guard let cluster = clusters.first(where: { $0.name == name }) else {
+            preconditionFailure("no cluster \(name)")
+        }
         return cluster
     }
 
@@ -123,7 +125,7 @@ struct FaultMatrix: Sendable {
 
     /// (b) and (d): each cluster in `names` is `ok`, discovery `watching`, every expected target scraped
     /// successfully with fresh samples and all its series, within `seconds`. With `scrapingOnly`, only the
-    /// targets are checked (for a cluster that is rightly reported, e.g. running the last good version of a
+    /// targets are checked (for a cluster that is rightly reported, such as running the last good version of a
     /// broken file, but must keep being scraped).
     @discardableResult
     func expectHealthy(
@@ -152,7 +154,10 @@ struct FaultMatrix: Sendable {
             if problems.isEmpty { return families }
             try await Task.sleep(for: .milliseconds(250))
         } while ContinuousClock.now < deadline
-        Issue.record("not healthy after \(seconds) s: \(problems.prefix(8).joined(separator: "; "))", sourceLocation: sourceLocation)
+        Issue.record(
+            "not healthy after \(seconds) s: \(problems.prefix(8).joined(separator: "; "))",
+            sourceLocation: sourceLocation
+        )
         return families
     }
 
@@ -167,7 +172,10 @@ struct FaultMatrix: Sendable {
         var counts: [PodRef: Int] = [:]
         for family in families where family.name != "up" && !family.name.hasPrefix("scrape_") {
             for sample in family.samples where sample.label("cluster") == name {
-                counts[PodRef(namespace: sample.label("namespace") ?? "", pod: sample.label("pod_name") ?? ""), default: 0] += 1
+                counts[
+                    PodRef(namespace: sample.label("namespace") ?? "", pod: sample.label("pod_name") ?? ""),
+                    default: 0
+                ] += 1
             }
         }
         let now = Date().timeIntervalSince1970 * 1000
@@ -182,7 +190,9 @@ struct FaultMatrix: Sendable {
                 problems.append("\(name)/\(target): last scrape \(Int((now - stamp) / 1000)) s ago")
             }
             if up.value == 1, counts[target, default: 0] < minimumSeriesPerTarget {
-                problems.append("\(name)/\(target): \(counts[target, default: 0]) series, expected ≥ \(minimumSeriesPerTarget)")
+                problems.append(
+                    "\(name)/\(target): \(counts[target, default: 0]) series, expected ≥ \(minimumSeriesPerTarget)"
+                )
             }
         }
         let extra = Set(upSamples.keys).subtracting(expected)
@@ -212,7 +222,7 @@ struct FaultMatrix: Sendable {
 
     /// (a) and (e): `/metrics` answers 200 with a strictly valid payload, and every sample carries a cluster,
     /// namespace and pod_name of a pod the simulator has; every target that is up has all its series. Returns
-    /// the families. Samples of pods in `tolerating` (`cluster/namespace/pod`, e.g. pods deleted a moment ago)
+    /// the families. Samples of pods in `tolerating` (`cluster/namespace/pod`, such as pods deleted a moment ago)
     /// may appear although the simulator no longer has the pod.
     @discardableResult
     func expectServingAndLabels(
@@ -235,7 +245,9 @@ struct FaultMatrix: Sendable {
             Issue.record("/metrics is not valid: \(error)", sourceLocation: sourceLocation)
             return []
         }
-        for problem in labelProblems(families, tolerating: tolerating).prefix(10) { Issue.record(Comment(rawValue: problem), sourceLocation: sourceLocation) }
+        for problem in labelProblems(families, tolerating: tolerating).prefix(10) {
+            Issue.record(Comment(rawValue: problem), sourceLocation: sourceLocation)
+        }
         return families
     }
 
@@ -261,7 +273,9 @@ struct FaultMatrix: Sendable {
                     continue
                 }
                 let ref = PodRef(namespace: namespace, pod: pod)
-                if !pods.contains(ref) && !tolerating.contains("\(cluster)/\(ref)") { problems.append("sample of \(cluster)/\(ref), a pod that cluster does not have") }
+                if !pods.contains(ref) && !tolerating.contains("\(cluster)/\(ref)") {
+                    problems.append("sample of \(cluster)/\(ref), a pod that cluster does not have")
+                }
                 let key = "\(cluster)/\(ref)"
                 if family.name == "up" {
                     up[key] = sample.value
@@ -363,7 +377,8 @@ struct ClusterHealth: Decodable, Sendable {
     /// Every error text of the report, lowercased: `lastError`, `discoveryError`, the API server check's, the
     /// targets' and the config problems.
     var allErrors: String {
-        ([lastError, discoveryError, apiServer?.error] + (targets ?? []).map(\.error) + (configProblems ?? []).map { Optional($0) })
+        ([lastError, discoveryError, apiServer?.error] + (targets ?? []).map(\.error)
+            + (configProblems ?? []).map { Optional($0) })
             .compactMap { $0 }.joined(separator: " | ").lowercased()
     }
 
@@ -468,10 +483,18 @@ extension FaultMatrix {
 
     /// Adds one annotated exporter pod `namespace/name` of ``seriesPerPod`` series to `cluster`.
     @discardableResult
-    static func addPod(to cluster: SimulatedCluster, namespace: String, name: String, series: Int = seriesPerPod) throws
+    static func addPod(
+        to cluster: SimulatedCluster,
+        namespace: String,
+        name: String,
+        series: Int = seriesPerPod
+    ) throws
         -> SimulatedPod
     {
-        let exporter = SimulatedExporter(series: series, seed: UInt64(name.utf8.reduce(0) { $0 &* 31 &+ Int($1) } & 0xFFFF))
+        let exporter = SimulatedExporter(
+            series: series,
+            seed: UInt64(name.utf8.reduce(0) { $0 &* 31 &+ Int($1) } & 0xFFFF)
+        )
         return try cluster.pods.add(
             SimulatedPod(
                 namespace: namespace,
@@ -480,7 +503,13 @@ extension FaultMatrix {
                 annotations: ["prometheus.io/scrape": "true", "prometheus.io/port": "9102"],
                 owner: .init(kind: "ReplicaSet", name: "late-7c9b6d5f4"),
                 nodeName: "node-1",
-                containers: [.init(name: "late", image: "registry.example/late:1.0", ports: [.init(name: "metrics", containerPort: 9102)])],
+                containers: [
+                    .init(
+                        name: "late",
+                        image: "registry.example/late:1.0",
+                        ports: [.init(name: "metrics", containerPort: 9102)]
+                    )
+                ],
                 podIP: cluster.pods.allocatePodIP(),
                 backends: [9102: .exporter(exporter)]
             )

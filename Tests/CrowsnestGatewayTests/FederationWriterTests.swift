@@ -7,14 +7,25 @@ import Testing
 
 @Suite("Snapshot store and federation writer")
 struct FederationWriterTests {
-    static func snapshot(cluster: String, pod: String, payload: String, format: ExpositionFormat = .text, up: Bool = true)
+    static func snapshot(
+        cluster: String,
+        pod: String,
+        payload: String,
+        format: ExpositionFormat = .text,
+        up: Bool = true
+    )
         throws -> TargetSnapshot
     {
         let key = TargetKey(cluster: cluster, namespace: "app", pod: pod, port: "metrics")
         let labels = [Label("cluster", cluster), Label("namespace", "app"), Label("pod_name", pod)]
         var renderer = ScrapeRenderer()
-        let scrape = up
-            ? try renderer.render(Array(payload.utf8), format: format, options: ScrapeRenderOptions(targetLabels: labels, timestampMilliseconds: 1_700_000_000_000))
+        let scrape =
+            up
+            ? try renderer.render(
+                Array(payload.utf8),
+                format: format,
+                options: ScrapeRenderOptions(targetLabels: labels, timestampMilliseconds: 1_700_000_000_000)
+            )
             : nil
         let health = ScrapeHealth(
             up: up,
@@ -23,10 +34,20 @@ struct FederationWriterTests {
             samplesScraped: scrape?.samplesScraped ?? 0,
             samplesPostRelabeling: scrape?.samplesPostRelabeling ?? 0
         )
-        return TargetSnapshot(key: key, labels: labels, scrape: scrape, synthetic: SyntheticSeries.render(health, labels: labels, timestamps: true), health: health)
+        return TargetSnapshot(
+            key: key,
+            labels: labels,
+            scrape: scrape,
+            synthetic: SyntheticSeries.render(health, labels: labels, timestamps: true),
+            health: health
+        )
     }
 
-    static func render(_ store: SnapshotStore, _ request: FederationRequest = FederationRequest(), chunkSize: Int = 256 * 1024)
+    static func render(
+        _ store: SnapshotStore,
+        _ request: FederationRequest = FederationRequest(),
+        chunkSize: Int = 256 * 1024
+    )
         async throws -> (String, Int)
     {
         var output = ByteBuffer()
@@ -122,7 +143,13 @@ struct FederationWriterTests {
     @Test("a type conflict across targets is demoted, not dropped, and stays valid")
     func conflict() async throws {
         let store = SnapshotStore()
-        store.replace(try Self.snapshot(cluster: "a", pod: "p", payload: "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 1\nx_sum 1\nx_count 1\n"))
+        store.replace(
+            try Self.snapshot(
+                cluster: "a",
+                pod: "p",
+                payload: "# TYPE x histogram\nx_bucket{le=\"+Inf\"} 1\nx_sum 1\nx_count 1\n"
+            )
+        )
         store.replace(try Self.snapshot(cluster: "b", pod: "p", payload: "# TYPE x gauge\nx 5\n"))
         let (text, _) = try await Self.render(store)
         let families = try MetricFamily.parse(text, format: .text, mode: .strict)
@@ -150,7 +177,9 @@ struct FederationWriterTests {
         let gzip = try GzipStream()
         var compressed = ByteBuffer()
         var chunks: [ByteBuffer] = []
-        try await FederationWriter(chunkSize: 512).write(store.view(), request: FederationRequest()) { chunks.append($0) }
+        try await FederationWriter(chunkSize: 512).write(store.view(), request: FederationRequest()) {
+            chunks.append($0)
+        }
         for (index, chunk) in chunks.enumerated() {
             var piece = try gzip.compress(chunk, final: index == chunks.count - 1)
             compressed.writeBuffer(&piece)

@@ -18,7 +18,11 @@ struct FirstHourTests {
         let cluster = try SimulatedCluster(ClusterConfiguration(name: name))
         for index in 0..<3 { try cluster.addFrozenExporterPod(namespace: "shop", name: "web-\(index)") }
         try cluster.addFrozenExporterPod(namespace: "restricted", name: "vault-0")
-        try cluster.addFrozenExporterPod(namespace: "shop", name: "batch-0", annotations: ["prometheus.io/scrape": "false"])
+        try cluster.addFrozenExporterPod(
+            namespace: "shop",
+            name: "batch-0",
+            annotations: ["prometheus.io/scrape": "false"]
+        )
         try cluster.pods.add(
             SimulatedPod(
                 namespace: "shop",
@@ -53,7 +57,10 @@ struct FirstHourTests {
             #expect(up.pods == expected && up.count == 3, "\(up)")
             for family in families where !family.name.hasPrefix("scrape_") {
                 for sample in family.samples where sample.label("cluster") == "relab" {
-                    #expect(sample.label("namespace") == "shop" && sample.label("pod_name")?.hasPrefix("web-") == true, "\(sample)")
+                    #expect(
+                        sample.label("namespace") == "shop" && sample.label("pod_name")?.hasPrefix("web-") == true,
+                        "\(sample)"
+                    )
                 }
             }
             let (_, json, _) = try await harness.get("/api/v1/clusters/relab")
@@ -100,7 +107,11 @@ struct FirstHourTests {
 
     @Test("the article's configuration in prometheus mode scrapes exactly the pods vmagent finds with it")
     func articleAgreesWithVMAgent() async throws {
-        let vmagent = try PeerBinary.require("vmagent", debianPackage: "victoria-metrics", candidates: ["/usr/bin/vmagent"])
+        let vmagent = try PeerBinary.require(
+            "vmagent",
+            debianPackage: "victoria-metrics",
+            candidates: ["/usr/bin/vmagent"]
+        )
         let scratch = try TemporaryDirectory("crowsnest-first-hour-vmagent")
         defer { scratch.remove() }
         let article = "relabel_mode: prometheus\nrelabel_configs:\n" + ArticleRelabeling.selectionRules(indent: 2)
@@ -133,12 +144,17 @@ struct FirstHourTests {
             // vmagent's active targets, as (namespace/pod_name).
             var vmagentPods = Set<String>()
             for _ in 0..<80 {
-                let body = await LoopbackHTTP.get(harness.httpClient, "http://127.0.0.1:\(httpPort)/api/v1/targets").body
+                let body = await LoopbackHTTP.get(harness.httpClient, "http://127.0.0.1:\(httpPort)/api/v1/targets")
+                    .body
                 let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
                 let active = (object?["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]] ?? []
-                vmagentPods = Set(active.compactMap { target in
-                    (target["labels"] as? [String: String]).map { "\($0["namespace"] ?? "-")/\($0["pod_name"] ?? "-")" }
-                })
+                vmagentPods = Set(
+                    active.compactMap { target in
+                        (target["labels"] as? [String: String]).map {
+                            "\($0["namespace"] ?? "-")/\($0["pod_name"] ?? "-")"
+                        }
+                    }
+                )
                 if vmagentPods.count == 5 || !process.isRunning { break }
                 try await Task.sleep(for: .milliseconds(500))
             }
@@ -161,7 +177,9 @@ struct FirstHourTests {
                 Self.upPods(families, cluster: "east").count == 1 && Self.upPods(families, cluster: "west").count == 1
             }
             for path in ["/metrics", "/federate"] {
-                for query in ["match[]=up&cluster=east", "match%5B%5D=up&cluster=east", "match%5b%5d=%75p&clus%74er=e%61st"] {
+                for query in [
+                    "match[]=up&cluster=east", "match%5B%5D=up&cluster=east", "match%5b%5d=%75p&clus%74er=e%61st",
+                ] {
                     let (status, text, _) = try await harness.get("\(path)?\(query)")
                     #expect(status == 200)
                     let families = try MetricFamily.parse(text, format: .text, mode: .strict)
@@ -174,7 +192,10 @@ struct FirstHourTests {
                 #expect(selected.flatMap(\.samples).map { $0.label("cluster") } == ["west"], "\(text)")
                 let (status, body, _) = try await harness.get("\(path)?cluster=nowhere")
                 #expect(status == 400)
-                #expect(body.contains("unknown cluster nowhere") && body.contains("known clusters: east, west"), "\(body)")
+                #expect(
+                    body.contains("unknown cluster nowhere") && body.contains("known clusters: east, west"),
+                    "\(body)"
+                )
             }
             for query in ["refresh=7", "re%66resh=7"] {
                 let page = try await harness.get("/?\(query)").1
@@ -295,14 +316,19 @@ struct FirstHourTests {
             }
             #expect(!after.contains("cluster=\"gone\""), "\(after)")
             #expect(after.contains("crowsnest_scrapes_total{cluster=\"keep\""))
-            #expect(log.entries.contains { "\($0.message)" == "cluster directory reloaded" && $0.metadata["crowsnest.stopped"] == "gone" })
+            #expect(
+                log.entries.contains {
+                    "\($0.message)" == "cluster directory reloaded" && $0.metadata["crowsnest.stopped"] == "gone"
+                }
+            )
         }
     }
 
     static func clusterUp(_ harness: GatewayHarness, _ name: String) async throws -> Double? {
         let text = try await harness.get("/-/metrics").1
         let families = try MetricFamily.parse(text, format: .text)
-        return families.first { $0.name == "crowsnest_cluster_up" }?.samples.first { $0.label("cluster") == name }?.value
+        return families.first { $0.name == "crowsnest_cluster_up" }?.samples.first { $0.label("cluster") == name }?
+            .value
     }
 
     @Test("a missing cluster directory is said plainly, and picked up when it appears")
@@ -310,7 +336,9 @@ struct FirstHourTests {
         let log = InMemoryLogHandler()
         let cluster = try SimulatedCluster(ClusterConfiguration(name: "later"))
         try cluster.addFrozenExporterPod(namespace: "shop", name: "web-0")
-        try await GatewayHarness.run([cluster], writeFiles: false, logLevel: .info, logHandler: log) { harness, running in
+        try await GatewayHarness.run([cluster], writeFiles: false, logLevel: .info, logHandler: log) {
+            harness,
+            running in
             let folder = harness.directory + "/clusters.d"
             try FileManager.default.removeItem(atPath: folder)
             var page = ""
@@ -321,7 +349,11 @@ struct FirstHourTests {
             }
             #expect(page.contains("cannot read the cluster directory") && page.contains(folder), "\(page.prefix(1500))")
             #expect(!page.contains("All 0 clusters ok"))
-            #expect(log.entries.contains { $0.level == .warning && "\($0.message)".hasPrefix("the cluster directory cannot be read") })
+            #expect(
+                log.entries.contains {
+                    $0.level == .warning && "\($0.message)".hasPrefix("the cluster directory cannot be read")
+                }
+            )
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try GatewayHarness.writeClusterFile(running[0], into: harness.directory)
             let families = try await harness.waitForMetrics { Self.upPods($0, cluster: "later").count == 1 }

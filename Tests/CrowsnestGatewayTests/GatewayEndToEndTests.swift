@@ -23,7 +23,13 @@ struct GatewayEndToEndTests {
                 annotations: ["prometheus.io/scrape": "true", "prometheus.io/port": "9102"],
                 owner: .init(kind: "StatefulSet", name: "evil"),
                 nodeName: "node-1",
-                containers: [.init(name: "evil", image: "registry.example/evil:1.0", ports: [.init(name: "metrics", containerPort: 9102)])],
+                containers: [
+                    .init(
+                        name: "evil",
+                        image: "registry.example/evil:1.0",
+                        ports: [.init(name: "metrics", containerPort: 9102)]
+                    )
+                ],
                 podIP: west.pods.allocatePodIP(),
                 backends: [9102: .exporter(spoofing)]
             )
@@ -31,24 +37,33 @@ struct GatewayEndToEndTests {
         try await GatewayHarness.run([east, west]) { harness, _ in
             let families = try await harness.waitForMetrics { families in
                 families.up(cluster: "east").count == 3 && families.up(cluster: "west").count == 3
-                    && families.up(cluster: "east").values.allSatisfy { $0 == 1 } && families.up(cluster: "west").values.allSatisfy { $0 == 1 }
+                    && families.up(cluster: "east").values.allSatisfy { $0 == 1 }
+                    && families.up(cluster: "west").values.allSatisfy { $0 == 1 }
             }
             #expect(families.up(cluster: "east") == ["web-0": 1, "web-1": 1, "web-2": 1])
             #expect(families.up(cluster: "west") == ["api-0": 1, "api-1": 1, "evil-0": 1])
             let samples = families.allSatisfy { _ in true } ? families.allSamples : []
             for pod in ["web-0", "web-1", "web-2"] {
-                let podSamples = samples.filter { $0.label("pod_name") == pod && $0.name != "up" && !$0.name.hasPrefix("scrape_") }
+                let podSamples = samples.filter {
+                    $0.label("pod_name") == pod && $0.name != "up" && !$0.name.hasPrefix("scrape_")
+                }
                 #expect(podSamples.count >= 30, "\(pod) has \(podSamples.count) samples")
                 #expect(podSamples.allSatisfy { $0.label("cluster") == "east" && $0.label("namespace") == "shop" })
             }
             #expect(!samples.contains { $0.label("cluster") != "east" && $0.label("cluster") != "west" })
-            #expect(samples.filter { $0.label("pod_name") == "api-0" }.allSatisfy { $0.label("namespace") == "billing" })
-            let evil = samples.filter { $0.label("pod_name") == "evil-0" && $0.name != "up" && !$0.name.hasPrefix("scrape_") }
+            #expect(
+                samples.filter { $0.label("pod_name") == "api-0" }.allSatisfy { $0.label("namespace") == "billing" }
+            )
+            let evil = samples.filter {
+                $0.label("pod_name") == "evil-0" && $0.name != "up" && !$0.name.hasPrefix("scrape_")
+            }
             #expect(evil.count >= 5)
-            #expect(evil.allSatisfy {
-                $0.label("cluster") == "west" && $0.label("namespace") == "billing"
-                    && $0.label("exported_cluster") == "evil" && $0.label("exported_namespace") == "kube-system"
-            })
+            #expect(
+                evil.allSatisfy {
+                    $0.label("cluster") == "west" && $0.label("namespace") == "billing"
+                        && $0.label("exported_cluster") == "evil" && $0.label("exported_namespace") == "kube-system"
+                }
+            )
         }
     }
 
@@ -67,7 +82,9 @@ struct GatewayEndToEndTests {
             #expect(families.up(cluster: "faulty") == ["pod-0": 1, "pod-1": 0, "pod-2": 0, "pod-3": 0, "pod-4": 0])
             let good = families.allSamples.filter { $0.label("pod_name") == "pod-0" && $0.name != "up" }
             #expect(good.count >= 20)
-            let bad = families.allSamples.filter { ["pod-1", "pod-2", "pod-3", "pod-4"].contains($0.label("pod_name") ?? "") }
+            let bad = families.allSamples.filter {
+                ["pod-1", "pod-2", "pod-3", "pod-4"].contains($0.label("pod_name") ?? "")
+            }
             #expect(bad.allSatisfy { $0.name == "up" || $0.name.hasPrefix("scrape_") })
             let (_, json, _) = try await harness.get("/api/v1/clusters/faulty")
             #expect(json.contains("pod answered HTTP 500"))
@@ -119,10 +136,22 @@ struct GatewayEndToEndTests {
             families = try await harness.metrics()
             #expect(families.up(cluster: "second") == ["app-0": 1])
             // Editor leftovers are ignored.
-            try "garbage: [".write(toFile: harness.directory + "/clusters.d/.second.yaml.swp", atomically: true, encoding: .utf8)
-            try "garbage: [".write(toFile: harness.directory + "/clusters.d/second.yaml~", atomically: true, encoding: .utf8)
+            try "garbage: [".write(
+                toFile: harness.directory + "/clusters.d/.second.yaml.swp",
+                atomically: true,
+                encoding: .utf8
+            )
+            try "garbage: [".write(
+                toFile: harness.directory + "/clusters.d/second.yaml~",
+                atomically: true,
+                encoding: .utf8
+            )
             // Fixed.
-            try good.replacingOccurrences(of: "interval: 1s", with: "interval: 2s").write(toFile: file, atomically: true, encoding: .utf8)
+            try good.replacingOccurrences(of: "interval: 1s", with: "interval: 2s").write(
+                toFile: file,
+                atomically: true,
+                encoding: .utf8
+            )
             try await Task.sleep(for: .seconds(1))
             let (_, fixed, _) = try await harness.get("/api/v1/clusters")
             #expect(!fixed.contains("\"runningLastGoodVersion\" : true"))
@@ -144,11 +173,16 @@ struct GatewayEndToEndTests {
             _ = try await harness.waitForMetrics { $0.up(cluster: "valid").values.filter { $0 == 1 }.count == 3 }
             let (_, text, _) = try await harness.get("/metrics")
             #expect(try MetricFamily.parse(text, format: .text, mode: .strict).count > 5)
-            let (_, openMetrics, headers) = try await harness.get("/metrics", headers: [("Accept", ContentNegotiation.scrapeAcceptHeader)])
+            let (_, openMetrics, headers) = try await harness.get(
+                "/metrics",
+                headers: [("Accept", ContentNegotiation.scrapeAcceptHeader)]
+            )
             #expect(headers.first(name: "Content-Type")?.hasPrefix("application/openmetrics-text") == true)
             #expect(try MetricFamily.parse(openMetrics, format: .openMetrics, mode: .strict).count > 5)
             // promtool (Debian package prometheus).
-            let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+            let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            }
             guard let promtool else {
                 Issue.record("promtool not found: install the Debian package prometheus")
                 return
@@ -167,7 +201,10 @@ struct GatewayEndToEndTests {
             let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             // promtool exits 3 for lint-only findings (naming advice); errors exit 1.
-            let problems = report.split(separator: "\n").filter { !$0.contains("no help text") && !$0.contains("should have") && !$0.contains("should not") && !$0.contains("abbreviated") && !$0.contains("base unit") && !$0.contains("camelCase") }
+            let problems = report.split(separator: "\n").filter {
+                !$0.contains("no help text") && !$0.contains("should have") && !$0.contains("should not")
+                    && !$0.contains("abbreviated") && !$0.contains("base unit") && !$0.contains("camelCase")
+            }
             #expect(process.terminationStatus != 1, "\(report.prefix(2000))")
             #expect(problems.isEmpty, "\(problems.prefix(20))")
         }

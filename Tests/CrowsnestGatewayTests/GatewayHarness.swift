@@ -3,10 +3,10 @@ import CrowsnestCore
 import CrowsnestGateway
 import CrowsnestKube
 import Foundation
-import KubeSim
-import Logging
 import Hummingbird
 import InMemoryLogging
+import KubeSim
+import Logging
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
@@ -24,13 +24,20 @@ struct GatewayHarness: Sendable {
     /// Writes a cluster file for `cluster` (token of a scraping service account) with a short scrape interval.
     /// `scrapeSettings` are more lines of the `scrape:` block, each indented by two spaces.
     static func writeClusterFile(
-        _ cluster: SimulatedCluster, into directory: String, labels: [String: String] = [:], scrapeSettings: String = ""
+        _ cluster: SimulatedCluster,
+        into directory: String,
+        labels: [String: String] = [:],
+        scrapeSettings: String = ""
     ) throws {
         cluster.policy.allowScraping(.user(gatewayIdentity.user))
         let token = cluster.issueToken(for: gatewayIdentity)
         let files = try ClusterFiles.write(cluster: cluster, token: token, labels: labels, into: directory)
         let text = try String(contentsOfFile: files.clusterFile, encoding: .utf8)
-        try (text + "scrape:\n  interval: 1s\n  timeout: 800ms\n" + scrapeSettings).write(toFile: files.clusterFile, atomically: true, encoding: .utf8)
+        try (text + "scrape:\n  interval: 1s\n  timeout: 800ms\n" + scrapeSettings).write(
+            toFile: files.clusterFile,
+            atomically: true,
+            encoding: .utf8
+        )
     }
 
     /// Starts `clusters`, writes their files, runs the gateway and calls `body`; everything stops afterwards.
@@ -46,16 +53,23 @@ struct GatewayHarness: Sendable {
         logHandler: InMemoryLogHandler? = nil,
         body: @Sendable (GatewayHarness, [SimulatedCluster]) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crowsnest-e2e-\(UUID().uuidString.prefix(8))").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "crowsnest-e2e-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: directory + "/clusters.d", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = logHandler.map { handler in Logger(label: "e2e", factory: { _ in handler }) } ?? Logger(label: "e2e")
+        var logger =
+            logHandler.map { handler in Logger(label: "e2e", factory: { _ in handler }) } ?? Logger(label: "e2e")
         logger.logLevel = logLevel
         // The simulated clusters stop before the HTTP client shuts down: the other way round, the client waits for
         // the clusters' open watches (about 5 s per test).
         try await KubeHTTPClient.withClient { httpClient in
             try await SimulatedCluster.withRunning(clusters) { running in
-                if writeFiles { for cluster in running { try writeClusterFile(cluster, into: directory, scrapeSettings: scrapeSettings) } }
+                if writeFiles {
+                    for cluster in running {
+                        try writeClusterFile(cluster, into: directory, scrapeSettings: scrapeSettings)
+                    }
+                }
                 let port = Mutex<Int?>(nil)
                 let metrics = GatewayMetrics()
                 let gateway = buildGateway(
@@ -79,9 +93,18 @@ struct GatewayHarness: Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await services.run() }
                     let deadline = ContinuousClock.now + .seconds(20)
-                    while port.withLock({ $0 }) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-                    guard let bound = port.withLock({ $0 }) else { throw HarnessError("gateway did not start listening") }
-                    let harness = GatewayHarness(port: bound, directory: directory, httpClient: httpClient, gateway: gateway)
+                    while port.withLock({ $0 }) == nil && ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    guard let bound = port.withLock({ $0 }) else {
+                        throw HarnessError("gateway did not start listening")
+                    }
+                    let harness = GatewayHarness(
+                        port: bound,
+                        directory: directory,
+                        httpClient: httpClient,
+                        gateway: gateway
+                    )
                     do {
                         try await body(harness, running)
                     } catch {

@@ -6,7 +6,9 @@ import Testing
 
 @Suite("The gateway's own metrics (/-/metrics)", .serialized)
 struct GatewayOwnMetricsTests {
-    @Test("scrapes, durations, API requests by code, watch restarts, reloads and series held, with HELP, strictly valid")
+    @Test(
+        "scrapes, durations, API requests by code, watch restarts, reloads and series held, with HELP, strictly valid"
+    )
     func ownMetrics() async throws {
         let east = try SimulatedCluster(ClusterConfiguration(name: "east"))
         let west = try SimulatedCluster(ClusterConfiguration(name: "west"))
@@ -16,7 +18,9 @@ struct GatewayOwnMetricsTests {
         // Every watch on east is cut after 300 ms: discovery restarts it, and the counter says so.
         east.updateFaults { $0.dropWatchesAfter = .milliseconds(300) }
         try await GatewayHarness.run([east, west]) { harness, _ in
-            _ = try await harness.waitForMetrics { $0.up(cluster: "east").count == 2 && $0.up(cluster: "west").count == 2 }
+            _ = try await harness.waitForMetrics {
+                $0.up(cluster: "east").count == 2 && $0.up(cluster: "west").count == 2
+            }
             var families: [MetricFamily] = []
             let deadline = ContinuousClock.now + .seconds(15)
             repeat {
@@ -34,10 +38,28 @@ struct GatewayOwnMetricsTests {
             #expect(families.ownMetricValue("crowsnest_scrapes_total", ["cluster": "east", "result": "success"]) >= 2)
             #expect(families.ownMetricValue("crowsnest_scrapes_total", ["cluster": "west", "result": "failure"]) >= 1)
             #expect(families.ownMetricValue("crowsnest_scrape_duration_seconds_count", ["cluster": "east"]) >= 2)
-            #expect(families.ownMetricValue("crowsnest_scrape_duration_seconds_bucket", ["cluster": "east", "le": "+Inf"]) >= 2)
-            #expect(families.ownMetricValue("crowsnest_kube_requests_total", ["cluster": "east", "kind": "api", "code": "200"]) >= 1)
-            #expect(families.ownMetricValue("crowsnest_kube_requests_total", ["cluster": "west", "kind": "proxy", "code": "200"]) >= 1)
-            #expect(families.ownMetricValue("crowsnest_kube_requests_total", ["cluster": "west", "kind": "proxy", "code": "500"]) >= 1)
+            #expect(
+                families.ownMetricValue("crowsnest_scrape_duration_seconds_bucket", ["cluster": "east", "le": "+Inf"])
+                    >= 2
+            )
+            #expect(
+                families.ownMetricValue(
+                    "crowsnest_kube_requests_total",
+                    ["cluster": "east", "kind": "api", "code": "200"]
+                ) >= 1
+            )
+            #expect(
+                families.ownMetricValue(
+                    "crowsnest_kube_requests_total",
+                    ["cluster": "west", "kind": "proxy", "code": "200"]
+                ) >= 1
+            )
+            #expect(
+                families.ownMetricValue(
+                    "crowsnest_kube_requests_total",
+                    ["cluster": "west", "kind": "proxy", "code": "500"]
+                ) >= 1
+            )
             #expect(families.ownMetricValue("crowsnest_watch_restarts_total", ["cluster": "east"]) >= 1)
             #expect(families.ownMetricValue("crowsnest_config_reloads_total", ["result": "success"]) >= 1)
             #expect(families.ownMetricValue("crowsnest_cluster_up", ["cluster": "west"]) == 1)

@@ -26,7 +26,7 @@ struct MemoryTuningTests {
         // malloc serves those first: once they are used up, a buffer over the threshold must be mapped.
         var buffers: [UnsafeMutableRawPointer] = []
         for _ in 0..<128 { buffers.append(malloc(2 << 20)!) }  // 256 MiB of address space, untouched
-        defer { buffers.forEach { free($0) } }
+        defer { for buffer in buffers { free(buffer) } }
         #expect(isMapped(buffers.last!))
         let small = malloc(64 << 10)!
         defer { free(small) }

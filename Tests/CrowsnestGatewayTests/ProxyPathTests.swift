@@ -13,7 +13,10 @@ struct ProxyPathTests {
             try ProxyPath.build(namespace: "app", pod: "web-0", scheme: "https", port: "metrics", path: "/a b/ü")
                 == "/api/v1/namespaces/app/pods/https:web-0:metrics/proxy/a%20b/%C3%BC"
         )
-        #expect(try ProxyPath.build(namespace: "a", pod: "b", scheme: "http", port: "1", path: "/") == "/api/v1/namespaces/a/pods/http:b:1/proxy/")
+        #expect(
+            try ProxyPath.build(namespace: "a", pod: "b", scheme: "http", port: "1", path: "/")
+                == "/api/v1/namespaces/a/pods/http:b:1/proxy/"
+        )
     }
 
     @Test(
@@ -50,8 +53,12 @@ struct ProxyPathTests {
         let pieces = ["a", ".", "..", "%2e", "%2F", "/", "%", "b", "?", "#", "\\", " ", "%41", "//"]
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
-            let path = "/" + (0..<Int.random(in: 1...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
-            guard let built = try? ProxyPath.build(namespace: "ns", pod: "p", scheme: "http", port: "1", path: path) else { continue }
+            let path =
+                "/"
+                + (0..<Int.random(in: 1...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }
+                .joined()
+            guard let built = try? ProxyPath.build(namespace: "ns", pod: "p", scheme: "http", port: "1", path: path)
+            else { continue }
             #expect(built.hasPrefix("/api/v1/namespaces/ns/pods/http:p:1/proxy/"))
             let rest = built.dropFirst("/api/v1/namespaces/ns/pods/http:p:1/proxy/".count)
             for segment in rest.split(separator: "/") {
@@ -73,7 +80,7 @@ struct ProxyPathTests {
         }
         #expect(counts.allSatisfy { $0 > 50 })
         // Stable across processes and releases: FNV-1a over the fields, each followed by 0xFF (computed independently).
-        #expect(TargetKey(cluster: "a", namespace: "b", pod: "c", port: "d").stableHash == 0x53997eba86e1c7f5)
+        #expect(TargetKey(cluster: "a", namespace: "b", pod: "c", port: "d").stableHash == 0x5399_7eba_86e1_c7f5)
     }
 }
 

@@ -19,9 +19,13 @@ struct ScrapeGridTests {
         }
     }
 
-    @Test("slots of at least 250 ms fill the interval", arguments: [
-        (Duration.seconds(5), 20), (.seconds(30), 120), (.milliseconds(7300), 29), (.milliseconds(100), 1), (.milliseconds(499), 1),
-    ])
+    @Test(
+        "slots of at least 250 ms fill the interval",
+        arguments: [
+            (Duration.seconds(5), 20), (.seconds(30), 120), (.milliseconds(7300), 29), (.milliseconds(100), 1),
+            (.milliseconds(499), 1),
+        ]
+    )
     func slots(interval: Duration, slots: Int) {
         let grid = ScrapeGrid(interval: interval, origin: .now)
         #expect(grid.slots == slots)
@@ -42,7 +46,10 @@ struct ScrapeGridTests {
     func firstStarts() {
         let origin = ContinuousClock.now - .seconds(1000)
         let grid = ScrapeGrid(interval: .seconds(5), origin: origin)
-        let nows = [origin, origin + .milliseconds(1), origin + .milliseconds(250), origin + .seconds(4321) + .milliseconds(137)]
+        let nows = [
+            origin, origin + .milliseconds(1), origin + .milliseconds(250),
+            origin + .seconds(4321) + .milliseconds(137),
+        ]
         for hash in Self.hashes(200) {
             var starts: [ContinuousClock.Instant] = []
             for now in nows {

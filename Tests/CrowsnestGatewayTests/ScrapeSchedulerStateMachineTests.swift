@@ -93,7 +93,9 @@ struct ScrapeSchedulerStateMachineTests {
         let now = Self.origin + .seconds(6)
         let wave = machine.takeDue(now: now).due
         #expect(wave.count == 5)
-        for entry in wave { _ = machine.finish(entry.target.key, Self.outcome(up: false, retryAfter: 2, apiServer: true), now: now) }
+        for entry in wave {
+            _ = machine.finish(entry.target.key, Self.outcome(up: false, retryAfter: 2, apiServer: true), now: now)
+        }
         #expect(machine.consecutiveThrottles == 1)
         #expect(machine.pausedUntil == now + .seconds(2))
         let result7 = machine.takeDue(now: now + .seconds(1))

@@ -15,14 +15,24 @@ final class FakeProxyClient: ProxyClient {
 
     init(answer: @escaping @Sendable (String) async throws -> HTTPClientResponse) { self.answer = answer }
 
-    func proxyGet(path: String, query: String?, headers: HTTPHeaders, deadline: NIODeadline) async throws -> HTTPClientResponse {
+    func proxyGet(
+        path: String,
+        query: String?,
+        headers: HTTPHeaders,
+        deadline: NIODeadline
+    ) async throws -> HTTPClientResponse {
         paths.withLock { $0.append(path) }
         #expect(headers.first(name: "Accept")?.hasPrefix("application/openmetrics-text") == true)
         #expect(headers.first(name: "Accept-Encoding") == "gzip")
         return try await answer(path)
     }
 
-    static func body(_ text: String, status: HTTPResponseStatus = .ok, contentType: String = "text/plain; version=0.0.4", gzip: Bool = false)
+    static func body(
+        _ text: String,
+        status: HTTPResponseStatus = .ok,
+        contentType: String = "text/plain; version=0.0.4",
+        gzip: Bool = false
+    )
         -> HTTPClientResponse
     {
         var buffer = ByteBuffer(string: text)
@@ -42,7 +52,11 @@ struct TargetScraperTests {
         labels: [Label("cluster", "prod"), Label("namespace", "app"), Label("pod_name", "web-0")]
     )
 
-    func scrape(_ client: FakeProxyClient, limits: ExpositionLimits = ExpositionLimits(bodySizeLimit: 1 << 20), timeout: Duration = .seconds(2))
+    func scrape(
+        _ client: FakeProxyClient,
+        limits: ExpositionLimits = ExpositionLimits(bodySizeLimit: 1 << 20),
+        timeout: Duration = .seconds(2)
+    )
         async -> (TargetSnapshot, ScrapeFailure?)
     {
         let scraper = TargetScraper(client: client, settings: TargetScraper.Settings(timeout: timeout, limits: limits))
@@ -54,14 +68,19 @@ struct TargetScraperTests {
 
     @Test("a good scrape: labels injected, synthetic series, path through the proxy")
     func good() async throws {
-        let client = FakeProxyClient { _ in FakeProxyClient.body("# TYPE x gauge\nx{cluster=\"evil\"} 1\n", gzip: true) }
+        let client = FakeProxyClient { _ in FakeProxyClient.body("# TYPE x gauge\nx{cluster=\"evil\"} 1\n", gzip: true)
+        }
         let (snapshot, failure) = await scrape(client)
         #expect(failure == nil)
         #expect(snapshot.health.up)
         #expect(snapshot.health.samplesScraped == 1)
         #expect(snapshot.health.seriesAdded == 1)
         let x = try #require(try MetricFamily.parse(Array(snapshot.bytes), format: .text).first { $0.name == "x" })
-        #expect(LabelSet(x.samples[0].labels) == ["cluster": "prod", "namespace": "app", "pod_name": "web-0", "exported_cluster": "evil"])
+        #expect(
+            LabelSet(x.samples[0].labels) == [
+                "cluster": "prod", "namespace": "app", "pod_name": "web-0", "exported_cluster": "evil",
+            ]
+        )
         #expect(text(snapshot).contains("up{cluster=\"prod\",namespace=\"app\",pod_name=\"web-0\"} 1"))
         #expect(client.paths.withLock { $0 } == ["/api/v1/namespaces/app/pods/http:web-0:9102/proxy/metrics"])
     }
@@ -84,7 +103,9 @@ struct TargetScraperTests {
         }
     }
 
-    @Test("scrape_series_added counts series new since the last scrape; a repeated series counts once and is served once")
+    @Test(
+        "scrape_series_added counts series new since the last scrape; a repeated series counts once and is served once"
+    )
     func seriesAdded() async throws {
         let payloads = Mutex<[String]>([
             "x{a=\"1\"} 1\nx{a=\"2\"} 1\nx{a=\"2\"} 5\n",  // two series, one repeated
@@ -92,7 +113,10 @@ struct TargetScraperTests {
             "y 2\n",  // nothing new
         ])
         let client = FakeProxyClient { _ in FakeProxyClient.body(payloads.withLock { $0.removeFirst() }) }
-        let scraper = TargetScraper(client: client, settings: TargetScraper.Settings(limits: ExpositionLimits(bodySizeLimit: 1 << 20)))
+        let scraper = TargetScraper(
+            client: client,
+            settings: TargetScraper.Settings(limits: ExpositionLimits(bodySizeLimit: 1 << 20))
+        )
         var previous: SeriesHashes?
         var added: [Int] = []
         var held: [Int] = []
@@ -103,7 +127,10 @@ struct TargetScraperTests {
             held.append(series.count)
             previous = series
             if added.count == 1 {
-                #expect(text(snapshot).components(separatedBy: "a=\"2\"").count == 2, "the repeated series is served once")
+                #expect(
+                    text(snapshot).components(separatedBy: "a=\"2\"").count == 2,
+                    "the repeated series is served once"
+                )
                 #expect(text(snapshot).contains("a=\"2\"} 1 "), "the first sample of a repeated series is kept")
             }
         }
@@ -164,7 +191,12 @@ struct TargetScraperTests {
         let client = FakeProxyClient { _ in
             switch kind {
             case "garbage": return FakeProxyClient.body("\u{1}\u{2}{{{ not metrics")
-            case "pod500": return FakeProxyClient.body("{\"kind\":\"Status\"}", status: .internalServerError, contentType: "text/plain")
+            case "pod500":
+                return FakeProxyClient.body(
+                    "{\"kind\":\"Status\"}",
+                    status: .internalServerError,
+                    contentType: "text/plain"
+                )
             case "status503":
                 return FakeProxyClient.body(
                     "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"error trying to reach service: dial tcp 10.0.0.1:9102: connect: connection refused\",\"reason\":\"ServiceUnavailable\",\"code\":503}",
@@ -172,7 +204,10 @@ struct TargetScraperTests {
                     contentType: "application/json"
                 )
             case "apf429":
-                var response = FakeProxyClient.body("Too many requests, please try again later.\n", status: .tooManyRequests)
+                var response = FakeProxyClient.body(
+                    "Too many requests, please try again later.\n",
+                    status: .tooManyRequests
+                )
                 response.headers.add(name: "Retry-After", value: "3")
                 return response
             case "bomb":
@@ -187,7 +222,11 @@ struct TargetScraperTests {
                 compressed.moveWriterIndex(to: compressed.writerIndex - 20)
                 return HTTPClientResponse(status: .ok, headers: ["Content-Encoding": "gzip"], body: .bytes(compressed))
             case "notgzip":
-                return HTTPClientResponse(status: .ok, headers: ["Content-Encoding": "gzip"], body: .bytes(ByteBuffer(string: "plain text, not gzip\n")))
+                return HTTPClientResponse(
+                    status: .ok,
+                    headers: ["Content-Encoding": "gzip"],
+                    body: .bytes(ByteBuffer(string: "plain text, not gzip\n"))
+                )
             case "hang":
                 try await Task.sleep(for: .seconds(30))
                 return FakeProxyClient.body("late 1\n")
@@ -197,11 +236,20 @@ struct TargetScraperTests {
         }
         var limits = ExpositionLimits(bodySizeLimit: 1 << 20)
         if kind == "limit" { limits.sampleLimit = 2 }
-        let (snapshot, failure) = await scrape(client, limits: limits, timeout: kind == "hang" ? .milliseconds(300) : .seconds(2))
+        let (snapshot, failure) = await scrape(
+            client,
+            limits: limits,
+            timeout: kind == "hang" ? .milliseconds(300) : .seconds(2)
+        )
         #expect(failure?.code == code, "\(String(describing: failure))")
         #expect(!snapshot.health.up)
         #expect(snapshot.health.error != nil)
-        #expect(snapshot.families.map(\.name) == ["up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"])
+        #expect(
+            snapshot.families.map(\.name) == [
+                "up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
+                "scrape_series_added",
+            ]
+        )
         #expect(text(snapshot).contains("up{cluster=\"prod\",namespace=\"app\",pod_name=\"web-0\"} 0"))
         if kind == "apf429" || kind == "status503" { #expect(failure?.retryAfterSeconds != nil) }
         if kind == "status503" { #expect(failure?.message.contains("ServiceUnavailable") == true) }

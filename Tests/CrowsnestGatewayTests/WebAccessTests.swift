@@ -32,7 +32,8 @@ struct WebAccessTests {
         let files = try SecretFiles()
         try files.write("token", "s3cret-token-\(UUID().uuidString)\n")
         let token = try files.read("token")
-        try await WebGateway.run(web: WebConfig(bearerTokenFile: files.path("token"))) { (gateway: WebGateway) async throws in
+        try await WebGateway.run(web: WebConfig(bearerTokenFile: files.path("token"))) {
+            (gateway: WebGateway) async throws in
             for path in Self.protectedPaths {
                 let anonymous = try await gateway.get(path)
                 #expect(anonymous.status == 401, "\(path) without a token")
@@ -68,7 +69,9 @@ struct WebAccessTests {
             for path in Self.protectedPaths where path != "/clusters/east" {
                 #expect(try await gateway.get(path, authorization: good).status == 200, "\(path)")
             }
-            for header in [wrongPassword, wrongUser, "Basic not-base64!", "Basic " + Data("prometheus".utf8).base64EncodedString()] {
+            for header in [
+                wrongPassword, wrongUser, "Basic not-base64!", "Basic " + Data("prometheus".utf8).base64EncodedString(),
+            ] {
                 let response = try await gateway.get("/metrics", authorization: header)
                 #expect(response.status == 401, "\(header)")
                 #expect(response.headers.first(name: "WWW-Authenticate")?.hasPrefix("Basic") == true)
@@ -91,16 +94,29 @@ struct WebAccessTests {
         try files.write("tls.crt", issued.certificatePEM)
         try files.write("tls.key", issued.privateKeyPEM)
         try files.write("token", "tls-token")
-        let web = WebConfig(tlsCertFile: files.path("tls.crt"), tlsKeyFile: files.path("tls.key"), bearerTokenFile: files.path("token"))
+        let web = WebConfig(
+            tlsCertFile: files.path("tls.crt"),
+            tlsKeyFile: files.path("tls.key"),
+            bearerTokenFile: files.path("token")
+        )
         var trustingClient = TLSConfiguration.makeClientConfiguration()
-        trustingClient.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(authority.certificatePEM.utf8)))
+        trustingClient.trustRoots = .certificates(
+            try NIOSSLCertificate.fromPEMBytes(Array(authority.certificatePEM.utf8))
+        )
         let trust = trustingClient
         try await WebGateway.run(web: web) { (gateway: WebGateway) async throws in
-            #expect(try await gateway.get("/metrics", scheme: "https", tls: trust, authorization: "Bearer tls-token").status == 200)
+            #expect(
+                try await gateway.get("/metrics", scheme: "https", tls: trust, authorization: "Bearer tls-token").status
+                    == 200
+            )
             #expect(try await gateway.get("/metrics", scheme: "https", tls: trust).status == 401)
             // A client that does not trust the CA refuses the connection.
             await #expect(throws: (any Error).self) {
-                _ = try await gateway.get("/-/healthy", scheme: "https", tls: TLSConfiguration.makeClientConfiguration())
+                _ = try await gateway.get(
+                    "/-/healthy",
+                    scheme: "https",
+                    tls: TLSConfiguration.makeClientConfiguration()
+                )
             }
             // Plain HTTP to the TLS port: no HTTP response.
             await #expect(throws: (any Error).self) { _ = try await gateway.get("/-/healthy") }
@@ -111,7 +127,10 @@ struct WebAccessTests {
     func badCertificate() throws {
         let files = try SecretFiles()
         try files.write("tls.crt", "not a certificate")
-        try files.write("tls.key", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n")
+        try files.write(
+            "tls.key",
+            "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n"
+        )
         let web = WebConfig(tlsCertFile: files.path("tls.crt"), tlsKeyFile: files.path("tls.key"))
         let certificateError = #expect(throws: (any Error).self) { _ = try WebListener.serverBuilder(for: web) }
         #expect("\(certificateError!)".contains(files.path("tls.crt")))
@@ -129,12 +148,17 @@ struct SecretFiles {
     let directory: String
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("crowsnest-web-\(UUID().uuidString.prefix(8))").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent(
+                "crowsnest-web-\(UUID().uuidString.prefix(8))"
+            ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
     func path(_ name: String) -> String { directory + "/" + name }
-    func write(_ name: String, _ text: String) throws { try text.write(toFile: path(name), atomically: true, encoding: .utf8) }
+    func write(_ name: String, _ text: String) throws {
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+    }
     func read(_ name: String) throws -> String {
         try String(contentsOfFile: path(name), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -152,7 +176,10 @@ struct WebGateway {
     let httpClient: HTTPClient
 
     func get(
-        _ path: String, method: HTTPMethod = .GET, scheme: String = "http", tls: TLSConfiguration? = nil,
+        _ path: String,
+        method: HTTPMethod = .GET,
+        scheme: String = "http",
+        tls: TLSConfiguration? = nil,
         authorization: String? = nil
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: "\(scheme)://127.0.0.1:\(port)\(path)")

@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 // Edge cases of running exec credential plugins (ChildProcess on swift-subprocess): output bounds, a grandchild
 // holding the pipe, the group kill at the timeout, cancellation, and start-up errors.
 @testable import CrowsnestKube
-import Foundation
-import Testing
 
 @Suite("Child processes (exec plugins)")
 struct ChildProcessTests {
@@ -15,7 +16,12 @@ struct ChildProcessTests {
 
     @Test func basics() async throws {
         let p = try script("echo \"$1 $FOO\"; echo err >&2; exit 3")
-        let o = try await ChildProcess.run(executable: p, arguments: ["a1"], environment: ["FOO": "bar", "PATH": "/usr/bin:/bin"], timeout: .seconds(5))
+        let o = try await ChildProcess.run(
+            executable: p,
+            arguments: ["a1"],
+            environment: ["FOO": "bar", "PATH": "/usr/bin:/bin"],
+            timeout: .seconds(5)
+        )
         #expect(o.status == 3)
         #expect(String(decoding: o.stdout, as: UTF8.self) == "a1 bar\n")
         #expect(String(decoding: o.stderr, as: UTF8.self) == "err\n")
@@ -23,14 +29,24 @@ struct ChildProcessTests {
 
     @Test func stdinIsDevNull() async throws {
         let p = try script("cat; echo done")
-        let o = try await ChildProcess.run(executable: p, arguments: [], environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(5))
+        let o = try await ChildProcess.run(
+            executable: p,
+            arguments: [],
+            environment: ["PATH": "/usr/bin:/bin"],
+            timeout: .seconds(5)
+        )
         #expect(o.status == 0)
         #expect(String(decoding: o.stdout, as: UTF8.self) == "done\n")
     }
 
     @Test func bigOutputsTruncatedNotFailing() async throws {
         let p = try script("head -c 3000000 /dev/zero; head -c 200000 /dev/zero >&2; exit 0")
-        let o = try await ChildProcess.run(executable: p, arguments: [], environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(10))
+        let o = try await ChildProcess.run(
+            executable: p,
+            arguments: [],
+            environment: ["PATH": "/usr/bin:/bin"],
+            timeout: .seconds(10)
+        )
         #expect(o.status == 0)
         #expect(o.stdout.count == 1 << 20)
         #expect(o.stderr.count == 64 << 10)
@@ -40,7 +56,12 @@ struct ChildProcessTests {
         let marker = NSTemporaryDirectory() + "/child-process-gc-\(UUID().uuidString)"
         let p = try script("(sleep 30; touch \(marker)) & echo out; exit 0")
         let started = ContinuousClock.now
-        let o = try await ChildProcess.run(executable: p, arguments: [], environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(10))
+        let o = try await ChildProcess.run(
+            executable: p,
+            arguments: [],
+            environment: ["PATH": "/usr/bin:/bin"],
+            timeout: .seconds(10)
+        )
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(o.status == 0)
         #expect(String(decoding: o.stdout, as: UTF8.self) == "out\n")
@@ -52,7 +73,12 @@ struct ChildProcessTests {
     @Test func timeoutKillsGroupAndReaps() async throws {
         let p = try script("sleep 60 & sleep 61; exit 0")
         let started = ContinuousClock.now
-        let o = try await ChildProcess.run(executable: p, arguments: [], environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(1))
+        let o = try await ChildProcess.run(
+            executable: p,
+            arguments: [],
+            environment: ["PATH": "/usr/bin:/bin"],
+            timeout: .seconds(1)
+        )
         #expect(o.status == nil)
         #expect(ContinuousClock.now - started < .seconds(3))
         try await Task.sleep(for: .milliseconds(300))
@@ -61,17 +87,27 @@ struct ChildProcessTests {
         ps.executableURL = URL(fileURLWithPath: "/bin/ps")
         ps.arguments = ["-eo", "pid,ppid,pgid,stat,args"]
         ps.standardOutput = pipe
-        try ps.run(); ps.waitUntilExit()
+        try ps.run()
+        ps.waitUntilExit()
         let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         print("SCRATCH script", p, "self", getpid())
-        for line in listing.split(separator: "\n") where line.contains("scratch") || line.contains("sleep 6") { print("SCRATCH ps", line) }
+        for line in listing.split(separator: "\n") where line.contains("scratch") || line.contains("sleep 6") {
+            print("SCRATCH ps", line)
+        }
         #expect(!listing.contains("sleep 61"), "\(listing)")
         #expect(!listing.contains(p), "\(listing)")
     }
 
     @Test func cancellation() async throws {
         let p = try script("sleep 62")
-        let task = Task { try await ChildProcess.run(executable: p, arguments: [], environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(30)) }
+        let task = Task {
+            try await ChildProcess.run(
+                executable: p,
+                arguments: [],
+                environment: ["PATH": "/usr/bin:/bin"],
+                timeout: .seconds(30)
+            )
+        }
         try await Task.sleep(for: .milliseconds(300))
         let started = ContinuousClock.now
         task.cancel()
@@ -83,13 +119,23 @@ struct ChildProcessTests {
     @Test func noShebangIsENOEXEC() async throws {
         let p = try script("echo hi\n", shebang: false)
         do {
-            _ = try await ChildProcess.run(executable: p, arguments: [], environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(5))
+            _ = try await ChildProcess.run(
+                executable: p,
+                arguments: [],
+                environment: ["PATH": "/usr/bin:/bin"],
+                timeout: .seconds(5)
+            )
             Issue.record("expected a spawn error")
         } catch {
             print("SCRATCH no shebang:", error.reason)
         }
         do {
-            _ = try await ChildProcess.run(executable: "/nonexistent/x", arguments: [], environment: [:], timeout: .seconds(5))
+            _ = try await ChildProcess.run(
+                executable: "/nonexistent/x",
+                arguments: [],
+                environment: [:],
+                timeout: .seconds(5)
+            )
             Issue.record("expected a spawn error")
         } catch {
             print("SCRATCH missing:", error.reason)
@@ -98,7 +144,12 @@ struct ChildProcessTests {
 
     @Test func nulAndDigitEnv() async throws {
         let p = try script("echo \"[$A]\"")
-        let o = try await ChildProcess.run(executable: p, arguments: [], environment: ["A": "x\u{0}secret", "1BAD": "v", "PATH": "/usr/bin:/bin"], timeout: .seconds(5))
+        let o = try await ChildProcess.run(
+            executable: p,
+            arguments: [],
+            environment: ["A": "x\u{0}secret", "1BAD": "v", "PATH": "/usr/bin:/bin"],
+            timeout: .seconds(5)
+        )
         #expect(o.status == 0)
         #expect(String(decoding: o.stdout, as: UTF8.self) == "[x]\n")
     }

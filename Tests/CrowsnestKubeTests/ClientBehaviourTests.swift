@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import CrowsnestCore
-@testable import CrowsnestKube
 import Foundation
 import KubeSim
 import Logging
 import NIOHTTP1
 import Testing
+
+@testable import CrowsnestKube
 
 @Suite("Cluster client: rate limit, Retry-After, exec certificates, debounce", .timeLimit(.minutes(2)))
 struct ClientBehaviourTests {
@@ -39,8 +40,11 @@ struct ClientBehaviourTests {
         try sim.addExporterPods(namespace: "app", count: 1, seriesPerPod: 1)
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 var started = ContinuousClock.now
                 // 30 API calls at QPS 5 after a burst of 10 take at least 4 s.
                 for _ in 0..<30 { #expect(try await Self.status(client, "/api/v1/namespaces/app/pods") == 200) }
@@ -48,7 +52,10 @@ struct ClientBehaviourTests {
                 #expect(apiTime >= .milliseconds(3900), "30 API calls took \(apiTime)")
                 started = ContinuousClock.now
                 for _ in 0..<15 {
-                    #expect(try await Self.proxyStatus(client, "/api/v1/namespaces/app/pods/http:app-0:9102/proxy/metrics") == 200)
+                    #expect(
+                        try await Self.proxyStatus(client, "/api/v1/namespaces/app/pods/http:app-0:9102/proxy/metrics")
+                            == 200
+                    )
                 }
                 let proxyTime = ContinuousClock.now - started
                 // Not rate limited: far faster than the limiter would allow (relative, robust to machine load).
@@ -64,22 +71,30 @@ struct ClientBehaviourTests {
         try sim.addExporterPods(namespace: "app", count: 1, seriesPerPod: 1)
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 sim.updateFaults { $0.failures = [InjectedFailure(.timeout, for: .list, times: 1)] }
                 #expect(try await Self.status(client, "/api/v1/pods") == 200)
                 var log = sim.requestLog.entries
                 #expect(log.map(\.status) == [504, 200])
                 #expect(log[1].time.timeIntervalSince(log[0].time) >= 0.95)
                 sim.requestLog.clear()
-                sim.updateFaults { $0.failures = [InjectedFailure(.priorityAndFairness(retryAfterSeconds: 1), for: .list, times: 2)] }
+                sim.updateFaults {
+                    $0.failures = [InjectedFailure(.priorityAndFairness(retryAfterSeconds: 1), for: .list, times: 2)]
+                }
                 #expect(try await Self.status(client, "/api/v1/pods") == 200)
                 #expect(sim.requestLog.entries.map(\.status) == [429, 429, 200])
                 sim.requestLog.clear()
                 sim.updateFaults { $0.failures = [InjectedFailure(.internalError, for: .list, times: 1)] }
                 #expect(try await Self.status(client, "/api/v1/pods") == 500)
                 sim.updateFaults { $0.failures = [InjectedFailure(.timeout, for: .proxy, times: 1)] }
-                #expect(try await Self.proxyStatus(client, "/api/v1/namespaces/app/pods/http:app-0:9102/proxy/metrics") == 504)
+                #expect(
+                    try await Self.proxyStatus(client, "/api/v1/namespaces/app/pods/http:app-0:9102/proxy/metrics")
+                        == 504
+                )
                 log = sim.requestLog.entries
                 #expect(log.map(\.status) == [500, 504])
             }
@@ -90,7 +105,8 @@ struct ClientBehaviourTests {
     func execClientCertificate() async throws {
         let sim = try SimulatedCluster(ClusterConfiguration(name: "exec-cert"))
         let issued = try sim.certificateAuthority.issueClientCertificate(
-            for: Identity(user: "exec-cert-user", groups: ["system:masters"]))
+            for: Identity(user: "exec-cert-user", groups: ["system:masters"])
+        )
         let folder = try KubeTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let credential: [String: Any] = [
@@ -101,16 +117,27 @@ struct ClientBehaviourTests {
         try KubeTestSupport.write(folder + "/plugin.sh", "#!/bin/sh\ncat \"\(folder)/out.json\"\n", executable: true)
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let exec = ExecConfig(command: folder + "/plugin.sh", apiVersion: "client.authentication.k8s.io/v1beta1")
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .exec(exec)), httpClient: http,
-                                               logger: Logger(label: "t"))
+                let exec = ExecConfig(
+                    command: folder + "/plugin.sh",
+                    apiVersion: "client.authentication.k8s.io/v1beta1"
+                )
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .exec(exec)),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 #expect(try await Self.status(client, "/api/v1/pods") == 200)
                 #expect(sim.requestLog.entries.last?.user == "exec-cert-user")
                 #expect(client.credentialStatus.expiry != nil)  // the certificate's NotAfter
                 // A plugin answering another apiVersion is refused with a clear message.
-                let v1 = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .exec(ExecConfig(command: folder + "/plugin.sh"))),
-                                           httpClient: http, logger: Logger(label: "t"))
-                let error = await #expect(throws: KubeClientError.self) { _ = try await ClientBehaviourTests.status(v1, "/api/v1/pods") }
+                let v1 = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .exec(ExecConfig(command: folder + "/plugin.sh"))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
+                let error = await #expect(throws: KubeClientError.self) {
+                    _ = try await ClientBehaviourTests.status(v1, "/api/v1/pods")
+                }
                 #expect(error?.message.contains("answered apiVersion client.authentication.k8s.io/v1beta1") == true)
             }
         }
@@ -123,8 +150,11 @@ struct ClientBehaviourTests {
         try sim.addExporterPods(namespace: "app", count: 5, seriesPerPod: 1)
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let discovery = PodDiscovery(client: client, logger: Logger(label: "t"))  // default 200 ms debounce
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latest?.targets.count == 5 })

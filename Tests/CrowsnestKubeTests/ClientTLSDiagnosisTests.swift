@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import CrowsnestCore
-@testable import CrowsnestKube
 import Foundation
 import KubeSim
 import Logging
 import NIOHTTP1
 import Testing
+
+@testable import CrowsnestKube
 
 /// TLS failures against KubeSim say what is wrong and what to do: which CA was used, issuer against the CA's
 /// subject, expiry dates, the host name, and a URL scheme that does not match the port.
@@ -40,9 +41,13 @@ struct ClientTLSDiagnosisTests {
             try await KubeTestSupport.withHTTPClient { http in
                 let client = Self.client(
                     try KubeTestSupport.config(
-                        sim, name: "prod-eu", auth: .bearerToken(Secret(token)),
-                        tls: TLSSettings(certificateAuthority: .file(path: caFile))),
-                    http)
+                        sim,
+                        name: "prod-eu",
+                        auth: .bearerToken(Secret(token)),
+                        tls: TLSSettings(certificateAuthority: .file(path: caFile))
+                    ),
+                    http
+                )
                 let error = try await Self.failure(client)
                 #expect(error.code == .tls)
                 #expect(error.message.hasPrefix("cluster prod-eu: certificate verify failed"), "\(error.message)")
@@ -59,8 +64,15 @@ struct ClientTLSDiagnosisTests {
                 client.credentials.invalidate()
                 let response = try await client.get(path: "/api/v1/pods", deadline: KubeTestSupport.deadline())
                 #expect(response.status.code == 200)
-                #expect(client.tlsDiagnoses.lookup(.init(failure: .handshake, caPEM: other.certificatePEM,
-                                                         baseURL: sim.apiServerURL!)) == nil)
+                #expect(
+                    client.tlsDiagnoses.lookup(
+                        .init(
+                            failure: .handshake,
+                            caPEM: other.certificatePEM,
+                            baseURL: sim.apiServerURL!
+                        )
+                    ) == nil
+                )
             }
         }
     }
@@ -72,12 +84,20 @@ struct ClientTLSDiagnosisTests {
         let token = sim.issueToken(for: .admin())
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let error = try await Self.failure(Self.client(
-                    try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token)),
-                                               tls: TLSSettings(certificateAuthority: .pem(impostor.certificatePEM))),
-                    http))
-                #expect(error.message.contains("ca_data in the cluster file holds a CA with that name but a different key"),
-                        "\(error.message)")
+                let error = try await Self.failure(
+                    Self.client(
+                        try KubeTestSupport.config(
+                            sim,
+                            auth: .bearerToken(Secret(token)),
+                            tls: TLSSettings(certificateAuthority: .pem(impostor.certificatePEM))
+                        ),
+                        http
+                    )
+                )
+                #expect(
+                    error.message.contains("ca_data in the cluster file holds a CA with that name but a different key"),
+                    "\(error.message)"
+                )
             }
         }
     }
@@ -89,11 +109,18 @@ struct ClientTLSDiagnosisTests {
         let expired = Self.day(Date().addingTimeInterval(-86_400))
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let error = try await Self.failure(Self.client(
-                    try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))), http))
+                let error = try await Self.failure(
+                    Self.client(
+                        try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                        http
+                    )
+                )
                 #expect(error.code == .tls)
                 #expect(error.message.contains("CA certificate expired on \(expired)"), "\(error.message)")
-                #expect(error.message.contains("CN=oldca-ca,O=KubeSim, from ca_data in the cluster file"), "\(error.message)")
+                #expect(
+                    error.message.contains("CN=oldca-ca,O=KubeSim, from ca_data in the cluster file"),
+                    "\(error.message)"
+                )
             }
         }
     }
@@ -105,8 +132,12 @@ struct ClientTLSDiagnosisTests {
         let expired = Self.day(Date().addingTimeInterval(-86_400))
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let error = try await Self.failure(Self.client(
-                    try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))), http))
+                let error = try await Self.failure(
+                    Self.client(
+                        try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                        http
+                    )
+                )
                 #expect(error.code == .tls)
                 #expect(error.message.contains("server certificate expired on \(expired)"), "\(error.message)")
             }
@@ -119,11 +150,17 @@ struct ClientTLSDiagnosisTests {
         let token = sim.issueToken(for: .admin())
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let error = try await Self.failure(Self.client(
-                    try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))), http))
+                let error = try await Self.failure(
+                    Self.client(
+                        try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                        http
+                    )
+                )
                 #expect(error.code == .tls)
-                #expect(error.message.contains("the certificate is for wrong-host.invalid, not 127.0.0.1"),
-                        "\(error.message)")
+                #expect(
+                    error.message.contains("the certificate is for wrong-host.invalid, not 127.0.0.1"),
+                    "\(error.message)"
+                )
             }
         }
     }
@@ -135,12 +172,17 @@ struct ClientTLSDiagnosisTests {
             let port = try #require(exporter.port)
             try await KubeTestSupport.withHTTPClient { http in
                 let config = ClusterConfig(
-                    name: "plain", apiServer: try APIServerURL(parsing: "https://127.0.0.1:\(port)"),
-                    auth: .bearerToken(Secret("secret-token-value")))
+                    name: "plain",
+                    apiServer: try APIServerURL(parsing: "https://127.0.0.1:\(port)"),
+                    auth: .bearerToken(Secret("secret-token-value"))
+                )
                 let error = try await Self.failure(Self.client(config, http))
                 #expect(error.code == .tls)
-                #expect(error.message == "cluster plain: the URL is https but the server speaks plain HTTP "
-                        + "(127.0.0.1:\(port)): use http:// or check the port", "\(error.message)")
+                #expect(
+                    error.message == "cluster plain: the URL is https but the server speaks plain HTTP "
+                        + "(127.0.0.1:\(port)): use http:// or check the port",
+                    "\(error.message)"
+                )
             }
         }
         let sim = try SimulatedCluster(ClusterConfiguration(name: "tlsport"))
@@ -149,8 +191,10 @@ struct ClientTLSDiagnosisTests {
             let port = try #require(sim.port)
             try await KubeTestSupport.withHTTPClient { http in
                 let config = ClusterConfig(
-                    name: "tlsport", apiServer: try APIServerURL(parsing: "http://127.0.0.1:\(port)"),
-                    auth: .bearerToken(Secret(token)))
+                    name: "tlsport",
+                    apiServer: try APIServerURL(parsing: "http://127.0.0.1:\(port)"),
+                    auth: .bearerToken(Secret(token))
+                )
                 let error = try await Self.failure(Self.client(config, http))
                 #expect(error.code == .tls)
                 #expect(error.message.contains("the URL is http but the server speaks TLS"), "\(error.message)")
@@ -183,15 +227,22 @@ struct ClientTLSDiagnosisTests {
             let right = try Onboarding.crowsnest(
                 ["fetch-ca", "https://127.0.0.1:\(port)", "--ca-file", directory + "/right.pem"])
             #expect(right.status == 0, "\(right.standardError)")
-            #expect(right.standardOutput.contains("# verified: ca_file \(directory)/right.pem verifies 127.0.0.1:\(port)"),
-                    "\(right.standardOutput)")
+            #expect(
+                right.standardOutput.contains("# verified: ca_file \(directory)/right.pem verifies 127.0.0.1:\(port)"),
+                "\(right.standardOutput)"
+            )
             #expect(right.standardOutput.contains("Certificate 1 of 1"))
             let wrong = try Onboarding.crowsnest(
                 ["fetch-ca", "https://127.0.0.1:\(port)", "--ca-file", directory + "/wrong.pem"])
             #expect(wrong.status == 1)
-            #expect(wrong.standardOutput.contains("# not verified: certificate verify failed: the server certificate "
-                + "is issued by CN=fetchverify-ca,O=KubeSim, but ca_file \(directory)/wrong.pem holds "
-                + "CN=not-this-one,O=KubeSim"), "\(wrong.standardOutput)")
+            #expect(
+                wrong.standardOutput.contains(
+                    "# not verified: certificate verify failed: the server certificate "
+                        + "is issued by CN=fetchverify-ca,O=KubeSim, but ca_file \(directory)/wrong.pem holds "
+                        + "CN=not-this-one,O=KubeSim"
+                ),
+                "\(wrong.standardOutput)"
+            )
             #expect(wrong.standardError.contains("does not verify 127.0.0.1:\(port)"))
         }
         let exporter = try ExporterServer(exporter: SimulatedExporter(series: 1))
@@ -199,8 +250,12 @@ struct ClientTLSDiagnosisTests {
             let port = try #require(exporter.port)
             let plain = try Onboarding.crowsnest(["fetch-ca", "https://127.0.0.1:\(port)", "--timeout", "5"])
             #expect(plain.status == 1)
-            #expect(plain.standardError.contains(
-                "127.0.0.1:\(port) speaks plain HTTP, not TLS: use http:// or check the port"), "\(plain.standardError)")
+            #expect(
+                plain.standardError.contains(
+                    "127.0.0.1:\(port) speaks plain HTTP, not TLS: use http:// or check the port"
+                ),
+                "\(plain.standardError)"
+            )
             #expect(!plain.standardError.contains("WRONG_VERSION_NUMBER"))
         }
     }

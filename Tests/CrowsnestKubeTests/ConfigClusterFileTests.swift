@@ -156,19 +156,38 @@ struct ConfigClusterFileTests {
     func identityLabelWarnings() throws {
         let crowsnest = S.parse(
             S.minimal + "\nrelabel_configs:\n  - {target_label: namespace, replacement: x}\n"
-                + "metric_relabel_configs:\n  - {action: labeldrop, regex: pod_name}\n")
+                + "metric_relabel_configs:\n  - {action: labeldrop, regex: pod_name}\n"
+        )
         #expect(crowsnest.config != nil)
         #expect(
-            crowsnest.problems.map(\.description).contains { $0.contains("relabel_configs[0]: changes namespace: the gateway always sets") })
+            crowsnest.problems.map(\.description).contains {
+                $0.contains("relabel_configs[0]: changes namespace: the gateway always sets")
+            }
+        )
         #expect(
-            crowsnest.problems.map(\.description).contains { $0.contains("metric_relabel_configs[0]: changes pod_name: metric relabeling never") })
+            crowsnest.problems.map(\.description).contains {
+                $0.contains("metric_relabel_configs[0]: changes pod_name: metric relabeling never")
+            }
+        )
         let prometheus = S.parse(
-            S.minimal + "\nrelabel_mode: prometheus\nrelabel_configs:\n  - {target_label: pod_name, replacement: x}\n")
-        #expect(prometheus.problems.map(\.description).contains { $0.contains("targets of different pods may end with equal labels") })
+            S.minimal + "\nrelabel_mode: prometheus\nrelabel_configs:\n  - {target_label: pod_name, replacement: x}\n"
+        )
+        #expect(
+            prometheus.problems.map(\.description).contains {
+                $0.contains("targets of different pods may end with equal labels")
+            }
+        )
         let bad = S.parse(S.minimal + "\nrelabel_mode: vmagent\n")
         #expect(bad.config == nil)
-        #expect(bad.problems.map(\.description).contains { $0.contains("relabel_mode: must be crowsnest or prometheus, got \"vmagent\"") })
-        let quiet = S.parse(S.minimal + "\nrelabel_configs:\n  - {source_labels: [__meta_kubernetes_namespace], regex: restricted, action: drop}\n")
+        #expect(
+            bad.problems.map(\.description).contains {
+                $0.contains("relabel_mode: must be crowsnest or prometheus, got \"vmagent\"")
+            }
+        )
+        let quiet = S.parse(
+            S.minimal
+                + "\nrelabel_configs:\n  - {source_labels: [__meta_kubernetes_namespace], regex: restricted, action: drop}\n"
+        )
         #expect(quiet.problems.isEmpty, "\(quiet.problems)")
     }
 
@@ -177,7 +196,11 @@ struct ConfigClusterFileTests {
         let long = String(repeating: "x", count: 5000)
         let report = S.parse(S.minimal + "\nlabels: {team: \(long)}\n")
         #expect(report.config == nil)
-        #expect(report.problems.map(\.description).contains { $0.contains("labels.team: the value has 5000 bytes, over scrape.label_value_length_limit (4096)") })
+        #expect(
+            report.problems.map(\.description).contains {
+                $0.contains("labels.team: the value has 5000 bytes, over scrape.label_value_length_limit (4096)")
+            }
+        )
         #expect(S.parse(S.minimal + "\nlabels: {team: \(long)}\nscrape: {label_value_length_limit: 0}\n").config != nil)
     }
 
@@ -710,16 +733,21 @@ struct ConfigClusterFileTests {
         }
         // Opted in: accepted, warned about on api_server, and no "tls ignored" for the key itself.
         let allowed = S.parse(
-            "api_server: http://10.0.0.1:8080\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: true\n")
+            "api_server: http://10.0.0.1:8080\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: true\n"
+        )
         let config = try #require(allowed.config, "\(allowed.problems)")
         #expect(config.tls.insecurePlainHTTP)
         #expect(allowed.problems.count == 1, "\(allowed.problems)")
         #expect(allowed.warning(on: "api_server")?.reason.contains("credentials travel in clear") == true)
         #expect(allowed.warning(on: "tls") == nil)
         // false is the same as unset; a non-boolean is an error of its own.
-        #expect(S.parse("api_server: http://10.0.0.1\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: false\n")
-            .config == nil)
-        let typo = S.parse("api_server: https://h\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: yes please\n")
+        #expect(
+            S.parse("api_server: http://10.0.0.1\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: false\n")
+                .config == nil
+        )
+        let typo = S.parse(
+            "api_server: https://h\nauth:\n  bearer_token_file: t\ntls:\n  insecure_plain_http: yes please\n"
+        )
         #expect(typo.problems.contains { $0.isError && $0.field == "tls.insecure_plain_http" }, "\(typo.problems)")
         // Loopback http with credentials stays allowed (a sidecar, kubectl proxy with a token); anonymous http to
         // another host is only warned about.
@@ -734,7 +762,10 @@ struct ConfigClusterFileTests {
     func execEnvFile() throws {
         let report = S.parse("api_server: https://h\nauth:\n  exec:\n    command: aws\n    env_file: prod.exec-env\n")
         let config = try #require(report.config, "\(report.problems)")
-        guard case .exec(let exec) = config.auth else { Issue.record("not exec"); return }
+        guard case .exec(let exec) = config.auth else {
+            Issue.record("not exec")
+            return
+        }
         #expect(exec.envFile == "\(S.folder)/prod.exec-env")
         let reference = try #require(report.fileReferences.first { $0.field == "auth.exec.env_file" })
         #expect(reference.kind == .execEnvironmentFile && reference.kind.holdsSecret)
@@ -745,8 +776,10 @@ struct ConfigClusterFileTests {
         #expect(throws: ExecEnvironmentFile.ParseError(line: 2, reason: "expected KEY=VALUE")) {
             try ExecEnvironmentFile.parse("A=1\nsecret-without-equals\n")
         }
-        let tricky = [ExecEnvironmentVariable(name: "Q", value: Secret("\"quoted\"")),
-                      ExecEnvironmentVariable(name: "E", value: Secret(""))]
+        let tricky = [
+            ExecEnvironmentVariable(name: "Q", value: Secret("\"quoted\"")),
+            ExecEnvironmentVariable(name: "E", value: Secret("")),
+        ]
         let rendered = try #require(ExecEnvironmentFile.render(tricky))
         #expect(try ExecEnvironmentFile.parse(rendered) == tricky)
     }

@@ -69,7 +69,10 @@ struct ConfigDirectoryTests {
         #expect(problem.location.file == "/c/a-copy.yaml")
         #expect(problem.reason.contains("already claimed by b.yaml, which keeps running"))
         // Without the owner, the first by name would win: the owner is what keeps the running cluster.
-        #expect(ClusterDirectory(path: "/c", fileSystem: fileSystem).scan().files.first { $0.path == "/c/a-copy.yaml" }?.config != nil)
+        #expect(
+            ClusterDirectory(path: "/c", fileSystem: fileSystem).scan().files.first { $0.path == "/c/a-copy.yaml" }?
+                .config != nil
+        )
     }
 
     @Test("a broken file still claims its name, but a valid file of that name keeps it")

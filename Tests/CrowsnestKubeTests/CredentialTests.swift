@@ -1,15 +1,17 @@
 import AsyncHTTPClient
 import CrowsnestCore
-import NIOHTTP1
-@testable import CrowsnestKube
 import Foundation
 import KubeSim
 import Logging
+import NIOHTTP1
 import Testing
+
+@testable import CrowsnestKube
 
 @Suite("Credentials and TLS against KubeSim", .timeLimit(.minutes(2)))
 struct CredentialTests {
-    static func get(_ client: KubeClusterClient, _ path: String = "/api/v1/namespaces/default/pods") async throws -> Int {
+    static func get(_ client: KubeClusterClient, _ path: String = "/api/v1/namespaces/default/pods") async throws -> Int
+    {
         let response = try await client.get(path: path, deadline: KubeTestSupport.deadline())
         _ = try await response.body.collect(upTo: 1 << 20)
         return Int(response.status.code)
@@ -26,8 +28,11 @@ struct CredentialTests {
         try KubeTestSupport.write(tokenPath, old + "\n")
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerTokenFile(path: tokenPath)),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerTokenFile(path: tokenPath)),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 #expect(try await Self.get(client) == 200)
                 // Rotate: the old token is revoked and the file rewritten (same size, so only content changed).
                 sim.tokens.remove(old)
@@ -54,8 +59,13 @@ struct CredentialTests {
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
                 let client = KubeClusterClient(
-                    config: try KubeTestSupport.config(sim, auth: .bearerTokenFile(path: tokenPath)), httpClient: http,
-                    logger: Logger(label: "t"), queriesPerSecond: 100, burst: 100, credentialCheckInterval: .milliseconds(100))
+                    config: try KubeTestSupport.config(sim, auth: .bearerTokenFile(path: tokenPath)),
+                    httpClient: http,
+                    logger: Logger(label: "t"),
+                    queriesPerSecond: 100,
+                    burst: 100,
+                    credentialCheckInterval: .milliseconds(100)
+                )
                 #expect(try await Self.get(client) == 200)
                 try await Task.sleep(for: .milliseconds(1100))  // a different mtime second
                 try KubeTestSupport.write(tokenPath, second + "-padding-to-change-size")
@@ -83,16 +93,23 @@ struct CredentialTests {
             printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}\\n' "$(cat "\(folder)/token")" "$expiry"
             """
         try KubeTestSupport.write(folder + "/plugin.sh", script, executable: true)
-        let exec = ExecConfig(command: folder + "/plugin.sh",
-                              env: [ExecEnvironmentVariable(name: "PLUGIN_SECRET", value: Secret("s3cr3t-env-value"))])
+        let exec = ExecConfig(
+            command: folder + "/plugin.sh",
+            env: [ExecEnvironmentVariable(name: "PLUGIN_SECRET", value: Secret("s3cr3t-env-value"))]
+        )
         func runs() -> Int {
             ((try? String(contentsOfFile: folder + "/runs", encoding: .utf8)) ?? "").split(separator: "\n").count
         }
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .exec(exec)), httpClient: http,
-                                               logger: Logger(label: "t"), queriesPerSecond: 100, burst: 100,
-                                               credentialCheckInterval: .seconds(5))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .exec(exec)),
+                    httpClient: http,
+                    logger: Logger(label: "t"),
+                    queriesPerSecond: 100,
+                    burst: 100,
+                    credentialCheckInterval: .seconds(5)
+                )
                 // Concurrent first requests share one run.
                 try await withThrowingTaskGroup(of: Int.self) { group in
                     for _ in 0..<5 { group.addTask { try await Self.get(client) } }
@@ -128,12 +145,17 @@ struct CredentialTests {
             Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
                 .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         }
-        let jwt = b64url(#"{"alg":"RS256"}"#) + "." + b64url(#"{"sub":"system:serviceaccount:mon:gw","exp":\#(exp)}"#) + ".c2ln"
+        let jwt =
+            b64url(#"{"alg":"RS256"}"#) + "." + b64url(#"{"sub":"system:serviceaccount:mon:gw","exp":\#(exp)}"#)
+            + ".c2ln"
         sim.tokens.add(jwt, for: .admin("jwt-user"))
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(jwt))),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(jwt))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 #expect(try await Self.get(client) == 200)
                 #expect(client.credentialStatus.expiry == Date(timeIntervalSince1970: TimeInterval(exp)))
                 #expect(!"\(client.credentialStatus)".contains(jwt))
@@ -146,7 +168,9 @@ struct CredentialTests {
         let sim = try SimulatedCluster(ClusterConfiguration(name: "mtls"))
         let notAfter = Date().addingTimeInterval(86_400 * 10)
         let issued = try sim.certificateAuthority.issueClientCertificate(
-            for: Identity(user: "cert-user", groups: ["system:masters"]), notValidAfter: notAfter)
+            for: Identity(user: "cert-user", groups: ["system:masters"]),
+            notValidAfter: notAfter
+        )
         let folder = try KubeTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try KubeTestSupport.write(folder + "/client.crt", issued.certificatePEM)
@@ -155,8 +179,15 @@ struct CredentialTests {
             try await KubeTestSupport.withHTTPClient { http in
                 let client = KubeClusterClient(
                     config: try KubeTestSupport.config(
-                        sim, auth: .clientCertificate(certificateFile: folder + "/client.crt", keyFile: folder + "/client.key")),
-                    httpClient: http, logger: Logger(label: "t"))
+                        sim,
+                        auth: .clientCertificate(
+                            certificateFile: folder + "/client.crt",
+                            keyFile: folder + "/client.key"
+                        )
+                    ),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 #expect(try await Self.get(client) == 200)
                 #expect(sim.requestLog.entries.last?.user == "cert-user")
                 let expiry = try #require(client.credentialStatus.expiry)
@@ -173,7 +204,8 @@ struct CredentialTests {
     func kubeconfigEmbedded() async throws {
         let sim = try SimulatedCluster(ClusterConfiguration(name: "kc"))
         let issued = try sim.certificateAuthority.issueClientCertificate(
-            for: Identity(user: "kc-user", groups: ["system:masters"]))
+            for: Identity(user: "kc-user", groups: ["system:masters"])
+        )
         let folder = try KubeTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try await sim.withRunning { (sim: SimulatedCluster) async throws -> Void in
@@ -199,14 +231,24 @@ struct CredentialTests {
                 """
             try KubeTestSupport.write(folder + "/config", kubeconfig)
             try await KubeTestSupport.withHTTPClient { (http: HTTPClient) async throws -> Void in
-                let config = ClusterConfig(name: "kc", apiServer: nil, auth: .kubeconfig(path: folder + "/config", context: "sim-ctx"))
+                let config = ClusterConfig(
+                    name: "kc",
+                    apiServer: nil,
+                    auth: .kubeconfig(path: folder + "/config", context: "sim-ctx")
+                )
                 let client = KubeClusterClient(config: config, httpClient: http, logger: Logger(label: "t"))
                 #expect(try await Self.get(client) == 200)
                 #expect(sim.requestLog.entries.last?.user == "kc-user")
                 // The current context names a missing cluster: a clear configuration error.
                 let broken = KubeClusterClient(
-                    config: ClusterConfig(name: "kc2", apiServer: nil, auth: .kubeconfig(path: folder + "/config", context: nil)),
-                    httpClient: http, logger: Logger(label: "t"))
+                    config: ClusterConfig(
+                        name: "kc2",
+                        apiServer: nil,
+                        auth: .kubeconfig(path: folder + "/config", context: nil)
+                    ),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let error = await #expect(throws: KubeClientError.self) { _ = try await CredentialTests.get(broken) }
                 #expect(error?.code == .configuration)
                 #expect(error?.message.contains("cluster \"missing\"") == true)
@@ -223,26 +265,47 @@ struct CredentialTests {
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
                 let client = KubeClusterClient(
-                    config: try KubeTestSupport.config(sim, name: "prod-eu", auth: .bearerToken(Secret(token)),
-                                                       tls: TLSSettings(certificateAuthority: .pem(other.certificatePEM))),
-                    httpClient: http, logger: Logger(label: "t"))
+                    config: try KubeTestSupport.config(
+                        sim,
+                        name: "prod-eu",
+                        auth: .bearerToken(Secret(token)),
+                        tls: TLSSettings(certificateAuthority: .pem(other.certificatePEM))
+                    ),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let error = await #expect(throws: KubeClientError.self) { _ = try await CredentialTests.get(client) }
                 #expect(error?.code == .tls)
-                #expect(error?.message.hasPrefix("cluster prod-eu: certificate verify failed") == true, "\(String(describing: error))")
+                #expect(
+                    error?.message.hasPrefix("cluster prod-eu: certificate verify failed") == true,
+                    "\(String(describing: error))"
+                )
                 #expect(error?.message.contains("issued by CN=tls-ca,O=KubeSim") == true)
                 // insecure_skip_verify works (and is reported).
                 let insecure = KubeClusterClient(
-                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token)),
-                                                       tls: TLSSettings(insecureSkipVerify: true)),
-                    httpClient: http, logger: Logger(label: "t"))
+                    config: try KubeTestSupport.config(
+                        sim,
+                        auth: .bearerToken(Secret(token)),
+                        tls: TLSSettings(insecureSkipVerify: true)
+                    ),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 #expect(try await Self.get(insecure) == 200)
                 #expect(insecure.credentialStatus.insecureSkipVerify)
                 // server_name: the chain is verified against the cluster's CA.
                 let named = KubeClusterClient(
-                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token)),
-                                                       tls: TLSSettings(certificateAuthority: .pem(sim.caCertificatePEM),
-                                                                        serverName: "kubernetes.default.svc")),
-                    httpClient: http, logger: Logger(label: "t"))
+                    config: try KubeTestSupport.config(
+                        sim,
+                        auth: .bearerToken(Secret(token)),
+                        tls: TLSSettings(
+                            certificateAuthority: .pem(sim.caCertificatePEM),
+                            serverName: "kubernetes.default.svc"
+                        )
+                    ),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 #expect(try await Self.get(named) == 200)
             }
         }
@@ -253,12 +316,19 @@ struct CredentialTests {
         let aws = ExecPlugin.locate("aws", path: ProcessInfo.processInfo.environment["PATH"] ?? "")
         try #require(aws != nil, "the AWS CLI (package awscli) is not installed: `aws` is not in PATH")
         let credential = EKSAuthentication.Credential(
-            accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            identity: Identity(user: "eks-admin", groups: ["system:masters"]))
-        let sim = try SimulatedCluster(ClusterConfiguration(
-            name: "eks", eks: EKSAuthentication(clusterName: "prod-eks", credentials: [credential])))
+            accessKeyID: "AKIAIOSFODNN7EXAMPLE",
+            secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            identity: Identity(user: "eks-admin", groups: ["system:masters"])
+        )
+        let sim = try SimulatedCluster(
+            ClusterConfiguration(
+                name: "eks",
+                eks: EKSAuthentication(clusterName: "prod-eks", credentials: [credential])
+            )
+        )
         let exec = ExecConfig(
-            command: "aws", args: ["eks", "get-token", "--cluster-name", "prod-eks"],
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", "prod-eks"],
             env: [
                 ExecEnvironmentVariable(name: "AWS_ACCESS_KEY_ID", value: Secret(credential.accessKeyID)),
                 ExecEnvironmentVariable(name: "AWS_SECRET_ACCESS_KEY", value: Secret(credential.secretAccessKey)),
@@ -267,11 +337,16 @@ struct CredentialTests {
                 ExecEnvironmentVariable(name: "AWS_SHARED_CREDENTIALS_FILE", value: Secret("/dev/null")),
                 ExecEnvironmentVariable(name: "AWS_EC2_METADATA_DISABLED", value: Secret("true")),
             ],
-            apiVersion: "client.authentication.k8s.io/v1beta1", timeout: .seconds(30))
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            timeout: .seconds(30)
+        )
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .exec(exec)), httpClient: http,
-                                               logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .exec(exec)),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 #expect(try await Self.get(client) == 200)
                 #expect(try await Self.get(client) == 200)
                 #expect(sim.requestLog.entries.map(\.user) == ["eks-admin", "eks-admin"])

@@ -1,23 +1,30 @@
 import AsyncHTTPClient
 import CrowsnestCore
-import NIOHTTP1
-@testable import CrowsnestKube
 import Foundation
 import KubeSim
 import Logging
+import NIOHTTP1
 import Testing
+
+@testable import CrowsnestKube
 
 @Suite("Discovery against KubeSim", .timeLimit(.minutes(2)))
 struct DiscoveryTests {
-    static let fast = DiscoveryOptions(watchTimeoutSeconds: 300...600, initialBackoff: .milliseconds(100),
-                                       maximumBackoff: .seconds(1), debounce: .milliseconds(50))
+    static let fast = DiscoveryOptions(
+        watchTimeoutSeconds: 300...600,
+        initialBackoff: .milliseconds(100),
+        maximumBackoff: .seconds(1),
+        debounce: .milliseconds(50)
+    )
 
     /// The pods that should be targets: annotated exporter pods, Running, with IP, not terminating.
     static func expected(_ cluster: SimulatedCluster) -> Set<String> {
-        Set(cluster.pods.all().filter { pod in
-            pod.phase == .running && pod.deletionTimestamp == nil && pod.podIP != nil
-                && pod.annotations["prometheus.io/scrape"] == "true"
-        }.map(\.key))
+        Set(
+            cluster.pods.all().filter { pod in
+                pod.phase == .running && pod.deletionTimestamp == nil && pod.podIP != nil
+                    && pod.annotations["prometheus.io/scrape"] == "true"
+            }.map(\.key)
+        )
     }
 
     @Test("list+watch converges to the simulator's pod set through add/update/delete churn")
@@ -27,8 +34,11 @@ struct DiscoveryTests {
         try sim.addExporterPods(namespace: "app", count: 1200, seriesPerPod: 1)  // more than two pages
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods == Self.expected(sim) })
@@ -36,14 +46,23 @@ struct DiscoveryTests {
                     // Churn: add, modify (opt out, terminate, lose IP), delete.
                     try sim.addExporterPods(namespace: "web", count: 30, seriesPerPod: 1, namePrefix: "web")
                     for index in 0..<20 { try sim.pods.delete(namespace: "app", name: "app-\(index)") }
-                    try sim.pods.update(namespace: "app", name: "app-100") { $0.annotations["prometheus.io/scrape"] = "false" }
+                    try sim.pods.update(namespace: "app", name: "app-100") {
+                        $0.annotations["prometheus.io/scrape"] = "false"
+                    }
                     try sim.pods.beginDeletion(namespace: "app", name: "app-101")
-                    try sim.pods.update(namespace: "app", name: "app-102") { $0.phase = .pending; $0.podIP = nil }
-                    try sim.pods.update(namespace: "web", name: "web-3") { $0.annotations["prometheus.io/path"] = "/other" }
+                    try sim.pods.update(namespace: "app", name: "app-102") {
+                        $0.phase = .pending
+                        $0.podIP = nil
+                    }
+                    try sim.pods.update(namespace: "web", name: "web-3") {
+                        $0.annotations["prometheus.io/path"] = "/other"
+                    }
                     func web3Path() -> String? { updates.latest?.targets.first { $0.key.pod == "web-3" }?.path }
-                    #expect(await KubeTestSupport.eventually {
-                        updates.latestPods == Self.expected(sim) && web3Path() == "/other"
-                    })
+                    #expect(
+                        await KubeTestSupport.eventually {
+                            updates.latestPods == Self.expected(sim) && web3Path() == "/other"
+                        }
+                    )
                     #expect(web3Path() == "/other")
                     #expect(updates.latest?.state.condition == .watching)
                     #expect(Set(updates.latest!.targets.map(\.key)).count == updates.latest!.targets.count)
@@ -69,8 +88,11 @@ struct DiscoveryTests {
         try sim.addExporterPods(namespace: "app", count: 50, seriesPerPod: 1)
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods == Self.expected(sim) })
@@ -78,7 +100,11 @@ struct DiscoveryTests {
                     sim.dropWatches()  // the next watch gets 410
                     try sim.addExporterPods(namespace: "late", count: 5, seriesPerPod: 1, namePrefix: "late")
                     try sim.pods.delete(namespace: "app", name: "app-7")
-                    #expect(await KubeTestSupport.eventually { discovery.state.relists == 1 && updates.latestPods == Self.expected(sim) })
+                    #expect(
+                        await KubeTestSupport.eventually {
+                            discovery.state.relists == 1 && updates.latestPods == Self.expected(sim)
+                        }
+                    )
                     try await Task.sleep(for: .milliseconds(300))
                     #expect(sim.requestLog.count { $0.kind == .list } == 2)
                     #expect(discovery.state.relists == 1)
@@ -99,8 +125,11 @@ struct DiscoveryTests {
         try sim.addExporterPods(namespace: "app", count: 10, seriesPerPod: 1)
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods == Self.expected(sim) })
@@ -113,7 +142,11 @@ struct DiscoveryTests {
                     #expect(sim.requestLog.count { $0.kind == .list } == 1)
                     #expect(sim.requestLog.count { $0.kind == .watch } >= 3)
                     // Resumed watches start from a resourceVersion, never from scratch.
-                    #expect(sim.requestLog.entries { $0.kind == .watch }.allSatisfy { $0.queryValue("resourceVersion") != nil })
+                    #expect(
+                        sim.requestLog.entries { $0.kind == .watch }.allSatisfy {
+                            $0.queryValue("resourceVersion") != nil
+                        }
+                    )
                 }
             }
         }
@@ -124,11 +157,16 @@ struct DiscoveryTests {
         let sim = try SimulatedCluster(ClusterConfiguration(name: "busy"))
         let token = sim.issueToken(for: .admin())
         try sim.addExporterPods(namespace: "app", count: 5, seriesPerPod: 1)
-        sim.updateFaults { $0.failures = [InjectedFailure(.tooManyRequests(retryAfterSeconds: 2), for: .list, times: 1)] }
+        sim.updateFaults {
+            $0.failures = [InjectedFailure(.tooManyRequests(retryAfterSeconds: 2), for: .list, times: 1)]
+        }
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods == Self.expected(sim) })
@@ -154,11 +192,19 @@ struct DiscoveryTests {
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
                 let discoveryConfig = DiscoveryConfig(
-                    namespaces: ["a", "b"], labelSelector: try LabelSelector(parsing: "tier in (web,db)"),
-                    fieldSelector: try FieldSelector(parsing: "status.phase=Running"))
+                    namespaces: ["a", "b"],
+                    labelSelector: try LabelSelector(parsing: "tier in (web,db)"),
+                    fieldSelector: try FieldSelector(parsing: "status.phase=Running")
+                )
                 let client = KubeClusterClient(
-                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token)), discovery: discoveryConfig),
-                    httpClient: http, logger: Logger(label: "t"))
+                    config: try KubeTestSupport.config(
+                        sim,
+                        auth: .bearerToken(Secret(token)),
+                        discovery: discoveryConfig
+                    ),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods.count == 8 })
@@ -180,14 +226,21 @@ struct DiscoveryTests {
         try sim.addExporterPods(namespace: "app", count: 2, seriesPerPod: 1)
         try await sim.withRunning { sim in
             try await KubeTestSupport.withHTTPClient { http in
-                let client = KubeClusterClient(config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                                               httpClient: http, logger: Logger(label: "t"))
+                let client = KubeClusterClient(
+                    config: try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods.count == 2 })
                     let before = discovery.state.resourceVersion
                     sim.pods.bumpResourceVersion(by: 5)
-                    #expect(await KubeTestSupport.eventually { discovery.state.resourceVersion == String(sim.pods.resourceVersion) })
+                    #expect(
+                        await KubeTestSupport.eventually {
+                            discovery.state.resourceVersion == String(sim.pods.resourceVersion)
+                        }
+                    )
                     #expect(discovery.state.resourceVersion != before)
                 }
             }
@@ -204,12 +257,16 @@ struct DiscoveryTests {
             try await KubeTestSupport.withHTTPClient { http in
                 let client = KubeClusterClient(
                     config: try KubeTestSupport.config(cluster, auth: .bearerToken(Secret("not-a-token"))),
-                    httpClient: http, logger: Logger(label: "t"))
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { _ in
-                    #expect(await KubeTestSupport.eventually {
-                        if case .failing = discovery.state.condition { true } else { false }
-                    })
+                    #expect(
+                        await KubeTestSupport.eventually {
+                            if case .failing = discovery.state.condition { true } else { false }
+                        }
+                    )
                     let requestsBefore = cluster.requestLog.count { $0.status == 401 }
                     var seen: Set<String> = []
                     let end = ContinuousClock.now + .seconds(2)
@@ -233,11 +290,16 @@ struct DiscoveryTests {
         bad.updateFaults { $0.latency = .seconds(30) }
         try await SimulatedCluster.withRunning([good, bad]) { clusters in
             try await KubeTestSupport.withHTTPClient { http in
-                let goodClient = KubeClusterClient(config: try KubeTestSupport.config(good, auth: .bearerToken(Secret(token))),
-                                                   httpClient: http, logger: Logger(label: "t"))
+                let goodClient = KubeClusterClient(
+                    config: try KubeTestSupport.config(good, auth: .bearerToken(Secret(token))),
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let badClient = KubeClusterClient(
                     config: try KubeTestSupport.config(bad, auth: .bearerTokenFile(path: "/nonexistent/token")),
-                    httpClient: http, logger: Logger(label: "t"))
+                    httpClient: http,
+                    logger: Logger(label: "t")
+                )
                 let goodDiscovery = PodDiscovery(client: goodClient, logger: Logger(label: "t"), options: Self.fast)
                 let badDiscovery = PodDiscovery(client: badClient, logger: Logger(label: "t"), options: Self.fast)
                 let started = ContinuousClock.now
@@ -245,11 +307,18 @@ struct DiscoveryTests {
                     try await KubeTestSupport.withDiscovery(goodDiscovery) { updates in
                         #expect(await KubeTestSupport.eventually { updates.latestPods.count == 3 })
                         #expect(ContinuousClock.now - started < .seconds(5))
-                        #expect(await KubeTestSupport.eventually {
-                            if case .failing(let error) = badDiscovery.state.condition { return error.message.contains("/nonexistent/token") }
-                            return false
-                        })
-                        #expect(badUpdates.latest.map { if case .failing = $0.state.condition { true } else { false } } == true)
+                        #expect(
+                            await KubeTestSupport.eventually {
+                                if case .failing(let error) = badDiscovery.state.condition {
+                                    return error.message.contains("/nonexistent/token")
+                                }
+                                return false
+                            }
+                        )
+                        #expect(
+                            badUpdates.latest.map { if case .failing = $0.state.condition { true } else { false } }
+                                == true
+                        )
                     }
                 }
             }

@@ -1,12 +1,13 @@
 import AsyncHTTPClient
 import CrowsnestCore
-@testable import CrowsnestKube
 import Foundation
 import KubeSim
 import Logging
 import NIOCore
 import Synchronization
 import Testing
+
+@testable import CrowsnestKube
 
 /// Helpers for the client, credential and discovery tests: simulated clusters, cluster configs pointing at them,
 /// temporary folders, a log capture and bounded waiting.
@@ -25,8 +26,13 @@ enum KubeTestSupport {
 
     /// A cluster config for `cluster` trusting its CA, with `auth`.
     static func config(
-        _ cluster: SimulatedCluster, name: String? = nil, auth: ClusterAuth, tls: TLSSettings? = nil,
-        discovery: DiscoveryConfig = DiscoveryConfig(), relabel: [RelabelRule] = [], labels: LabelSet = [:]
+        _ cluster: SimulatedCluster,
+        name: String? = nil,
+        auth: ClusterAuth,
+        tls: TLSSettings? = nil,
+        discovery: DiscoveryConfig = DiscoveryConfig(),
+        relabel: [RelabelRule] = [],
+        labels: LabelSet = [:]
     ) throws -> ClusterConfig {
         ClusterConfig(
             name: name ?? cluster.name,
@@ -43,7 +49,8 @@ enum KubeTestSupport {
 
     /// Waits (at most `timeout`) until `condition` holds, polling every 50 ms.
     static func eventually(
-        _ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+        _ timeout: Duration = .seconds(10),
+        _ condition: () async throws -> Bool
     ) async rethrows -> Bool {
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
@@ -60,7 +67,8 @@ enum KubeTestSupport {
 
     /// Runs `discovery` while `body` runs, collecting its updates; cancels and waits for it afterwards.
     static func withDiscovery<Result: Sendable>(
-        _ discovery: PodDiscovery, _ body: (UpdateCollector) async throws -> Result
+        _ discovery: PodDiscovery,
+        _ body: (UpdateCollector) async throws -> Result
     ) async throws -> Result {
         let collector = UpdateCollector()
         return try await withThrowingTaskGroup(of: Void.self) { group in

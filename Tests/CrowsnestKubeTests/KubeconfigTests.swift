@@ -81,7 +81,10 @@ struct KubeconfigTests {
         let config = try Kubeconfig.parse(yaml: Self.yaml, directory: "/k")
         let dev = try config.resolve(context: "dev")
         #expect(dev.insecureSkipVerify)
-        guard case .pem(let pem) = dev.certificateAuthority else { Issue.record("no PEM"); return }
+        guard case .pem(let pem) = dev.certificateAuthority else {
+            Issue.record("no PEM")
+            return
+        }
         #expect(pem.hasPrefix("-----BEGIN CERTIFICATE-----"))
         #expect(dev.user.token?.revealed == "super-secret-token-abc")
         #expect(!"\(dev.user)".contains("super-secret-token-abc"))
@@ -118,7 +121,10 @@ struct KubeconfigTests {
         error = #expect(throws: KubeconfigError.self) { try Kubeconfig.parse(yaml: "token: abc: [", directory: "/") }
         #expect(error?.code == .syntax)
         error = #expect(throws: KubeconfigError.self) {
-            try Kubeconfig.parse(yaml: "users: [{name: u, user: {client-key-data: '!!notbase64 secret-key!!'}}]", directory: "/")
+            try Kubeconfig.parse(
+                yaml: "users: [{name: u, user: {client-key-data: '!!notbase64 secret-key!!'}}]",
+                directory: "/"
+            )
         }
         #expect(error?.message.contains("secret-key") == false)
         error = #expect(throws: KubeconfigError.self) { try Kubeconfig.load(path: "/nonexistent/kubeconfig") }

@@ -63,7 +63,9 @@ struct OnboardingAddClusterTests {
         case .exec(let exec):
             var environment = ProcessInfo.processInfo.environment
             var variables = exec.env
-            if let envFile = exec.envFile { variables = try ExecEnvironmentFile.parse(Onboarding.read(envFile)) + variables }
+            if let envFile = exec.envFile {
+                variables = try ExecEnvironmentFile.parse(Onboarding.read(envFile)) + variables
+            }
             for variable in variables { environment[variable.name] = variable.value.revealed }
             let result = try Onboarding.run(exec.command, exec.args, environment: environment)
             #expect(result.status == 0, "exec plugin: \(result.standardError)")

@@ -156,7 +156,10 @@ struct OnboardingFetchCATests {
                 Issue.record("a plain HTTP server has no certificate")
             } catch {
                 #expect(error.code == .plainHTTP)
-                #expect(error.message == "127.0.0.1:\(server.port) speaks plain HTTP, not TLS: use http:// or check the port")
+                #expect(
+                    error.message
+                        == "127.0.0.1:\(server.port) speaks plain HTTP, not TLS: use http:// or check the port"
+                )
             }
         }
     }

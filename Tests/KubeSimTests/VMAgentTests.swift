@@ -30,7 +30,8 @@ struct VMAgentTests {
                 bearer_token_file: \(tokenFile)
             relabel_configs:
 
-        """ + ArticleRelabeling.selectionRules(indent: 6) + ArticleRelabeling.proxyRewrites(apiHostPort: hostPort, indent: 6)
+        """ + ArticleRelabeling.selectionRules(indent: 6)
+            + ArticleRelabeling.proxyRewrites(apiHostPort: hostPort, indent: 6)
     }
 
     struct Target {

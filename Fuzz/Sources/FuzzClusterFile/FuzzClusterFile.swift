@@ -39,7 +39,12 @@ public func fuzzClusterFile(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
             .scan(validateReferencedFiles: validateReferences)
         fuzzCheck(scan.files.count == 1, "one cluster file gave \(scan.files.count) reports")
         for report in scan.files {
-            checkReport(hasConfig: report.config != nil, problems: report.problems, lineCount: lineCount, contents: contents)
+            checkReport(
+                hasConfig: report.config != nil,
+                problems: report.problems,
+                lineCount: lineCount,
+                contents: contents
+            )
             if let config = report.config {
                 fuzzCheck(
                     (try? PodTargetRules(config: config)) != nil,
@@ -56,7 +61,12 @@ public func fuzzClusterFile(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
             fileSystem: fileSystem,
             validateReferencedFiles: validateReferences
         )
-        checkReport(hasConfig: report.config != nil, problems: report.problems, lineCount: lineCount, contents: contents)
+        checkReport(
+            hasConfig: report.config != nil,
+            problems: report.problems,
+            lineCount: lineCount,
+            contents: contents
+        )
     }
     return 0
 }
@@ -104,7 +114,8 @@ private func yamlLineCount(_ bytes: [UInt8]) -> Int {
 /// `[A-Za-z0-9][A-Za-z0-9._-]*` (SPEC: the `cluster` label).
 private func isClusterName(_ name: String) -> Bool {
     func allowed(_ byte: UInt8, first: Bool) -> Bool {
-        let alphanumeric = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        let alphanumeric =
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
         return alphanumeric || (!first && (byte == 0x2E || byte == 0x5F || byte == 0x2D))
     }
     let bytes = Array(name.utf8)
@@ -115,11 +126,16 @@ private func isClusterName(_ name: String) -> Bool {
 /// Invariant 5: two files claiming one name are both refused; accepted files have distinct names.
 private func checkDuplicate(_ contents: [UInt8], permissions: UInt32, fileSystem: InMemoryConfigFileSystem) {
     fileSystem.writeFile("/etc/crowsnest/clusters.d/fuzz-copy.yml", bytes: contents, permissions: permissions)
-    let scan = ClusterDirectory(path: "/etc/crowsnest/clusters.d", fileSystem: fileSystem).scan(validateReferencedFiles: false)
+    let scan = ClusterDirectory(path: "/etc/crowsnest/clusters.d", fileSystem: fileSystem).scan(
+        validateReferencedFiles: false
+    )
     fuzzCheck(scan.files.count == 2, "two cluster files gave \(scan.files.count) reports")
     let names = scan.files.map(\.claimedName)
     if names[0] != nil && names[0] == names[1] {
-        fuzzCheck(scan.files.allSatisfy { $0.config == nil }, "a duplicate cluster name was accepted: \(excerpt(contents))")
+        fuzzCheck(
+            scan.files.allSatisfy { $0.config == nil },
+            "a duplicate cluster name was accepted: \(excerpt(contents))"
+        )
     }
     let accepted = scan.clusters.map(\.name)
     fuzzCheck(Set(accepted).count == accepted.count, "two accepted clusters share a name: \(accepted)")

@@ -68,7 +68,10 @@ public func fuzzExposition(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     if case .success(let families) = scrape {
         if limits.sampleLimit > 0 {
             let samples = families.reduce(0) { $0 + $1.samples.count }
-            fuzzCheck(samples <= limits.sampleLimit, "\(samples) samples passed a sample limit of \(limits.sampleLimit)")
+            fuzzCheck(
+                samples <= limits.sampleLimit,
+                "\(samples) samples passed a sample limit of \(limits.sampleLimit)"
+            )
         }
         checkWriterRoundTrip(families, format: format, payload: payload)
     }
@@ -88,11 +91,14 @@ private func checkPiecewiseCheck(_ payload: [UInt8], format: ExpositionFormat?, 
         // problems by position and code; the messages must agree otherwise.
         let positions = { (errors: [ExpositionError]) in errors.map { [$0.line, $0.column] } }
         let codes = { (errors: [ExpositionError]) in errors.map(\.code) }
-        let messages = { (errors: [ExpositionError]) in errors.map { $0.reason.contains(" clashes with family ") ? "" : $0.reason } }
+        let messages = { (errors: [ExpositionError]) in
+            errors.map { $0.reason.contains(" clashes with family ") ? "" : $0.reason }
+        }
         if positions(serial.errors) != positions(piecewise.errors) || codes(serial.errors) != codes(piecewise.errors)
             || messages(serial.errors) != messages(piecewise.errors)
         {
-            let index = zip(serial.errors, piecewise.errors).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            let index =
+                zip(serial.errors, piecewise.errors).enumerated().first { $0.element.0 != $0.element.1 }?.offset
                 ?? min(serial.errors.count, piecewise.errors.count)
             fuzzCheck(
                 false,
@@ -119,12 +125,22 @@ private final class CheckOutcome: @unchecked Sendable {
 }
 
 /// Runs the async piecewise check to completion from libFuzzer's synchronous callback.
-private func checkInPieces(_ bytes: UnsafeRawBufferPointer, format: ExpositionFormat?, pieces: Int) -> MetricsChecker.Result {
+private func checkInPieces(
+    _ bytes: UnsafeRawBufferPointer,
+    format: ExpositionFormat?,
+    pieces: Int
+) -> MetricsChecker.Result {
     let payload = BorrowedPayload(bytes: bytes)
     let outcome = CheckOutcome()
     let done = DispatchSemaphore(value: 0)
     Task {
-        outcome.result = await MetricsChecker.check(payload.bytes, format: format, lint: true, maxErrors: 20, pieces: pieces)
+        outcome.result = await MetricsChecker.check(
+            payload.bytes,
+            format: format,
+            lint: true,
+            maxErrors: 20,
+            pieces: pieces
+        )
         done.signal()
     }
     done.wait()
@@ -141,11 +157,18 @@ private func checkValidateAgrees(
 ) {
     let errors = payload.withUnsafeBytes { bytes in
         var visitor = DiscardingVisitor()
-        return ExpositionParser(format: format, mode: mode, limits: limits).validate(bytes, visitor: &visitor, maxErrors: 10)
+        return ExpositionParser(format: format, mode: mode, limits: limits).validate(
+            bytes,
+            visitor: &visitor,
+            maxErrors: 10
+        )
     }
     switch parsed {
     case .success:
-        fuzzCheck(errors.isEmpty, "\(mode) parse accepted but validate reported \(errors.first!) for \(excerpt(payload))")
+        fuzzCheck(
+            errors.isEmpty,
+            "\(mode) parse accepted but validate reported \(errors.first!) for \(excerpt(payload))"
+        )
     case .failure(let error):
         fuzzCheck(!errors.isEmpty, "\(mode) parse refused (\(error)) but validate found nothing in \(excerpt(payload))")
     }
@@ -165,7 +188,10 @@ private func checkWriterRoundTrip(_ families: [MetricFamily], format: Exposition
     let before = families.filter { !$0.samples.isEmpty }
     let after = reparsed.filter { !$0.samples.isEmpty }
     if after.count != before.count {
-        fuzzCheck(false, "write → parse changed the number of families \(before.count) → \(after.count): \(excerpt(written))")
+        fuzzCheck(
+            false,
+            "write → parse changed the number of families \(before.count) → \(after.count): \(excerpt(written))"
+        )
     }
     for (old, var new) in zip(before, after) {
         // Known and tolerated (Fuzz/README.md, finding 1): the writer drops an untyped family that has neither
@@ -173,7 +199,10 @@ private func checkWriterRoundTrip(_ families: [MetricFamily], format: Exposition
         // next family of that name on re-reading. Only a HELP that appears where there was none is tolerated.
         if old.help == nil { new.help = nil }
         guard !old.isEquivalent(to: new) else { continue }
-        fuzzCheck(false, "write → parse changed family \(old) into \(new); written \(excerpt(written)) from \(excerpt(payload))")
+        fuzzCheck(
+            false,
+            "write → parse changed family \(old) into \(new); written \(excerpt(written)) from \(excerpt(payload))"
+        )
     }
     fuzzCheck(
         ExpositionWriter.write(reparsed, format: format) == written,
@@ -194,7 +223,10 @@ private func checkRenderer(_ payload: [UInt8], format: ExpositionFormat, honorLa
     guard let rendered = try? renderer.render(payload, format: format, options: options) else { return }
     var position = 0
     for family in rendered.families {
-        fuzzCheck(family.range.lowerBound == position, "rendered family \(family.name) does not start where the last ended")
+        fuzzCheck(
+            family.range.lowerBound == position,
+            "rendered family \(family.name) does not start where the last ended"
+        )
         position = family.range.upperBound
     }
     fuzzCheck(position == rendered.bytes.count, "rendered family ranges do not cover the output")
@@ -202,7 +234,10 @@ private func checkRenderer(_ payload: [UInt8], format: ExpositionFormat, honorLa
     do {
         reparsed = try MetricFamily.parse(rendered.bytes, format: .text, mode: .scrape)
     } catch {
-        fuzzCheck(false, "rendered output is not valid text (\(error)): \(excerpt(rendered.bytes)) from \(excerpt(payload))")
+        fuzzCheck(
+            false,
+            "rendered output is not valid text (\(error)): \(excerpt(rendered.bytes)) from \(excerpt(payload))"
+        )
         return
     }
     let samples = reparsed.flatMap(\.samples)

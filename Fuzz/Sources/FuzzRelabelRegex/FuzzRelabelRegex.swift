@@ -1,5 +1,6 @@
-@testable import CrowsnestCore
 import FuzzSupport
+
+@testable import CrowsnestCore
 
 /// The process entry point: libFuzzer's driver on ``fuzzRelabelRegex(_:_:)`` (see `runFuzzer`).
 @_cdecl("FuzzRelabelRegex_main")
@@ -33,7 +34,10 @@ public func fuzzRelabelRegex(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
 
     if let regex = try? PrometheusRegex(pattern) {
         let engine = try? PrometheusRegex(pattern, forceRegexEngine: true)
-        fuzzCheck(engine != nil, "the pattern compiles with fast paths but not on the engine: \(pattern.debugDescription)")
+        fuzzCheck(
+            engine != nil,
+            "the pattern compiles with fast paths but not on the engine: \(pattern.debugDescription)"
+        )
         for subject in subjects {
             checkMatch(regex, engine: engine!, subject: subject, replacement: replacement)
         }
@@ -48,9 +52,15 @@ private func checkMatch(_ regex: PrometheusRegex, engine: PrometheusRegex, subje
     let matched = regex.matches(subject)
     let groups = regex.captures(in: subject)
     let context = "pattern \(regex.pattern.debugDescription) on \(subject.debugDescription)"
-    fuzzCheck(matched == (groups != nil), "matches() = \(matched) but captures() = \(String(describing: groups)) for \(context)")
+    fuzzCheck(
+        matched == (groups != nil),
+        "matches() = \(matched) but captures() = \(String(describing: groups)) for \(context)"
+    )
     if let groups {
-        fuzzCheck(groups.count == regex.captureGroupCount + 1, "\(groups.count) groups for \(regex.captureGroupCount) capturing groups: \(context)")
+        fuzzCheck(
+            groups.count == regex.captureGroupCount + 1,
+            "\(groups.count) groups for \(regex.captureGroupCount) capturing groups: \(context)"
+        )
         // Prometheus wraps the pattern as `^(?s:PATTERN)$`, so only a pattern that closes that group early (an
         // unbalanced `)`, e.g. `a)|(b`) can match less than the whole input — as it does in Prometheus.
         fuzzCheck(
@@ -72,7 +82,10 @@ private func checkMatch(_ regex: PrometheusRegex, engine: PrometheusRegex, subje
             }
         }
     }
-    fuzzCheck((regex.expand(replacement, matching: subject) != nil) == matched, "expand() disagrees with matches(): \(context)")
+    fuzzCheck(
+        (regex.expand(replacement, matching: subject) != nil) == matched,
+        "expand() disagrees with matches(): \(context)"
+    )
 }
 
 /// Invariant 5: a rule built from the parts, applied to a small label set.
@@ -98,8 +111,12 @@ private func checkRelabeling(selector: UInt8, pattern: String, subjects: [String
         rule.targetLabel = ""
         rule.replacement = RelabelRule.defaultReplacement
     }
-    guard let relabeler = try? Relabeler(rules: [rule], nameValidation: nameValidation, cacheCapacity: 4) else { return }
-    var labels = LabelSet([Label("__name__", "up"), Label("a", subjects[0]), Label("b", subjects[1])].filter { !$0.value.isEmpty })
+    guard let relabeler = try? Relabeler(rules: [rule], nameValidation: nameValidation, cacheCapacity: 4) else {
+        return
+    }
+    var labels = LabelSet(
+        [Label("__name__", "up"), Label("a", subjects[0]), Label("b", subjects[1])].filter { !$0.value.isEmpty }
+    )
     let kept = relabeler.process(&labels)
     guard kept else { return }
     for label in labels {

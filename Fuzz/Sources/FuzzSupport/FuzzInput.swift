@@ -32,7 +32,11 @@ public struct FuzzInput {
     /// Splits what is left at every `separator` byte into at most `maximumParts` parts (the last part keeps any
     /// further separators) and consumes it.
     public mutating func takeParts(separator: UInt8, maximumParts: Int) -> [[UInt8]] {
-        let parts = remaining.split(separator: separator, maxSplits: max(0, maximumParts - 1), omittingEmptySubsequences: false)
+        let parts = remaining.split(
+            separator: separator,
+            maxSplits: max(0, maximumParts - 1),
+            omittingEmptySubsequences: false
+        )
         remaining = []
         return parts.map { Array($0) }
     }
@@ -42,8 +46,12 @@ public struct FuzzInput {
 ///
 /// Uses `fatalError`, which traps with the message in every build mode (also `-Ounchecked`).
 @inline(never)
-public func fuzzCheck(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-                      file: StaticString = #fileID, line: UInt = #line) {
+public func fuzzCheck(
+    _ condition: @autoclosure () -> Bool,
+    _ message: @autoclosure () -> String,
+    file: StaticString = #fileID,
+    line: UInt = #line
+) {
     if !condition() { fatalError("fuzz invariant violated: \(message())", file: file, line: line) }
 }
 

@@ -1,8 +1,9 @@
 import CrowsnestCore
-@testable import CrowsnestKube
 import Foundation
 import FuzzSupport
 import NIOCore
+
+@testable import CrowsnestKube
 
 /// The process entry point: libFuzzer's driver on ``fuzzWatchEvent(_:_:)`` (see `runFuzzer`).
 @_cdecl("FuzzWatchEvent_main")
@@ -67,7 +68,11 @@ private enum WatchFuzzRules {
     /// A typical `role: pod` configuration: keep annotated pods, take path, scheme and port from annotations.
     static let relabeled: PodTargetRules = {
         let rules = [
-            RelabelRule(sourceLabels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], regex: "true", action: .keep),
+            RelabelRule(
+                sourceLabels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"],
+                regex: "true",
+                action: .keep
+            ),
             RelabelRule(
                 sourceLabels: ["__meta_kubernetes_pod_annotation_prometheus_io_path"],
                 targetLabel: "__metrics_path__",
@@ -114,8 +119,14 @@ private func splitLines(_ stream: [UInt8], chunkSize: Int) -> [[UInt8]] {
 /// Invariants 3 and 4.
 private func checkTargets(_ result: PodTargets, pod: PodInfo, rules: PodTargetRules) {
     for target in result.targets {
-        fuzzCheck(target.labels.contains { $0.name == "cluster" && $0.value == rules.cluster }, "target without cluster label: \(target)")
-        fuzzCheck(target.key.namespace == pod.namespace && target.key.pod == pod.name, "target key \(target.key) for pod \(pod.key)")
+        fuzzCheck(
+            target.labels.contains { $0.name == "cluster" && $0.value == rules.cluster },
+            "target without cluster label: \(target)"
+        )
+        fuzzCheck(
+            target.key.namespace == pod.namespace && target.key.pod == pod.name,
+            "target key \(target.key) for pod \(pod.key)"
+        )
         let path: String
         do {
             path = try ProxyPath.build(

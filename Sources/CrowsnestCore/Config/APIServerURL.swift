@@ -48,7 +48,9 @@ public struct APIServerURL: Sendable, Hashable, CustomStringConvertible {
         self.pathPrefix = pathPrefix
     }
 
-    /// Why a URL is rejected. The messages never quote user info (which may hold a password).
+    /// Why a URL is rejected.
+    ///
+    /// The messages never quote user info (which may hold a password).
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
         /// What is wrong.
         public var reason: String

@@ -26,6 +26,7 @@ public struct ByteCount: Sendable, Hashable, Comparable, CustomStringConvertible
     ]
 
     /// Parses `NUMBER UNIT` (the number may have a fraction; spaces between are allowed) or `0`; `nil` otherwise.
+    ///
     /// A fractional result is rounded down to whole bytes.
     public init?(parsing text: String) {
         if text == "0" {

@@ -170,7 +170,9 @@ private struct ClusterDecoding {
     }
 
     /// Whether a `bearer_token_file` value is probably the token itself: a JWT (`eyJ…` with two dots), an EKS token,
-    /// or a long string with no `/`. Such a value is never quoted in a message.
+    /// or a long string with no `/`.
+    ///
+    /// Such a value is never quoted in a message.
     static func looksLikeToken(_ text: String) -> Bool {
         if text.hasPrefix("eyJ") && text.filter({ $0 == "." }).count >= 2 { return true }
         if text.hasPrefix("k8s-aws-v1.") { return true }
@@ -479,10 +481,17 @@ private struct ClusterDecoding {
         let timeout = d.duration(fields, "timeout") ?? ExecConfig.defaultTimeout
         guard !d.problems[before...].containsError else { return nil }
         return ExecConfig(
-            command: command, args: args, env: env, envFile: envFile, apiVersion: apiVersion, timeout: timeout)
+            command: command,
+            args: args,
+            env: env,
+            envFile: envFile,
+            apiVersion: apiVersion,
+            timeout: timeout
+        )
     }
 
     /// `env` as a mapping (`{AWS_PROFILE: prod}`) or a kubeconfig-style list (`[{name: …, value: …}]`).
+    ///
     /// Values are secrets: no message quotes them.
     mutating func decodeEnv(_ node: ConfigNode, field: String) -> [ExecEnvironmentVariable] {
         var result: [ExecEnvironmentVariable] = []
@@ -584,13 +593,16 @@ private struct ClusterDecoding {
                 let names = touched.joined(separator: ", ")
                 let reason: String
                 if key == "metric_relabel_configs" {
-                    reason = "changes \(names): metric relabeling never changes cluster, namespace or pod_name "
+                    reason =
+                        "changes \(names): metric relabeling never changes cluster, namespace or pod_name "
                         + "(they stay the target's own, so series of different pods cannot collide)"
                 } else if relabelMode == .crowsnest || touched == ["cluster"] {
-                    reason = "changes \(names): the gateway always sets cluster, namespace and pod_name to the "
+                    reason =
+                        "changes \(names): the gateway always sets cluster, namespace and pod_name to the "
                         + "pod's own values, so this has no effect on them"
                 } else {
-                    reason = "changes \(names): targets of different pods may end with equal labels; such duplicates "
+                    reason =
+                        "changes \(names): targets of different pods may end with equal labels; such duplicates "
                         + "are scraped once and listed as refused (namespace and pod_name are added back when unset)"
                 }
                 d.warning(.conflict, at: item, "\(key)[\(index)]", reason)

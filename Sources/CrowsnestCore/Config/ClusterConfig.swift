@@ -71,10 +71,14 @@ public struct TLSSettings: Sendable, Hashable {
     public var certificateAuthority: CertificateAuthoritySource?
     /// The name to send as SNI and to verify the certificate against, instead of the URL's host.
     public var serverName: String?
-    /// Skip certificate verification. Works, and is warned about.
+    /// Skip certificate verification.
+    ///
+    /// Works, and is warned about.
     public var insecureSkipVerify: Bool
     /// `insecure_plain_http`: allow an `http://` API server on a non-loopback host although credentials are sent
-    /// (they then travel in clear). Without it such a file is refused: a token sent in clear can be replayed by
+    /// (they then travel in clear).
+    ///
+    /// Without it such a file is refused: a token sent in clear can be replayed by
     /// anyone on the path. Loopback http (`kubectl proxy`, a sidecar) needs no opt-in.
     public var insecurePlainHTTP: Bool
 
@@ -142,7 +146,9 @@ public struct ExecConfig: Sendable, Hashable {
     /// Extra environment variables, in file order; values are secrets (they often hold credentials).
     public var env: [ExecEnvironmentVariable]
     /// `env_file`: an absolute path to `KEY=VALUE` lines (``ExecEnvironmentFile``) read at each run of the plugin,
-    /// so the secrets stay out of the cluster file (`add-cluster` writes one, 0600). `env` entries win over it.
+    /// so the secrets stay out of the cluster file (`add-cluster` writes one, 0600).
+    ///
+    /// `env` entries win over it.
     public var envFile: String?
     /// The ExecCredential API version: `client.authentication.k8s.io/v1` (default) or `…/v1beta1`.
     public var apiVersion: String
@@ -278,7 +284,8 @@ public struct ConfigFileReference: Sendable, Hashable {
         /// Whether the file holds a secret (so it should not be readable by group or others).
         public var holdsSecret: Bool {
             switch self {
-            case .bearerToken, .clientKey, .kubeconfig, .serverKey, .password, .webBearerToken, .execEnvironmentFile: true
+            case .bearerToken, .clientKey, .kubeconfig, .serverKey, .password, .webBearerToken, .execEnvironmentFile:
+                true
             case .certificateAuthority, .clientCertificate, .execCommand, .serverCertificate: false
             }
         }
@@ -290,7 +297,7 @@ public struct ConfigFileReference: Sendable, Hashable {
     public var path: String
     /// The path as written in the configuration.
     public var writtenPath: String
-    /// The field that names it, e.g. `tls.ca_file`.
+    /// The field that names it, such as `tls.ca_file`.
     public var field: String
     /// Where the field's value is.
     public var location: ConfigSourceLocation

@@ -6,7 +6,9 @@ public struct ClusterFileReport: Sendable, Hashable {
     /// The validated configuration; `nil` when any problem is an error (or the name is claimed twice).
     public var config: ClusterConfig?
     /// The cluster name the file claims (`name:` or the file name), even when the file has errors — so a broken
-    /// file can be matched to the cluster it configures. `nil` only when the file could not be read or parsed.
+    /// file can be matched to the cluster it configures.
+    ///
+    /// `nil` only when the file could not be read or parsed.
     public var claimedName: String?
     /// Where the name comes from: the `name:` value, or line 1 when it is the file name.
     public var nameLocation: ConfigSourceLocation?

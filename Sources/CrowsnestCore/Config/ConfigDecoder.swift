@@ -77,7 +77,9 @@ final class ConfigDecoder {
 
     // MARK: Scalars
 
-    /// A string value; reports mappings and lists. `nil` when absent, null or of the wrong type.
+    /// A string value; reports mappings and lists.
+    ///
+    /// `nil` when absent, null or of the wrong type.
     func string(_ fields: ConfigFields, _ key: String) -> String? {
         guard let node = fields[key] else { return nil }
         return string(node, fields.path(key))
@@ -160,7 +162,9 @@ final class ConfigDecoder {
         return value
     }
 
-    /// A list of strings; a lone scalar is reported (not silently wrapped). `nil` when absent or wrong.
+    /// A list of strings; a lone scalar is reported (not silently wrapped).
+    ///
+    /// `nil` when absent or wrong.
     func stringList(_ fields: ConfigFields, _ key: String) -> [(String, ConfigNode)]? {
         guard let node = fields[key] else { return nil }
         return stringList(node, fields.path(key))
@@ -215,7 +219,9 @@ struct ConfigFields {
 
 extension ConfigDecoder {
     /// Reads a path field, resolves it (relative to `baseDirectory`, `~` against `homeDirectory`) and records it in
-    /// `references`. `nil` when absent or invalid.
+    /// `references`.
+    ///
+    /// `nil` when absent or invalid.
     func resolvePath(
         _ fields: ConfigFields,
         _ key: String,

@@ -39,7 +39,9 @@ public enum ConfigPaths {
         public var description: String { reason }
     }
 
-    /// Drops empty and `.` segments and folds `..` into the parent (textually). Keeps a leading `/`.
+    /// Drops empty and `.` segments and folds `..` into the parent (textually).
+    ///
+    /// Keeps a leading `/`.
     public static func normalize(_ path: String) -> String {
         let absolute = path.hasPrefix("/")
         var segments: [Substring] = []

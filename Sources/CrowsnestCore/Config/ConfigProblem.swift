@@ -43,7 +43,7 @@ public struct ConfigProblem: Sendable, Hashable, Comparable, CustomStringConvert
 
     /// A bounded classification of problems, safe to use as a metric label or on the health page.
     public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-        /// The code's name, e.g. `unknown_field`.
+        /// The code's name, such as `unknown_field`.
         public var rawValue: String
         /// Creates a code from its name.
         public init(rawValue: String) { self.rawValue = rawValue }
@@ -78,7 +78,7 @@ public struct ConfigProblem: Sendable, Hashable, Comparable, CustomStringConvert
     public var severity: Severity
     /// Where the problem is.
     public var location: ConfigSourceLocation
-    /// The field path, dot-separated with list indices, e.g. `scrape.timeout` or `relabel_configs[2].action`;
+    /// The field path, dot-separated with list indices, such as `scrape.timeout` or `relabel_configs[2].action`;
     /// empty for a problem with the file as a whole.
     public var field: String
     /// Why, in a few words; never contains a secret.

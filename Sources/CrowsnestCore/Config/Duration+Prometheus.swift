@@ -1,6 +1,8 @@
 extension Duration {
     /// Parses a Prometheus duration: `0`, or units in decreasing order, each at most once, with integer amounts —
-    /// `y` (365 days), `w`, `d`, `h`, `m`, `s`, `ms`. Examples: `30s`, `1m30s`, `500ms`, `1h`, `2d12h`.
+    /// `y` (365 days), `w`, `d`, `h`, `m`, `s`, `ms`.
+    ///
+    /// Examples: `30s`, `1m30s`, `500ms`, `1h`, `2d12h`.
     ///
     /// Returns `nil` for anything else (empty text, decimals like `1.5s`, negative values, `1s1m`, overflow).
     public init?(prometheus text: String) {
@@ -42,7 +44,7 @@ extension Duration {
         self = .milliseconds(total)
     }
 
-    /// The duration in Prometheus syntax with the largest whole units, e.g. `1m30s`, `500ms`, `0s`.
+    /// The duration in Prometheus syntax with the largest whole units, such as `1m30s`, `500ms`, `0s`.
     ///
     /// Precision below a millisecond is dropped.
     public var prometheusDescription: String {

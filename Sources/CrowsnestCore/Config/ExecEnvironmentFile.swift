@@ -45,7 +45,9 @@ public enum ExecEnvironmentFile {
         return variables
     }
 
-    /// The file text for `variables`, which ``parse(_:)`` reads back as they are. A value that would lose its
+    /// The file text for `variables`, which ``parse(_:)`` reads back as they are.
+    ///
+    /// A value that would lose its
     /// quotes is quoted; a value with a line break cannot be written (`nil`).
     public static func render(_ variables: [ExecEnvironmentVariable]) -> String? {
         var text = ""

@@ -15,7 +15,7 @@ public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
 
     /// One term.
     public struct Requirement: Sendable, Hashable {
-        /// The field, e.g. `status.phase`.
+        /// The field, such as `status.phase`.
         public var field: String
         /// The operator.
         public var op: Operator
@@ -35,7 +35,9 @@ public struct FieldSelector: Sendable, Hashable, CustomStringConvertible {
         "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName",
     ]
 
-    /// The terms, in the order written. Empty selects everything.
+    /// The terms, in the order written.
+    ///
+    /// Empty selects everything.
     public var requirements: [Requirement]
 
     /// The selector text as written; what is sent to the API server.

@@ -40,7 +40,9 @@ public struct GlobalConfig: Sendable, Hashable {
     }
 }
 
-/// A `HOST:PORT` listen address. The host may be a name, an IPv4 address, `[IPv6]`, or empty (all interfaces).
+/// A `HOST:PORT` listen address.
+///
+/// The host may be a name, an IPv4 address, `[IPv6]`, or empty (all interfaces).
 public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// The host without brackets; empty = all interfaces.
     public var host: String
@@ -91,7 +93,9 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-/// The `web:` block of `crowsnest.yaml`: how the gateway's own endpoints are served. Paths are absolute.
+/// The `web:` block of `crowsnest.yaml`: how the gateway's own endpoints are served.
+///
+/// Paths are absolute.
 public struct WebConfig: Sendable, Hashable {
     /// The server certificate (PEM); set together with `tlsKeyFile` to serve HTTPS.
     public var tlsCertFile: String?
@@ -178,7 +182,9 @@ public struct GlobalConfigReport: Sendable, Hashable {
 }
 
 extension GlobalConfig {
-    /// Decodes and validates `crowsnest.yaml`'s document, reporting every problem. An empty document is the default
+    /// Decodes and validates `crowsnest.yaml`'s document, reporting every problem.
+    ///
+    /// An empty document is the default
     /// configuration.
     ///
     /// - Parameters:

@@ -72,7 +72,9 @@ public struct LabelSelector: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The requirements, in the order written. Empty selects everything.
+    /// The requirements, in the order written.
+    ///
+    /// Empty selects everything.
     public var requirements: [Requirement]
 
     /// The selector text as written (trimmed); what is sent to the API server.

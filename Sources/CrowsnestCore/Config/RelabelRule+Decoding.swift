@@ -2,7 +2,9 @@ extension RelabelRule {
     /// The keys of one `relabel_configs` entry.
     static let keys = ["source_labels", "separator", "target_label", "regex", "modulus", "replacement", "action"]
 
-    /// Decodes a `relabel_configs` / `metric_relabel_configs` list. Types and label names are checked here, per
+    /// Decodes a `relabel_configs` / `metric_relabel_configs` list.
+    ///
+    /// Types and label names are checked here, per
     /// element; then each rule goes through the relabel engine's own validation (`RelabelRule.validate`, the check
     /// `Relabeler(rules:)` runs: Prometheus' `relabel.Config.Validate` plus regex compilation), whose error is
     /// reported at the field it names.

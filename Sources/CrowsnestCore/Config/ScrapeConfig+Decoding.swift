@@ -9,6 +9,7 @@ extension PartialScrapeConfig {
     static let maxConcurrencyBound = 10_000
 
     /// Decodes a `scrape:` block (field `field`), reporting every problem; invalid fields stay `nil`.
+    ///
     /// Returns the block and the nodes of the fields it set (for positions of cross-field problems).
     static func decode(
         _ node: ConfigNode,
@@ -49,7 +50,9 @@ extension PartialScrapeConfig {
     }
 
     /// Checks `timeout ≤ interval` of the block resolved over `defaults`, pointing at the field this file set
-    /// (timeout first, then interval). Nothing is reported when neither was set here: the defaults' own file is
+    /// (timeout first, then interval).
+    ///
+    /// Nothing is reported when neither was set here: the defaults' own file is
     /// where that problem belongs.
     static func checkTimeout(
         _ block: PartialScrapeConfig,

@@ -138,7 +138,9 @@ public struct ScrapeConfig: Sendable, Hashable {
     }
 }
 
-/// A `scrape:` block as written: every field optional. The global `crowsnest.yaml` holds one (defaults for every
+/// A `scrape:` block as written: every field optional.
+///
+/// The global `crowsnest.yaml` holds one (defaults for every
 /// cluster); a cluster file's own block overrides it field by field.
 public struct PartialScrapeConfig: Sendable, Hashable {
     /// `interval`.

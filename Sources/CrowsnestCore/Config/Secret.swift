@@ -4,7 +4,9 @@
 /// configuration holding secrets can be logged or put in an error without leaking them. Read the value only where
 /// it is used, through `revealed`.
 public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    /// The secret value. Never log it, put it in an error, or show it.
+    /// The secret value.
+    ///
+    /// Never log it, put it in an error, or show it.
     public let revealed: String
 
     /// Wraps a secret value.

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where a payload can be cut so that each piece validates on its own exactly as it does inside the whole.
@@ -23,7 +23,9 @@ enum CheckChunking {
     }
 
     /// Cuts `bytes` into at most `count` chunks of about equal size at safe places; fewer when no safe place is
-    /// found near a target offset. Always covers the payload exactly, in order.
+    /// found near a target offset.
+    ///
+    /// Always covers the payload exactly, in order.
     static func chunks(_ bytes: UnsafeRawBufferPointer, count: Int, format: ExpositionFormat) -> [Chunk] {
         guard count > 1, bytes.count > count else { return [Chunk(start: 0, end: bytes.count)] }
         var cuts: [Int] = []
@@ -44,7 +46,8 @@ enum CheckChunking {
     }
 
     /// The first safe cut at a line start in `from..<before`, or `nil`.
-    static func safeCut(_ bytes: UnsafeRawBufferPointer, from: Int, before limit: Int, format: ExpositionFormat) -> Int? {
+    static func safeCut(_ bytes: UnsafeRawBufferPointer, from: Int, before limit: Int, format: ExpositionFormat) -> Int?
+    {
         let base = bytes.baseAddress!
         // The first newline at or after `from - 1`: the line after it is the first candidate, the one it ends
         // that candidate's predecessor.
@@ -58,7 +61,13 @@ enum CheckChunking {
                 return nil
             }
             let candidateEnd = base.distance(to: UnsafeRawPointer(found))
-            if isSafeCut(bytes, previousStart: previousStart, candidate: candidate, candidateEnd: candidateEnd, format: format) {
+            if isSafeCut(
+                bytes,
+                previousStart: previousStart,
+                candidate: candidate,
+                candidateEnd: candidateEnd,
+                format: format
+            ) {
                 return candidate
             }
             previousStart = candidate

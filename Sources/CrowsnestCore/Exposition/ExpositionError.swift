@@ -16,6 +16,7 @@ public struct ExpositionError: Error, Sendable, Hashable, CustomStringConvertibl
         /// A sample, label or size limit was exceeded.
         public static let limit = Code("limit")
 
+        /// The text shown in messages and logs.
         public var description: String { name }
     }
 
@@ -36,5 +37,6 @@ public struct ExpositionError: Error, Sendable, Hashable, CustomStringConvertibl
         self.reason = reason
     }
 
+    /// The text shown in messages and logs.
     public var description: String { "\(line):\(column): \(reason)" }
 }

@@ -70,22 +70,39 @@ public enum MetricType: UInt8, Sendable, Hashable, CaseIterable {
         func equals(_ text: String) -> Bool { word.elementsEqual(text.utf8) }
         switch format {
         case .text:
-            if equals("counter") { self = .counter }
-            else if equals("gauge") { self = .gauge }
-            else if equals("histogram") { self = .histogram }
-            else if equals("summary") { self = .summary }
-            else if equals("untyped") || equals("unknown") { self = .unknown }
-            else { return nil }
+            if equals("counter") {
+                self = .counter
+            } else if equals("gauge") {
+                self = .gauge
+            } else if equals("histogram") {
+                self = .histogram
+            } else if equals("summary") {
+                self = .summary
+            } else if equals("untyped") || equals("unknown") {
+                self = .unknown
+            } else {
+                return nil
+            }
         case .openMetrics:
-            if equals("counter") { self = .counter }
-            else if equals("gauge") { self = .gauge }
-            else if equals("histogram") { self = .histogram }
-            else if equals("gaugehistogram") { self = .gaugeHistogram }
-            else if equals("summary") { self = .summary }
-            else if equals("info") { self = .info }
-            else if equals("stateset") { self = .stateSet }
-            else if equals("unknown") { self = .unknown }
-            else { return nil }
+            if equals("counter") {
+                self = .counter
+            } else if equals("gauge") {
+                self = .gauge
+            } else if equals("histogram") {
+                self = .histogram
+            } else if equals("gaugehistogram") {
+                self = .gaugeHistogram
+            } else if equals("summary") {
+                self = .summary
+            } else if equals("info") {
+                self = .info
+            } else if equals("stateset") {
+                self = .stateSet
+            } else if equals("unknown") {
+                self = .unknown
+            } else {
+                return nil
+            }
         }
     }
 

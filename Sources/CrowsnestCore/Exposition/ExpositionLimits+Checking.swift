@@ -91,6 +91,11 @@ extension ExpositionLimits {
                 "payload of \(payloadBytes) bytes exceeds the body size limit of \(bodySizeLimit) bytes"
             )
         }
-        return ExpositionError(.limit, line: 0, column: 0, "payload exceeds the body size limit of \(bodySizeLimit) bytes")
+        return ExpositionError(
+            .limit,
+            line: 0,
+            column: 0,
+            "payload exceeds the body size limit of \(bodySizeLimit) bytes"
+        )
     }
 }

@@ -1,4 +1,6 @@
-/// Limits applied while parsing and rendering one scrape (SPEC §3 `scrape:`). Zero means no limit.
+/// Limits applied while parsing and rendering one scrape (SPEC §3 `scrape:`).
+///
+/// Zero means no limit.
 public struct ExpositionLimits: Sendable, Hashable {
     /// Maximum samples in one payload; over it the whole scrape fails.
     public var sampleLimit: Int

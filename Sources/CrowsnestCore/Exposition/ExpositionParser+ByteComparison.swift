@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // Byte-range comparisons inside the payload, a word (eight bytes) at a time: what lets a sample line take over
@@ -20,7 +20,8 @@ extension ParserRun {
             return length <= 0 || memcmp(base + a, base + b, length) == 0
         }
         if length < 8 {
-            let difference = base.loadUnaligned(fromByteOffset: a, as: UInt64.self)
+            let difference =
+                base.loadUnaligned(fromByteOffset: a, as: UInt64.self)
                 ^ base.loadUnaligned(fromByteOffset: b, as: UInt64.self)
             return difference << (64 - UInt64(length) * 8) == 0
         }
@@ -44,7 +45,6 @@ extension ParserRun {
         return sameBytes(aStart, bStart, length)
     }
 
-
     /// How many bytes `bytes[a...]` and `bytes[b...]` (`a < b`) have in common at their start, at most `limit`.
     @inline(__always)
     func sharedPrefixLength(_ a: Int, _ b: Int, limit: Int) -> Int {
@@ -53,12 +53,15 @@ extension ParserRun {
         let lastWord = count - b - 8  // the last offset a word can be read at (from both: a < b)
         var offset = 0
         while offset < limit && offset <= lastWord {
-            let difference = (first.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            let difference =
+                (first.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
                 ^ second.loadUnaligned(fromByteOffset: offset, as: UInt64.self)).littleEndian
             if difference != 0 { return min(limit, offset &+ difference.trailingZeroBitCount &>> 3) }
             offset &+= 8
         }
-        while offset < limit && first.load(fromByteOffset: offset, as: UInt8.self) == second.load(fromByteOffset: offset, as: UInt8.self) {
+        while offset < limit
+            && first.load(fromByteOffset: offset, as: UInt8.self) == second.load(fromByteOffset: offset, as: UInt8.self)
+        {
             offset &+= 1
         }
         return min(offset, limit)

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // Metric names and the family each sample belongs to: reading a name (legacy or quoted), taking over the current
@@ -31,7 +31,9 @@ extension ParserRun {
         return (index, cursor, false, false, cursor)
     }
 
-    /// Reads a sample's metric name outside braces. Most samples start with their family's name, already checked
+    /// Reads a sample's metric name outside braces.
+    ///
+    /// Most samples start with their family's name, already checked
     /// when the family began: only the bytes after it are scanned then (the result is the same as a full scan).
     /// `startsWithFamilyName` tells ``assignFamily(_:_:_:quoted:startsWithFamilyName:)`` not to compare again.
     @inline(__always)
@@ -49,9 +51,10 @@ extension ParserRun {
         return (try readMetricName(index, end, what: "metric name"), false)
     }
 
-
     /// Finds the family of a sample named `bytes[start..<end]`: the current one when the name is the family name
-    /// plus a suffix its type allows, otherwise a new implied family of unknown type. `startsWithFamilyName`: the
+    /// plus a suffix its type allows, otherwise a new implied family of unknown type.
+    ///
+    /// `startsWithFamilyName`: the
     /// caller already found the name to start with the current family's.
     mutating func assignFamily(
         _ start: Int,
@@ -64,7 +67,8 @@ extension ParserRun {
             let familyLength = family.nameEnd - family.nameStart
             let nameLength = end - start
             if startsWithFamilyName
-                || (nameLength >= familyLength && bytesEqual(family.nameStart, family.nameEnd, start, start + familyLength))
+                || (nameLength >= familyLength
+                    && bytesEqual(family.nameStart, family.nameEnd, start, start + familyLength))
             {
                 let suffixBytes = UnsafeRawBufferPointer(rebasing: bytes[(start + familyLength)..<end])
                 if let suffix = Self.matchSuffix(suffixBytes, type: family.type, format: format) { return suffix }

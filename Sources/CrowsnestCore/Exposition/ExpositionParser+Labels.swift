@@ -92,7 +92,9 @@ extension ParserRun {
                     metricName(nameStart, nameEnd, nameEscaped)
                     index = lookahead
                     first = false
-                    if index < end && bytes[index] == comma { index += 1 } else if index < end && bytes[index] != closeBrace {
+                    if index < end && bytes[index] == comma {
+                        index += 1
+                    } else if index < end && bytes[index] != closeBrace {
                         throw error(index, "expected ',' or '}'")
                     }
                     if index < end, bytes[index - 1] == comma, format == .openMetrics, bytes[index] == closeBrace {
@@ -122,7 +124,9 @@ extension ParserRun {
                 index += 2  // `="`, the common spelling
             } else {
                 if format == .text { index = skipBlanks(index, end) }
-                guard index < end, bytes[index] == equals else { throw error(index, "expected '=' after the label name") }
+                guard index < end, bytes[index] == equals else {
+                    throw error(index, "expected '=' after the label name")
+                }
                 index += 1
                 if format == .text { index = skipBlanks(index, end) }
                 guard index < end, bytes[index] == quote else { throw error(index, "expected a quoted label value") }

@@ -57,7 +57,6 @@ extension ParserRun {
         try parseMetadata(kind, index, end, scratch: &scratch, visitor: &visitor)
     }
 
-
     mutating func parseMetadata<Visitor: ExpositionVisitor>(
         _ kind: MetadataKind,
         _ start: Int,
@@ -113,7 +112,13 @@ extension ParserRun {
             try checkUTF8(valueStart, end)
         }
         if strict {
-            try scratch.validator.metadata(kind, family: family, bytes: bytes, line: line, column: start - lineStart + 1)
+            try scratch.validator.metadata(
+                kind,
+                family: family,
+                bytes: bytes,
+                line: line,
+                column: start - lineStart + 1
+            )
         }
         try visitor.visitMetadata(kind, family: family, bytes: bytes)
     }

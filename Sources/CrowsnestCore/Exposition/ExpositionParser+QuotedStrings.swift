@@ -8,7 +8,9 @@ private let backslash = UInt8(ascii: "\\")
 
 extension ParserRun {
     /// Reads a quoted string's content from `start` (just after the opening quote); returns the index of the
-    /// closing quote and whether the content holds escapes. Non-ASCII content is checked to be UTF-8 in the same
+    /// closing quote and whether the content holds escapes.
+    ///
+    /// Non-ASCII content is checked to be UTF-8 in the same
     /// pass's wake (only when a byte ≥ 0x80 was seen).
     @inline(__always)
     func readQuoted(_ start: Int, _ end: Int) throws(ExpositionError) -> (end: Int, escaped: Bool) {

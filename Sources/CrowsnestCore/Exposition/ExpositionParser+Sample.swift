@@ -24,7 +24,8 @@ extension ParserRun {
         // What this line repeats of the previous sample line is taken over instead of parsed again.
         let previous = scratch.previousSample
         scratch.previousSample = .none
-        let shared = previous.lineStart >= 0
+        let shared =
+            previous.lineStart >= 0
             ? sharedPrefixLength(previous.lineStart, start, limit: min(previous.length, end - start)) : 0
         var startsWithFamilyName = false
         var repeatedSuffix: SampleSuffix?
@@ -161,7 +162,13 @@ extension ParserRun {
 
         let suffix =
             repeatedSuffix
-            ?? assignFamily(nameStart, nameEnd, nameEscaped, quoted: nameQuoted, startsWithFamilyName: startsWithFamilyName)
+            ?? assignFamily(
+                nameStart,
+                nameEnd,
+                nameEscaped,
+                quoted: nameQuoted,
+                startsWithFamilyName: startsWithFamilyName
+            )
         familyHasSamples = true
         let sample = SampleToken(
             line: line,

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads Prometheus text 0.0.4 and OpenMetrics 1.0 payloads from bytes, handing a visitor byte offsets instead of
@@ -25,7 +25,9 @@ public struct ExpositionParser: Sendable {
     public var limits: ExpositionLimits
     /// Whether a sample line takes over what it shares with the sample line before it: the name and leading labels
     /// it repeats byte for byte (not read again), and the label names it writes in the same places (read without
-    /// the general reader's branches). Same outcome; off only in tests that compare the two.
+    /// the general reader's branches).
+    ///
+    /// Same outcome; off only in tests that compare the two.
     var repeatsPreviousLine = true
 
     /// Creates a parser.
@@ -57,7 +59,9 @@ public struct ExpositionParser: Sendable {
     }
 
     /// Checks `bytes` and returns every problem found (up to `maxErrors`), continuing with the next line after
-    /// each; `visitor` sees what parsed. An empty result means the payload is valid.
+    /// each; `visitor` sees what parsed.
+    ///
+    /// An empty result means the payload is valid.
     public func validate<Visitor: ExpositionVisitor>(
         _ bytes: UnsafeRawBufferPointer,
         visitor: inout Visitor,
@@ -113,7 +117,9 @@ private let space = UInt8(ascii: " ")
 private let tab = UInt8(ascii: "\t")
 private let hash = UInt8(ascii: "#")
 
-/// One parse of one payload: the state the line loop carries from line to line. The loop is here; what it hands a
+/// One parse of one payload: the state the line loop carries from line to line.
+///
+/// The loop is here; what it hands a
 /// line to has its own extension file (`ExpositionParser+Metadata.swift`, `+Sample.swift`, `+Labels.swift`,
 /// `+Families.swift`, `+QuotedStrings.swift`, `+ByteComparison.swift`), so that the state stays in one place.
 struct ParserRun {

@@ -160,7 +160,9 @@ public enum MetadataKind: Sendable, Hashable {
     case help, type, unit
 }
 
-/// Receives what the parser reads, in payload order. All offsets refer to `bytes`, valid during the call only.
+/// Receives what the parser reads, in payload order.
+///
+/// All offsets refer to `bytes`, valid during the call only.
 ///
 /// The parser is generic over its visitor, so a visitor's methods are specialised and inlined: no per-sample
 /// allocation happens in the parser itself.
@@ -185,7 +187,9 @@ extension ExpositionVisitor {
 }
 
 /// The label tokens of the sample being parsed: one buffer reused for every line, so a sample costs no
-/// allocation, reference counting or uniqueness check. Tokens are plain values (no deinitialization needed).
+/// allocation, reference counting or uniqueness check.
+///
+/// Tokens are plain values (no deinitialization needed).
 ///
 /// Beside each token sits one word a consumer may fill (``labelHashes``; the strict validator keeps the label's
 /// hash there), kept with the token when a line repeats it (``repeatPreviousLine(shiftedBy:before:)``).
@@ -215,7 +219,9 @@ struct LabelTokenBuffer: ~Copyable {
     var tokens: UnsafeBufferPointer<LabelToken> { UnsafeBufferPointer(start: base, count: count) }
 
     /// One word per token for its consumer (`count` of them in use); a repeated token keeps the word its
-    /// consumer wrote for it on the previous line. Valid until the next mutation.
+    /// consumer wrote for it on the previous line.
+    ///
+    /// Valid until the next mutation.
     var labelHashes: UnsafeMutablePointer<UInt64> { hashes }
 
     /// Starts a new line; the previous line's tokens stay readable (``previousLineUnquotedName(at:)``,
@@ -228,7 +234,9 @@ struct LabelTokenBuffer: ~Copyable {
 
     /// Takes over, at the start of an empty line, the previous line's leading tokens whose closing quote lies
     /// before `limit` once moved by `shift` bytes: where the two lines hold the same bytes, they parse to the same
-    /// tokens. Returns the offset just after the last one's closing quote, or `nil` when none was taken. The
+    /// tokens.
+    ///
+    /// Returns the offset just after the last one's closing quote, or `nil` when none was taken. The
     /// caller guarantees that the previous line was parsed (and consumed) without error.
     @inline(__always)
     mutating func repeatPreviousLine(shiftedBy shift: Int, before limit: Int) -> Int? {
@@ -248,7 +256,9 @@ struct LabelTokenBuffer: ~Copyable {
     }
 
     /// The token the previous line had at `index` when its name was unquoted and this line has not yet written
-    /// there (`index == count`); `nil` otherwise. Such a name was checked when that line was parsed, and the
+    /// there (`index == count`); `nil` otherwise.
+    ///
+    /// Such a name was checked when that line was parsed, and the
     /// previous line's names are distinct.
     @inline(__always)
     func previousLineUnquotedName(at index: Int) -> LabelToken? {
@@ -280,7 +290,9 @@ struct LabelTokenBuffer: ~Copyable {
 }
 
 /// What a parse run hands down to its line parsers by `inout` instead of holding in `self`: the current sample's
-/// label tokens and the strict rules. Mutating them while `self` is read (the family, the payload) then needs no
+/// label tokens and the strict rules.
+///
+/// Mutating them while `self` is read (the family, the payload) then needs no
 /// defensive copy of what is read.
 struct ParseScratch: ~Copyable {
     var labels: LabelTokenBuffer

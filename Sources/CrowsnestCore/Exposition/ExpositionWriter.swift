@@ -23,7 +23,10 @@ public enum ExpositionWriter {
 
     /// Appends one family's metadata and samples; `previous` is the family written just before it, if any.
     public static func append(
-        _ family: MetricFamily, after previous: MetricFamily? = nil, format: ExpositionFormat, into out: inout [UInt8]
+        _ family: MetricFamily,
+        after previous: MetricFamily? = nil,
+        format: ExpositionFormat,
+        into out: inout [UInt8]
     ) {
         let typeLine = family.type != .unknown || family.isBare || family.continues(previous, format: format)
         switch format {
@@ -103,12 +106,20 @@ public enum ExpositionWriter {
 
     /// Appends a metric name, quoted when it is not a legacy name.
     public static func appendMetricName(_ name: String, into out: inout [UInt8]) {
-        if NameSyntax.isLegacyMetricName(name.utf8) { out.append(contentsOf: name.utf8) } else { appendQuoted(name, into: &out) }
+        if NameSyntax.isLegacyMetricName(name.utf8) {
+            out.append(contentsOf: name.utf8)
+        } else {
+            appendQuoted(name, into: &out)
+        }
     }
 
     /// Appends a label name, quoted when it is not a legacy name.
     public static func appendLabelName(_ name: String, into out: inout [UInt8]) {
-        if NameSyntax.isLegacyLabelName(name.utf8) { out.append(contentsOf: name.utf8) } else { appendQuoted(name, into: &out) }
+        if NameSyntax.isLegacyLabelName(name.utf8) {
+            out.append(contentsOf: name.utf8)
+        } else {
+            appendQuoted(name, into: &out)
+        }
     }
 
     static func appendQuoted(_ text: String, into out: inout [UInt8]) {
@@ -185,7 +196,9 @@ extension MetricFamily {
     var isBare: Bool { type == .unknown && help == nil && unit == nil && samples.isEmpty }
 
     /// Whether this family's samples, written after `previous` without a TYPE line, would be read as part of it:
-    /// the same name, or the name plus a suffix `previous`'s type takes (`x_count` after histogram `x`). Such an
+    /// the same name, or the name plus a suffix `previous`'s type takes (`x_count` after histogram `x`).
+    ///
+    /// Such an
     /// untyped family is written with `# TYPE name untyped` so that it stays a family of its own.
     func continues(_ previous: MetricFamily?, format: ExpositionFormat) -> Bool {
         guard let previous, name.utf8.starts(with: previous.name.utf8) else { return false }

@@ -114,7 +114,13 @@ public enum FamilyMerger {
                     } else {
                         demotedOutput[sampleName] = output.count
                         output.append(
-                            Group(name: sampleName, type: .unknown, help: nil, members: [member], sampleNameFilter: sampleName)
+                            Group(
+                                name: sampleName,
+                                type: .unknown,
+                                help: nil,
+                                members: [member],
+                                sampleNameFilter: sampleName
+                            )
                         )
                     }
                 }

@@ -14,8 +14,13 @@ public struct MetricFamily: Sendable, Hashable {
     public var samples: [Sample]
 
     /// Creates a family.
-    public init(name: String, type: MetricType = .unknown, help: String? = nil, unit: String? = nil, samples: [Sample] = [])
-    {
+    public init(
+        name: String,
+        type: MetricType = .unknown,
+        help: String? = nil,
+        unit: String? = nil,
+        samples: [Sample] = []
+    ) {
         self.name = name
         self.type = type
         self.help = help
@@ -26,7 +31,7 @@ public struct MetricFamily: Sendable, Hashable {
 
 /// One sample of a family.
 public struct Sample: Sendable, Hashable {
-    /// The full sample name, e.g. `http_requests_total` or `latency_bucket`.
+    /// The full sample name, such as `http_requests_total` or `latency_bucket`.
     public var name: String
     /// The labels in payload order.
     public var labels: [Label]
@@ -55,9 +60,12 @@ public struct Sample: Sendable, Hashable {
 
 extension MetricFamily {
     /// Parses a payload into families.
-    public static func parse(_ bytes: [UInt8], format: ExpositionFormat, mode: ParseMode = .scrape,
-        limits: ExpositionLimits = .none) throws(ExpositionError) -> [MetricFamily]
-    {
+    public static func parse(
+        _ bytes: [UInt8],
+        format: ExpositionFormat,
+        mode: ParseMode = .scrape,
+        limits: ExpositionLimits = .none
+    ) throws(ExpositionError) -> [MetricFamily] {
         var builder = FamilyBuilder(format: format)
         try ExpositionParser(format: format, mode: mode, limits: limits).parse(bytes, visitor: &builder)
         return builder.families

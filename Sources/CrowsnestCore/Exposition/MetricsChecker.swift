@@ -23,7 +23,9 @@ public enum MetricsChecker {
 
     /// How many pieces to cut a payload of `byteCount` bytes into for `processors` threads: 1 below
     /// ``parallelThreshold``, otherwise at least a few per processor and about one per 2 MiB (at most 1,024), each
-    /// at least 1 MiB. Threads take pieces as they finish the previous one, so small pieces keep every thread busy
+    /// at least 1 MiB.
+    ///
+    /// Threads take pieces as they finish the previous one, so small pieces keep every thread busy
     /// to the end: the bytes of a piece do not tell how long it takes (a histogram line costs more than a gauge's).
     public static func pieceCount(byteCount: Int, processors: Int) -> Int {
         guard byteCount >= parallelThreshold, processors > 1 else { return 1 }
@@ -31,7 +33,12 @@ public enum MetricsChecker {
     }
 
     /// Checks a payload on the calling thread; `format == nil` detects it (OpenMetrics when it ends with `# EOF`).
-    public static func check(_ bytes: UnsafeRawBufferPointer, format: ExpositionFormat?, lint: Bool, maxErrors: Int = 100)
+    public static func check(
+        _ bytes: UnsafeRawBufferPointer,
+        format: ExpositionFormat?,
+        lint: Bool,
+        maxErrors: Int = 100
+    )
         -> Result
     {
         let format = format ?? ExpositionFormat.detect(bytes)
@@ -39,7 +46,9 @@ public enum MetricsChecker {
     }
 
     /// Checks a payload cut into up to `pieces` pieces validated concurrently; the result is the one of
-    /// ``check(_:format:lint:maxErrors:)`` (same errors in the same order, same warnings). `bytes` must stay valid
+    /// ``check(_:format:lint:maxErrors:)`` (same errors in the same order, same warnings).
+    ///
+    /// `bytes` must stay valid
     /// until the call returns.
     public static func check(
         _ bytes: UnsafeRawBufferPointer,
@@ -55,11 +64,14 @@ public enum MetricsChecker {
         // Pieces are merged in payload order as they finish, while later ones are still being checked; the first
         // piece that is not clean, or that clashes with the pieces before it, and everything after it are checked
         // again serially.
-        let merged = await withTaskGroup(of: (Int, PieceOutcome).self) { group -> (prefix: Prefix, firstRejected: Int?) in
+        let merged = await withTaskGroup(of: (Int, PieceOutcome).self) {
+            group -> (prefix: Prefix, firstRejected: Int?) in
             for (index, chunk) in chunks.enumerated() {
                 group.addTask {
                     // After a rejected piece the rest is checked serially: pieces not yet started are skipped.
-                    if Task.isCancelled { return (index, PieceOutcome(isClean: false, lines: 0, families: [], claimedNames: [:])) }
+                    if Task.isCancelled {
+                        return (index, PieceOutcome(isClean: false, lines: 0, families: [], claimedNames: [:]))
+                    }
                     let piece = UnsafeRawBufferPointer(rebasing: payload.bytes[chunk.start..<chunk.end])
                     return (index, checkPiece(piece, isLast: index == chunks.count - 1, format: format, lint: lint))
                 }
@@ -252,8 +264,12 @@ public enum MetricsChecker {
         visitor: inout Visitor
     ) -> [ExpositionError] {
         let parser = ExpositionParser(format: format, mode: .strict)
-        let continuing = prefix.lines > 0
-            ? (prefix.lines, StrictValidator(format: format, seenFamilies: prefix.families, claimedNames: prefix.claimedNames))
+        let continuing =
+            prefix.lines > 0
+            ? (
+                prefix.lines,
+                StrictValidator(format: format, seenFamilies: prefix.families, claimedNames: prefix.claimedNames)
+            )
             : nil
         return parser.validate(bytes, visitor: &visitor, maxErrors: maxErrors, continuing: continuing)
     }

@@ -12,6 +12,7 @@ public struct MetricsLinter: ExpositionVisitor, Sendable {
         /// The advice.
         public var text: String
 
+        /// The text shown in messages and logs.
         public var description: String { "\(line): \(metric): \(text)" }
     }
 
@@ -29,10 +30,12 @@ public struct MetricsLinter: ExpositionVisitor, Sendable {
     /// Creates a linter; run it as the visitor of a parse.
     public init() {}
 
+    /// Records a family's metadata (part of ``ExpositionVisitor``).
     public mutating func visitMetadata(_ kind: MetadataKind, family: FamilyToken, bytes: UnsafeRawBufferPointer) {
         note(family, line: 0, bytes: bytes)
     }
 
+    /// Checks one sample (part of ``ExpositionVisitor``).
     public mutating func visitSample(
         _ sample: SampleToken,
         labels: UnsafeBufferPointer<LabelToken>,
@@ -61,7 +64,9 @@ public struct MetricsLinter: ExpositionVisitor, Sendable {
     }
 
     /// Appends what `later` saw after what this linter saw, as if one linter had visited both payload pieces in
-    /// turn; `later`'s lines are shifted by `lineOffset` (a family's line 0, "no sample", stays 0). Only for
+    /// turn; `later`'s lines are shifted by `lineOffset` (a family's line 0, "no sample", stays 0).
+    ///
+    /// Only for
     /// pieces cut at family boundaries (``CheckChunking``).
     mutating func append(_ later: MetricsLinter, lineOffset: Int) {
         for var family in later.families {
@@ -85,12 +90,16 @@ public struct MetricsLinter: ExpositionVisitor, Sendable {
             func warn(_ text: String) { result.append(Warning(line: family.line, metric: family.name, text: text)) }
             let name = family.name
             if !family.hasHelp { warn("no help text") }
-            if name.contains(where: \.isUppercase) { warn("metric names should be written in 'snake_case' not 'camelCase'") }
+            if name.contains(where: \.isUppercase) {
+                warn("metric names should be written in 'snake_case' not 'camelCase'")
+            }
             if name.contains(":") { warn("metric names should not contain ':' (reserved for recording rules)") }
             for label in family.labelNames.sorted() where label.contains(where: \.isUppercase) {
                 warn("label names should be written in 'snake_case' not 'camelCase' (\(label))")
             }
-            if family.type == .counter && !name.hasSuffix("_total") { warn("counter metrics should have \"_total\" suffix") }
+            if family.type == .counter && !name.hasSuffix("_total") {
+                warn("counter metrics should have \"_total\" suffix")
+            }
             if family.type != .counter && family.type != .unknown && name.hasSuffix("_total") {
                 warn("non-counter metrics should not have \"_total\" suffix")
             }
@@ -105,13 +114,15 @@ public struct MetricsLinter: ExpositionVisitor, Sendable {
             if family.type != .summary && family.labelNames.contains("quantile") {
                 warn("non-summary metrics should not have \"quantile\" label")
             }
-            for abbreviation in Self.abbreviations where name.hasSuffix(abbreviation) || name.contains(abbreviation + "_") {
+            for abbreviation in Self.abbreviations
+            where name.hasSuffix(abbreviation) || name.contains(abbreviation + "_") {
                 warn("metric names should not contain abbreviated units (\(abbreviation.dropFirst()))")
             }
             for (unit, base) in Self.nonBaseUnits where unit != "celsius" && name.contains(unit) {
                 warn("use base unit \"\(base)\" instead of \"\(unit)\"")
             }
-            for typeWord in ["gauge", "counter", "histogram", "summary"] where name.split(separator: "_").contains(Substring(typeWord)) {
+            for typeWord in ["gauge", "counter", "histogram", "summary"]
+            where name.split(separator: "_").contains(Substring(typeWord)) {
                 warn("metric name should not include type '\(typeWord)'")
             }
         }
@@ -123,6 +134,7 @@ public struct MetricsLinter: ExpositionVisitor, Sendable {
 public struct DiscardingVisitor: ExpositionVisitor {
     /// Creates the visitor.
     public init() {}
+    /// Ignores the sample.
     @inline(__always)
     public mutating func visitSample(
         _ sample: SampleToken,

@@ -12,14 +12,19 @@
 /// - gauges and untyped families pass unchanged (`unknown`).
 public enum OpenMetricsConversion {
     /// The OpenMetrics family name and sample names a text family would take, before value checks.
-    public static func plannedName(textName: String, type: MetricType) -> (name: String, type: MetricType, claims: [String]) {
+    public static func plannedName(textName: String, type: MetricType) -> (
+        name: String, type: MetricType, claims: [String]
+    ) {
         switch type {
         case .counter:
             guard textName.hasSuffix("_total"), textName.utf8.count > 6 else { return (textName, .unknown, [textName]) }
             let base = String(textName.dropLast(6))
             return (base, .counter, [base, textName, base + "_created"])
         case .histogram:
-            return (textName, .histogram, [textName, textName + "_bucket", textName + "_sum", textName + "_count", textName + "_created"])
+            return (
+                textName, .histogram,
+                [textName, textName + "_bucket", textName + "_sum", textName + "_count", textName + "_created"]
+            )
         case .summary:
             return (textName, .summary, [textName, textName + "_sum", textName + "_count", textName + "_created"])
         case .gauge:
@@ -31,7 +36,8 @@ public enum OpenMetricsConversion {
 
     /// Converts text families (already merged: one group per name) into valid OpenMetrics families, in name order.
     public static func convert(_ families: [MetricFamily]) -> [MetricFamily] {
-        var planned = families.map { family -> (family: MetricFamily, plan: (name: String, type: MetricType, claims: [String])) in
+        var planned = families.map {
+            family -> (family: MetricFamily, plan: (name: String, type: MetricType, claims: [String])) in
             (family, plannedName(textName: family.name, type: family.type))
         }
         // Collisions: first demote renamed families (counter `x_total` → `x`) whose claims collide, then any
@@ -60,7 +66,9 @@ public enum OpenMetricsConversion {
                 var family = entry.family
                 family.name = entry.plan.name
                 family.type = entry.plan.type
-                if family.type == .histogram || family.type == .summary { family.samples = canonicalOrder(family.samples, textName: entry.family.name, type: family.type) }
+                if family.type == .histogram || family.type == .summary {
+                    family.samples = canonicalOrder(family.samples, textName: entry.family.name, type: family.type)
+                }
                 if family.type == .unknown && family.samples.contains(where: { $0.name != family.name }) {
                     output.append(contentsOf: demote(entry.family))
                 } else {
@@ -121,7 +129,12 @@ public enum OpenMetricsConversion {
         }
         if order.isEmpty { order = [family.name] }
         return order.map { name in
-            MetricFamily(name: name, type: .unknown, help: name == family.name ? family.help : nil, samples: samples[name] ?? [])
+            MetricFamily(
+                name: name,
+                type: .unknown,
+                help: name == family.name ? family.help : nil,
+                samples: samples[name] ?? []
+            )
         }
     }
 
@@ -162,7 +175,8 @@ public enum OpenMetricsConversion {
             key.sort()
             var group = groups[key] ?? Group()
             if sample.name == family.name + "_bucket" {
-                guard let le = sample.label("le"), let bound = le == "+Inf" ? Double.infinity : Double(le), !bound.isNaN,
+                guard let le = sample.label("le"), let bound = le == "+Inf" ? Double.infinity : Double(le),
+                    !bound.isNaN,
                     counterLike(sample.value)
                 else { return false }
                 group.buckets.append((bound, sample.value))
@@ -180,7 +194,8 @@ public enum OpenMetricsConversion {
         for group in groups.values {
             let buckets = group.buckets.sorted { $0.0 < $1.0 }
             guard let last = buckets.last, last.0 == .infinity else { return false }
-            for index in buckets.indices.dropFirst() where buckets[index].0 == buckets[index - 1].0 || buckets[index].1 < buckets[index - 1].1 {
+            for index in buckets.indices.dropFirst()
+            where buckets[index].0 == buckets[index - 1].0 || buckets[index].1 < buckets[index - 1].1 {
                 return false
             }
             if (group.count == nil) != (group.sum == nil) { return false }

@@ -1,13 +1,15 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The visitor behind ``ScrapeRenderer``: takes each parsed sample, injects the target labels and writes its text
-/// line into its output family's buffer. A fast path copies the scraped bytes when no scraped label collides with
+/// line into its output family's buffer.
+///
+/// A fast path copies the scraped bytes when no scraped label collides with
 /// a target label and no relabeling is configured; otherwise the sample goes through a decoded ``LabelSet``.
 struct RenderVisitor: ExpositionVisitor {
     let options: ScrapeRenderOptions
@@ -112,16 +114,24 @@ struct RenderVisitor: ExpositionVisitor {
         var outputSlot = suffixOutputs[Int(sample.suffix.rawValue)]
         if outputSlot == -1 {
             let familyName =
-                currentFamilyName ?? Unescaping.string(bytes, family.nameStart, family.nameEnd, escaped: family.nameEscaped)
+                currentFamilyName
+                ?? Unescaping.string(bytes, family.nameStart, family.nameEnd, escaped: family.nameEscaped)
             currentFamilyName = familyName
-            guard let output = Self.outputName(familyName: familyName, type: family.type, suffix: sample.suffix, format: format)
+            guard
+                let output = Self.outputName(
+                    familyName: familyName,
+                    type: family.type,
+                    suffix: sample.suffix,
+                    format: format
+                )
             else {
                 suffixOutputs[Int(sample.suffix.rawValue)] = -2
                 return
             }
             let help =
                 currentHelp
-                ?? (family.hasHelp ? FamilyBuilder.decodeHelp(bytes, family.helpStart, family.helpEnd, format: format) : nil)
+                ?? (family.hasHelp
+                    ? FamilyBuilder.decodeHelp(bytes, family.helpStart, family.helpEnd, format: format) : nil)
             currentHelp = help
             outputSlot = outputFamily(named: output.name, type: output.type, help: help)
             suffixOutputs[Int(sample.suffix.rawValue)] = outputSlot
@@ -155,7 +165,9 @@ struct RenderVisitor: ExpositionVisitor {
             lineLength += nameLength + label.valueEnd - label.valueStart + 6
             if target.lengthMask & (1 &<< UInt64(min(nameLength, 63))) != 0 {
                 for targetName in target.names where targetName.count == nameLength {
-                    if targetName.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + label.nameStart, nameLength) }) == 0 {
+                    if targetName.withUnsafeBytes({
+                        memcmp($0.baseAddress!, bytes.baseAddress! + label.nameStart, nameLength)
+                    }) == 0 {
                         collides = true
                     }
                 }
@@ -173,7 +185,13 @@ struct RenderVisitor: ExpositionVisitor {
             throw Self.valueTooLong(labels, bytes: bytes, limits: options.limits, line: sample.line)
         }
         if options.limits.labelLimit > 0 || options.limits.labelNameLengthLimit > 0 {
-            try checkLimits(labelCount: scrapedCount + target.writtenCount, set: nil, labels: labels, bytes: bytes, line: sample.line)
+            try checkLimits(
+                labelCount: scrapedCount + target.writtenCount,
+                set: nil,
+                labels: labels,
+                bytes: bytes,
+                line: sample.line
+            )
         }
         samplesKept += 1
         if options.limits.exceedsSampleLimit(samplesKept) {
@@ -183,7 +201,10 @@ struct RenderVisitor: ExpositionVisitor {
         let out = buffers[outputSlot]
         let base = bytes.baseAddress!
         let hasBraces = sample.nameQuoted || !target.block.isEmpty || scrapedCount > 0
-        out.reserve(lineLength + target.block.count + (sample.hasTimestamp ? sample.timestampEnd - sample.timestampStart + 24 : timestampText.count))
+        out.reserve(
+            lineLength + target.block.count
+                + (sample.hasTimestamp ? sample.timestampEnd - sample.timestampStart + 24 : timestampText.count)
+        )
         let lineStart = out.count
         if sample.nameQuoted {
             out.put(UInt8(ascii: "{"))
@@ -203,7 +224,9 @@ struct RenderVisitor: ExpositionVisitor {
             putLabels(labels, base: base, first: target.block.isEmpty, into: out)
         }
         if hasBraces { out.put(UInt8(ascii: "}")) }
-        seriesHashes.append(SeriesHash.bytes(UnsafeRawBufferPointer(start: out.base + lineStart, count: out.count - lineStart)))
+        seriesHashes.append(
+            SeriesHash.bytes(UnsafeRawBufferPointer(start: out.base + lineStart, count: out.count - lineStart))
+        )
         out.put(UInt8(ascii: " "))
         out.put(base + sample.valueStart, sample.valueEnd - sample.valueStart)
         Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestampText, into: out)
@@ -211,7 +234,12 @@ struct RenderVisitor: ExpositionVisitor {
     }
 
     /// Writes the non-empty scraped labels one by one (`first`: no comma before the first).
-    private func putLabels(_ labels: UnsafeBufferPointer<LabelToken>, base: UnsafeRawPointer, first: Bool, into out: ByteSink) {
+    private func putLabels(
+        _ labels: UnsafeBufferPointer<LabelToken>,
+        base: UnsafeRawPointer,
+        first: Bool,
+        into out: ByteSink
+    ) {
         var first = first
         for label in labels where label.valueEnd > label.valueStart {
             if !first { out.put(UInt8(ascii: ",")) }
@@ -256,7 +284,11 @@ struct RenderVisitor: ExpositionVisitor {
     /// relabeling.
     func injectedLabels(_ labels: UnsafeBufferPointer<LabelToken>, bytes: UnsafeRawBufferPointer) -> LabelSet {
         let scraped = labels.map { Label(Unescaping.labelName(bytes, $0), Unescaping.labelValue(bytes, $0)) }
-        return LabelInjection.inject(target: options.targetLabels, into: LabelSet(scraped), honorLabels: options.honorLabels)
+        return LabelInjection.inject(
+            target: options.targetLabels,
+            into: LabelSet(scraped),
+            honorLabels: options.honorLabels
+        )
     }
 
     mutating func renderRelabeled(

@@ -1,7 +1,9 @@
 extension RenderedScrape {
     /// Families of one sample each, labelled with target labels and stamped, written directly: the lines the
     /// renderer writes for a text payload of these families (`# HELP`, `# TYPE`, `name value`), without parsing
-    /// one. The gateway's synthetic `up` and `scrape_*` series, five per target and scrape, are written this way.
+    /// one.
+    ///
+    /// The gateway's synthetic `up` and `scrape_*` series, five per target and scrape, are written this way.
     /// - Parameters:
     ///   - samples: each family's name (a valid metric name), HELP text and value (valid text-format value text).
     ///   - type: the families' type.
@@ -19,7 +21,9 @@ extension RenderedScrape {
         let timestamp = RenderVisitor.timestampText(timestampMilliseconds)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(
-            samples.reduce(spareCapacity) { $0 + $1.name.utf8.count + $1.value.utf8.count + target.block.count + 8 + timestamp.count }
+            samples.reduce(spareCapacity) {
+                $0 + $1.name.utf8.count + $1.value.utf8.count + target.block.count + 8 + timestamp.count
+            }
         )
         var families: [RenderedFamily] = []
         families.reserveCapacity(samples.count)
@@ -43,12 +47,22 @@ extension RenderedScrape {
                 }
                 bytes.append(UInt8(ascii: "}"))
             }
-            seriesHashes.append(bytes.withUnsafeBytes { SeriesHash.bytes(UnsafeRawBufferPointer(rebasing: $0[start...])) })
+            seriesHashes.append(
+                bytes.withUnsafeBytes { SeriesHash.bytes(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            )
             bytes.append(UInt8(ascii: " "))
             bytes.append(contentsOf: sample.value.utf8)
             bytes.append(contentsOf: timestamp)
             bytes.append(UInt8(ascii: "\n"))
-            families.append(RenderedFamily(name: sample.name, type: type, help: sample.help, range: start..<bytes.count, sampleCount: 1))
+            families.append(
+                RenderedFamily(
+                    name: sample.name,
+                    type: type,
+                    help: sample.help,
+                    range: start..<bytes.count,
+                    sampleCount: 1
+                )
+            )
         }
         self.init(
             bytes: bytes,

@@ -32,7 +32,9 @@ public struct RenderedScrape: Sendable {
         self.seriesHashes = seriesHashes
     }
 
-    /// Appends `other`'s lines and families after these (their ranges shifted). In place when the buffer was
+    /// Appends `other`'s lines and families after these (their ranges shifted).
+    ///
+    /// In place when the buffer was
     /// rendered with room (``ScrapeRenderOptions/spareCapacity``) and is not shared, else into a buffer of exactly
     /// the needed size: the gateway holds these buffers, and a plain append to a full one doubles its capacity.
     public mutating func append(_ other: RenderedScrape) {

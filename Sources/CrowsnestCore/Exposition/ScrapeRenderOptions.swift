@@ -1,7 +1,9 @@
 /// How to render a scrape.
 public struct ScrapeRenderOptions: Sendable {
     /// Labels every sample gets (`cluster`, `namespace`, `pod_name`, static labels, relabeling results), unique
-    /// names. A label with an empty value removes that label from samples (a scraped value moves to
+    /// names.
+    ///
+    /// A label with an empty value removes that label from samples (a scraped value moves to
     /// `exported_<name>` under `honor_labels: false`, as in Prometheus).
     public var targetLabels: [Label]
     /// Prometheus' `honor_labels`: when false, a scraped label colliding with a target label is kept as

@@ -22,7 +22,11 @@ public struct ScrapeRenderer: ~Copyable, Sendable {
     }
 
     /// Renders `payload` in `format`.
-    public mutating func render(_ payload: UnsafeRawBufferPointer, format: ExpositionFormat, options: ScrapeRenderOptions)
+    public mutating func render(
+        _ payload: UnsafeRawBufferPointer,
+        format: ExpositionFormat,
+        options: ScrapeRenderOptions
+    )
         throws(ExpositionError) -> RenderedScrape
     {
         let limits = options.limits

@@ -33,6 +33,7 @@ public struct SeriesSelector: Sendable {
     public struct ParseError: Error, Sendable, CustomStringConvertible {
         /// What is wrong.
         public var reason: String
+        /// The text shown in messages and logs.
         public var description: String { reason }
     }
 
@@ -102,11 +103,15 @@ public struct SeriesSelector: Sendable {
                 let value = try quoted()
                 var regex: PrometheusRegex?
                 if op == .regex || op == .notRegex {
-                    do { regex = try PrometheusRegex(value) } catch { throw ParseError(reason: "invalid regex for \(label): \(error)") }
+                    do { regex = try PrometheusRegex(value) } catch {
+                        throw ParseError(reason: "invalid regex for \(label): \(error)")
+                    }
                 }
                 matchers.append(Matcher(name: label, operation: op, value: value, regex: regex))
                 skipSpaces()
-                if scalars.first == "," { scalars.removeFirst() } else if scalars.first != "}" {
+                if scalars.first == "," {
+                    scalars.removeFirst()
+                } else if scalars.first != "}" {
                     throw ParseError(reason: "expected , or }")
                 }
             }

@@ -1,13 +1,15 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
-/// The rules ``ParseMode/strict`` adds on top of syntax, from the OpenMetrics 1.0 spec (as its reference parser
-/// and conformance suite apply them) and Prometheus' strict text parser:
+/// The rules ``ParseMode/strict`` adds on top of syntax.
+///
+/// They come from the OpenMetrics 1.0 spec (as its reference parser and conformance suite apply them) and
+/// Prometheus' strict text parser:
 ///
 /// - every family forms one contiguous group, its name declared at most once; metadata only before its samples;
 /// - OpenMetrics: no two families may claim one sample name (`a_created` gauge beside counter `a`); a UNIT must be
@@ -92,12 +94,17 @@ struct StrictValidator {
         current?.type = family.type
         currentType = family.type
         if kind == .unit, family.hasUnit {
-            let unit = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[family.unitStart..<family.unitEnd]), as: UTF8.self)
+            let unit = String(
+                decoding: UnsafeRawBufferPointer(rebasing: bytes[family.unitStart..<family.unitEnd]),
+                as: UTF8.self
+            )
             current?.unit = unit
         }
     }
 
-    /// Checks a sample of `family`. `labelHashes` holds a word per label: the hash of each of the first
+    /// Checks a sample of `family`.
+    ///
+    /// `labelHashes` holds a word per label: the hash of each of the first
     /// `repeatedLabels` labels, the previous sample's, which this validator checked and hashed there on the
     /// previous call; the hashes of the others are written there.
     mutating func sample(
@@ -155,7 +162,8 @@ struct StrictValidator {
                 while index < token.valueEnd {
                     if bytes[index] == UInt8(ascii: "\\") {
                         let next = bytes[index + 1]
-                        guard next == UInt8(ascii: "\\") || next == UInt8(ascii: "\"") || next == UInt8(ascii: "n") else {
+                        guard next == UInt8(ascii: "\\") || next == UInt8(ascii: "\"") || next == UInt8(ascii: "n")
+                        else {
                             throw fail(index, "invalid escape sequence in label value (only \\\\, \\\" and \\n)")
                         }
                         index += 1
@@ -173,7 +181,9 @@ struct StrictValidator {
         var bucketBound = Double.nan
         switch (type, sample.suffix) {
         case (.histogram, .bucket), (.gaugeHistogram, .bucket):
-            guard let le = find(literal: "le") else { throw fail(sample.nameStart, "histogram bucket without an \"le\" label") }
+            guard let le = find(literal: "le") else {
+                throw fail(sample.nameStart, "histogram bucket without an \"le\" label")
+            }
             guard let bound = bounds.bound(of: le, in: bytes, format: format), !bound.isNaN else {
                 throw fail(le.valueStart, "invalid \"le\" label value \"\(decodedValue(le).prefix(40))\"")
             }
@@ -184,7 +194,10 @@ struct StrictValidator {
                 throw fail(sample.nameStart, "summary quantile sample without a \"quantile\" label")
             }
             guard let bound = bounds.bound(of: quantile, in: bytes, format: format), bound >= 0 && bound <= 1 else {
-                throw fail(quantile.valueStart, "invalid \"quantile\" label value \"\(decodedValue(quantile).prefix(40))\"")
+                throw fail(
+                    quantile.valueStart,
+                    "invalid \"quantile\" label value \"\(decodedValue(quantile).prefix(40))\""
+                )
             }
             excluded = quantile
             if openMetrics && value < 0 { throw fail(sample.valueStart, "negative summary quantile value") }
@@ -218,7 +231,9 @@ struct StrictValidator {
                 let allowed =
                     (type == .counter && sample.suffix == .total)
                     || ((type == .histogram || type == .gaugeHistogram) && sample.suffix == .bucket)
-                if !allowed { throw fail(sample.exemplarStart, "exemplars are allowed only on _total and _bucket samples") }
+                if !allowed {
+                    throw fail(sample.exemplarStart, "exemplars are allowed only on _total and _bucket samples")
+                }
             }
         }
 
@@ -237,16 +252,25 @@ struct StrictValidator {
                 if timestamp != current!.groupTimestamp { try Self.finishHistogramGroup(&current!, line: line) }
             } else {
                 if seenGroups.insert(groupKey, value: 0) != nil {
-                    throw fail(sample.nameStart, "metric points of family \"\(current!.name)\" are not grouped together")
+                    throw fail(
+                        sample.nameStart,
+                        "metric points of family \"\(current!.name)\" are not grouped together"
+                    )
                 }
                 if current!.group != nil { try Self.finishHistogramGroup(&current!, line: line) }
                 current!.group = groupKey
             }
             current!.groupTimestamp = timestamp
             if type == .histogram || type == .gaugeHistogram {
-                try Self.accumulateHistogram(&current!.histogram, suffix: sample.suffix, value: value, bound: bucketBound, fail: {
-                    fail(sample.nameStart, $0)
-                })
+                try Self.accumulateHistogram(
+                    &current!.histogram,
+                    suffix: sample.suffix,
+                    value: value,
+                    bound: bucketBound,
+                    fail: {
+                        fail(sample.nameStart, $0)
+                    }
+                )
             }
         }
 
@@ -383,7 +407,9 @@ struct StrictValidator {
             ExpositionError(.semantics, line: line, column: 0, "histogram \"\(state.name)\": \(reason)")
         }
         guard group.lastLe == .infinity else { throw fail("the +Inf bucket is missing") }
-        if let count = group.count, count != group.lastBucketValue { throw fail("_count does not match the +Inf bucket") }
+        if let count = group.count, count != group.lastBucketValue {
+            throw fail("_count does not match the +Inf bucket")
+        }
         if group.hasSum && group.count == nil { throw fail("_sum without _count") }
         if group.hasGSum && group.count == nil { throw fail("_gsum without _gcount") }
         if !(group.hasSum || group.hasGSum) && group.count != nil { throw fail("_count without _sum") }
@@ -392,12 +418,19 @@ struct StrictValidator {
     }
 
     /// Parses the (decoded) value of an `le`/`quantile` label; OpenMetrics requires infinities spelled
-    /// `+Inf`/`-Inf`. `nil` when it is not a number.
+    /// `+Inf`/`-Inf`.
+    ///
+    /// `nil` when it is not a number.
     static func parseBound(_ bytes: UnsafeRawBufferPointer, _ token: LabelToken, format: ExpositionFormat) -> Double? {
         if !token.valueEscaped {
-            return parseBound(UnsafeRawBufferPointer(rebasing: bytes[token.valueStart..<token.valueEnd]), format: format)
+            return parseBound(
+                UnsafeRawBufferPointer(rebasing: bytes[token.valueStart..<token.valueEnd]),
+                format: format
+            )
         }
-        let decoded = Unescaping.unescapedBytes(UnsafeRawBufferPointer(rebasing: bytes[token.valueStart..<token.valueEnd]))
+        let decoded = Unescaping.unescapedBytes(
+            UnsafeRawBufferPointer(rebasing: bytes[token.valueStart..<token.valueEnd])
+        )
         return decoded.withUnsafeBytes { parseBound($0, format: format) }
     }
 
@@ -405,7 +438,9 @@ struct StrictValidator {
     static func parseBound(_ text: UnsafeRawBufferPointer, format: ExpositionFormat) -> Double? {
         guard NumberSyntax.isValidValue(text, 0, text.count, format: format) else { return nil }
         let value = NumberSyntax.parseDouble(text, 0, text.count)
-        if format == .openMetrics && value.isInfinite && !text.elementsEqual("+Inf".utf8) && !text.elementsEqual("-Inf".utf8) {
+        if format == .openMetrics && value.isInfinite && !text.elementsEqual("+Inf".utf8)
+            && !text.elementsEqual("-Inf".utf8)
+        {
             return nil
         }
         return value
@@ -413,7 +448,9 @@ struct StrictValidator {
 }
 
 /// The bounds (`le`, `quantile` label values) parsed lately, by their exact bytes: a family's series repeat the same
-/// few bounds, each parsed once instead of once per sample. Values longer than 16 bytes or escaped are parsed every
+/// few bounds, each parsed once instead of once per sample.
+///
+/// Values longer than 16 bytes or escaped are parsed every
 /// time; a value that is not a number is never kept.
 struct BoundCache {
     private struct Entry {
@@ -528,7 +565,9 @@ enum SeriesHash {
 }
 
 /// An open-addressing table from already well-mixed 64-bit hashes to an `Int` (the hot duplicate-series check;
-/// Swift's `Dictionary` would re-hash every key with SipHash). `reset()` is O(1): entries carry a generation.
+/// Swift's `Dictionary` would re-hash every key with SipHash).
+///
+/// `reset()` is O(1): entries carry a generation.
 struct UInt64Table {
     private struct Entry {
         var key: UInt64

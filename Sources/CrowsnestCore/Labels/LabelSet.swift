@@ -1,6 +1,6 @@
 /// One label: a name and its value, as UTF-8 strings.
 public struct Label: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// The label name, e.g. `namespace`.
+    /// The label name, such as `namespace`.
     public var name: String
     /// The label value; an empty value means "label absent" in Prometheus semantics.
     public var value: String
@@ -11,10 +11,12 @@ public struct Label: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.value = value
     }
 
+    /// Orders by name (byte order), then by value.
     public static func < (lhs: Label, rhs: Label) -> Bool {
         lhs.name == rhs.name ? lhs.value < rhs.value : lhs.name.utf8.lexicographicallyPrecedes(rhs.name.utf8)
     }
 
+    /// The text shown in messages and logs.
     public var description: String { "\(name)=\(value.debugDescription)" }
 }
 
@@ -58,7 +60,9 @@ public struct LabelSet: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         return (false, low)
     }
 
-    /// The value of `name`, or `nil` when the label is absent. Setting `nil` or `""` removes the label.
+    /// The value of `name`, or `nil` when the label is absent.
+    ///
+    /// Setting `nil` or `""` removes the label.
     public subscript(name: String) -> String? {
         get {
             let (found, index) = index(of: name)
@@ -83,7 +87,9 @@ public struct LabelSet: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         try labels.removeAll(where: predicate)
     }
 
+    /// Iterates the labels in name order.
     public func makeIterator() -> IndexingIterator<[Label]> { labels.makeIterator() }
 
+    /// The text shown in messages and logs.
     public var description: String { "{" + labels.map(\.description).joined(separator: ", ") + "}" }
 }

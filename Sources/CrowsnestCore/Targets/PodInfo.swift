@@ -31,7 +31,13 @@ public struct PodInfo: Sendable, Hashable {
         public var restartPolicy: String?
 
         /// Creates a container.
-        public init(name: String, image: String = "", ports: [Port] = [], isInit: Bool = false, restartPolicy: String? = nil) {
+        public init(
+            name: String,
+            image: String = "",
+            ports: [Port] = [],
+            isInit: Bool = false,
+            restartPolicy: String? = nil
+        ) {
             self.name = name
             self.image = image
             self.ports = ports
@@ -74,10 +80,20 @@ public struct PodInfo: Sendable, Hashable {
 
     /// Creates a pod.
     public init(
-        namespace: String, name: String, uid: String = "", labels: [String: String] = [:],
-        annotations: [String: String] = [:], isTerminating: Bool = false, controllerKind: String? = nil,
-        controllerName: String? = nil, nodeName: String = "", containers: [Container] = [], phase: String = "Running",
-        podIP: String = "", hostIP: String = "", ready: Bool? = nil
+        namespace: String,
+        name: String,
+        uid: String = "",
+        labels: [String: String] = [:],
+        annotations: [String: String] = [:],
+        isTerminating: Bool = false,
+        controllerKind: String? = nil,
+        controllerName: String? = nil,
+        nodeName: String = "",
+        containers: [Container] = [],
+        phase: String = "Running",
+        podIP: String = "",
+        hostIP: String = "",
+        ready: Bool? = nil
     ) {
         self.namespace = namespace
         self.name = name

@@ -18,9 +18,15 @@ public struct PodTargetRules: Sendable {
     public var excludedNamespaces: Set<String>
 
     /// Creates rules; `relabeler` nil (or empty) selects the built-in annotation/port rules alone.
-    public init(cluster: String, staticLabels: LabelSet = LabelSet(), defaultPath: String = "/metrics",
-                defaultScheme: String = "http", relabeler: Relabeler? = nil, mode: RelabelMode = .crowsnest,
-                excludedNamespaces: Set<String> = []) {
+    public init(
+        cluster: String,
+        staticLabels: LabelSet = LabelSet(),
+        defaultPath: String = "/metrics",
+        defaultScheme: String = "http",
+        relabeler: Relabeler? = nil,
+        mode: RelabelMode = .crowsnest,
+        excludedNamespaces: Set<String> = []
+    ) {
         self.cluster = cluster
         self.staticLabels = staticLabels
         self.defaultPath = defaultPath
@@ -34,8 +40,12 @@ public struct PodTargetRules: Sendable {
     public init(config: ClusterConfig) throws(RelabelError) {
         let relabeler = config.relabelConfigs.isEmpty ? nil : try Relabeler(rules: config.relabelConfigs)
         self.init(
-            cluster: config.name, staticLabels: config.labels, defaultPath: config.scrape.path,
-            defaultScheme: config.scrape.scheme.rawValue, relabeler: relabeler, mode: config.relabelMode,
+            cluster: config.name,
+            staticLabels: config.labels,
+            defaultPath: config.scrape.path,
+            defaultScheme: config.scrape.scheme.rawValue,
+            relabeler: relabeler,
+            mode: config.relabelMode,
             excludedNamespaces: Set(config.discovery.excludeNamespaces)
         )
     }

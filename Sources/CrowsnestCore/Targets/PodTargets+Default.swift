@@ -50,10 +50,22 @@ extension PodTargetRules {
         for port in chosen {
             let portText = String(port.number)
             do throws(ProxyPath.Refusal) {
-                _ = try ProxyPath.build(namespace: pod.namespace, pod: pod.name, scheme: scheme, port: portText, path: path)
+                _ = try ProxyPath.build(
+                    namespace: pod.namespace,
+                    pod: pod.name,
+                    scheme: scheme,
+                    port: portText,
+                    path: path
+                )
             } catch {
-                result.refused.append(RefusedPod(cluster: cluster, namespace: pod.namespace, pod: pod.name,
-                                                 reason: "port \(portText): \(error.reason)"))
+                result.refused.append(
+                    RefusedPod(
+                        cluster: cluster,
+                        namespace: pod.namespace,
+                        pod: pod.name,
+                        reason: "port \(portText): \(error.reason)"
+                    )
+                )
                 continue
             }
             var labels = staticLabels
@@ -64,7 +76,9 @@ extension PodTargetRules {
             result.targets.append(
                 ScrapeTarget(
                     key: TargetKey(cluster: cluster, namespace: pod.namespace, pod: pod.name, port: portText),
-                    scheme: scheme, path: path, labels: labels.labels
+                    scheme: scheme,
+                    path: path,
+                    labels: labels.labels
                 )
             )
         }

@@ -1,6 +1,8 @@
 extension PodTargetRules {
     /// Prometheus `role: pod` candidates for `pod`: one per declared container port, one per container without
-    /// ports; none for a pod without an IP (as Prometheus). Each carries the `__meta_kubernetes_*` labels,
+    /// ports; none for a pod without an IP (as Prometheus).
+    ///
+    /// Each carries the `__meta_kubernetes_*` labels,
     /// `__address__` (`IP:PORT`, or `IP`), `__metrics_path__` and `__scheme__`.
     public func candidates(for pod: PodInfo) -> [LabelSet] {
         guard !pod.podIP.isEmpty else { return [] }
@@ -66,7 +68,9 @@ extension PodTargetRules {
     /// ``RelabelMode/crowsnest``: the built-in rules choose the targets; each is relabeled with the meta labels of
     /// Prometheus' `role: pod` (of the container port it scrapes, when declared) beside its own labels, and may be
     /// dropped, gain labels, or change `__address__` (another port of the pod), `__metrics_path__`, `__scheme__`
-    /// and `__param_*`. `cluster`, `namespace` and `pod_name` stay the pod's own.
+    /// and `__param_*`.
+    ///
+    /// `cluster`, `namespace` and `pod_name` stay the pod's own.
     func refinedTargets(for pod: PodInfo, relabeler: Relabeler) -> PodTargets {
         var chosen = defaultTargets(for: pod)
         guard !chosen.targets.isEmpty else { return chosen }
@@ -149,10 +153,15 @@ extension PodTargetRules {
     func relabeled(_ labels: LabelSet, pod: PodInfo) -> RelabelOutcome {
         let address = labels.get("__address__")
         guard let port = Self.port(of: address, podIP: pod.podIP, scheme: labels.get("__scheme__")) else {
-            return .refused(RefusedPod(
-                cluster: cluster, namespace: pod.namespace, pod: pod.name,
-                reason: "__address__ after relabeling does not name the pod's IP and a port; "
-                    + "Crowsnest scrapes only the pod itself, through the API server's proxy"))
+            return .refused(
+                RefusedPod(
+                    cluster: cluster,
+                    namespace: pod.namespace,
+                    pod: pod.name,
+                    reason: "__address__ after relabeling does not name the pod's IP and a port; "
+                        + "Crowsnest scrapes only the pod itself, through the API server's proxy"
+                )
+            )
         }
         let scheme = labels.get("__scheme__").isEmpty ? defaultScheme : labels.get("__scheme__")
         let path = labels.get("__metrics_path__").isEmpty ? defaultPath : labels.get("__metrics_path__")
@@ -162,8 +171,14 @@ extension PodTargetRules {
         do throws(ProxyPath.Refusal) {
             _ = try ProxyPath.build(namespace: pod.namespace, pod: pod.name, scheme: scheme, port: port, path: path)
         } catch {
-            return .refused(RefusedPod(cluster: cluster, namespace: pod.namespace, pod: pod.name,
-                                       reason: "port \(port): \(error.reason)"))
+            return .refused(
+                RefusedPod(
+                    cluster: cluster,
+                    namespace: pod.namespace,
+                    pod: pod.name,
+                    reason: "port \(port): \(error.reason)"
+                )
+            )
         }
         var labels = labels
         labels.removeMetaLabels()
@@ -173,7 +188,10 @@ extension PodTargetRules {
     func makeTarget(_ pod: PodInfo, _ target: RelabeledTarget, labels: LabelSet) -> ScrapeTarget {
         ScrapeTarget(
             key: TargetKey(cluster: cluster, namespace: pod.namespace, pod: pod.name, port: target.port),
-            scheme: target.scheme, path: target.path, parameters: target.parameters, labels: labels.labels
+            scheme: target.scheme,
+            path: target.path,
+            parameters: target.parameters,
+            labels: labels.labels
         )
     }
 
@@ -182,7 +200,8 @@ extension PodTargetRules {
         var bytes = Array(name.utf8)
         for index in bytes.indices {
             let byte = bytes[index]
-            let ok = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+            let ok =
+                (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
                 || byte == 0x5F
             if !ok { bytes[index] = 0x5F }
         }

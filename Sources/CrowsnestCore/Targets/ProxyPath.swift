@@ -10,6 +10,7 @@ public enum ProxyPath {
     public struct Refusal: Error, Sendable, Hashable, CustomStringConvertible {
         /// Plain-words reason (the path itself is shown only as a short, escaped excerpt).
         public var reason: String
+        /// The text shown in messages and logs.
         public var description: String { reason }
     }
 
@@ -20,11 +21,14 @@ public enum ProxyPath {
         guard scheme == "http" || scheme == "https" else { throw Refusal(reason: "scheme must be http or https") }
         for (what, value) in [("namespace", namespace), ("pod name", pod), ("port", port)] {
             guard !value.isEmpty, value.utf8.count <= 253 else { throw Refusal(reason: "\(what) is empty or too long") }
-            guard value.utf8.allSatisfy(isDNSLabelByte) else { throw Refusal(reason: "\(what) has characters a Kubernetes name cannot have") }
+            guard value.utf8.allSatisfy(isDNSLabelByte) else {
+                throw Refusal(reason: "\(what) has characters a Kubernetes name cannot have")
+            }
             guard value != "." && value != ".." else { throw Refusal(reason: "\(what) must not be . or ..") }
         }
         let segments = try checkedSegments(path)
-        var result = "/api/v1/namespaces/\(encode(namespace))/pods/\(encode(scheme)):\(encode(pod)):\(encode(port))/proxy"
+        var result =
+            "/api/v1/namespaces/\(encode(namespace))/pods/\(encode(scheme)):\(encode(pod)):\(encode(port))/proxy"
         for segment in segments { result += "/" + encode(segment) }
         if path.hasSuffix("/") && !segments.isEmpty { result += "/" }
         if segments.isEmpty { result += "/" }
@@ -33,7 +37,8 @@ public enum ProxyPath {
 
     /// Bytes allowed in namespaces, pod names and ports (DNS-1123 plus upper case for safety of port names).
     private static func isDNSLabelByte(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
             || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
             || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
     }
@@ -98,7 +103,8 @@ public enum ProxyPath {
         var out = ""
         for byte in segment.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:

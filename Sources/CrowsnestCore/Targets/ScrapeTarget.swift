@@ -1,4 +1,6 @@
-/// Identifies one scrape target: a pod port in a cluster. Ordered by cluster, namespace, pod, port.
+/// Identifies one scrape target: a pod port in a cluster.
+///
+/// Ordered by cluster, namespace, pod, port.
 public struct TargetKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The cluster name (the `cluster` label).
     public var cluster: String
@@ -17,10 +19,12 @@ public struct TargetKey: Sendable, Hashable, Comparable, CustomStringConvertible
         self.port = port
     }
 
+    /// Orders by cluster, namespace, pod, then port.
     public static func < (lhs: TargetKey, rhs: TargetKey) -> Bool {
         (lhs.cluster, lhs.namespace, lhs.pod, lhs.port) < (rhs.cluster, rhs.namespace, rhs.pod, rhs.port)
     }
 
+    /// The text shown in messages and logs.
     public var description: String { "\(cluster)/\(namespace)/\(pod):\(port)" }
 
     /// A stable 64-bit hash (FNV-1a over the four fields), the same in every process and release: the basis of
@@ -59,7 +63,13 @@ public struct ScrapeTarget: Sendable, Hashable {
     public var labels: [Label]
 
     /// Creates a target.
-    public init(key: TargetKey, scheme: String = "http", path: String = "/metrics", parameters: [Label] = [], labels: [Label]) {
+    public init(
+        key: TargetKey,
+        scheme: String = "http",
+        path: String = "/metrics",
+        parameters: [Label] = [],
+        labels: [Label]
+    ) {
         self.key = key
         self.scheme = scheme
         self.path = path
@@ -85,7 +95,7 @@ public struct RefusedPod: Sendable, Hashable {
     public var namespace: String
     /// The pod.
     public var pod: String
-    /// Plain-words reason, e.g. an unsafe metrics path.
+    /// Plain-words reason, such as an unsafe metrics path.
     public var reason: String
     /// Refused or a duplicate.
     public var kind: Kind

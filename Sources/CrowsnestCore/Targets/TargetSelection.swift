@@ -7,7 +7,9 @@
 /// the others with the reason.
 public enum TargetSelection {
     /// `targets` (sorted by key) without duplicates, and one ``RefusedPod`` of kind `duplicate` per target left out.
-    public static func removingDuplicates(_ targets: [ScrapeTarget]) -> (targets: [ScrapeTarget], duplicates: [RefusedPod]) {
+    public static func removingDuplicates(_ targets: [ScrapeTarget]) -> (
+        targets: [ScrapeTarget], duplicates: [RefusedPod]
+    ) {
         var firstWithLabels: [[Label]: TargetKey] = [:]
         firstWithLabels.reserveCapacity(targets.count)
         var kept: [ScrapeTarget] = []

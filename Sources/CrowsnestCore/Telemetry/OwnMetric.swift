@@ -18,31 +18,45 @@ public struct OwnMetric: Sendable, Hashable {
     public static let scrapes = OwnMetric("crowsnest_scrapes_total", "Scrapes per cluster and result.")
     /// Scrape durations per cluster (histogram).
     public static let scrapeDuration = OwnMetric(
-        "crowsnest_scrape_duration_seconds", "Scrape durations per cluster (through the API server's pod proxy).")
+        "crowsnest_scrape_duration_seconds",
+        "Scrape durations per cluster (through the API server's pod proxy)."
+    )
     /// API server requests per cluster, kind and code (counter).
     public static let kubeRequests = OwnMetric(
         "crowsnest_kube_requests_total",
-        "Requests to API servers per cluster, kind (api or proxy) and HTTP status code (or error kind).")
+        "Requests to API servers per cluster, kind (api or proxy) and HTTP status code (or error kind)."
+    )
     /// Ends of a list or watch followed by a new one (counter).
     public static let watchRestarts = OwnMetric(
-        "crowsnest_watch_restarts_total", "Ends of a pod list or watch followed by a new one, per cluster and reason.")
+        "crowsnest_watch_restarts_total",
+        "Ends of a pod list or watch followed by a new one, per cluster and reason."
+    )
     /// Reads of the cluster directory (counter).
-    public static let configReloads = OwnMetric("crowsnest_config_reloads_total", "Reads of the cluster directory by result.")
+    public static let configReloads = OwnMetric(
+        "crowsnest_config_reloads_total",
+        "Reads of the cluster directory by result."
+    )
     /// Whether each cluster runs and lists (gauge).
     public static let clusterUp = OwnMetric(
         "crowsnest_cluster_up",
-        "1 when the cluster runs and its discovery lists pods; 0 when its file is broken, it cannot start, or discovery fails.")
+        "1 when the cluster runs and its discovery lists pods; 0 when its file is broken, it cannot start, or discovery fails."
+    )
     /// Targets per cluster and state (gauge).
     public static let targets = OwnMetric(
-        "crowsnest_targets", "Targets per cluster and state (up, down, duplicate: left out, same labels as another target).")
+        "crowsnest_targets",
+        "Targets per cluster and state (up, down, duplicate: left out, same labels as another target)."
+    )
     /// Credential expiry per cluster (gauge).
     public static let credentialExpiry = OwnMetric(
-        "crowsnest_credential_expiry_timestamp_seconds", "When each cluster's credential expires.")
+        "crowsnest_credential_expiry_timestamp_seconds",
+        "When each cluster's credential expires."
+    )
     /// Series held (gauge).
     public static let seriesHeld = OwnMetric("crowsnest_series_held", "Series held in target snapshots.")
 
     /// Every own metric.
     public static let all: [OwnMetric] = [
-        scrapes, scrapeDuration, kubeRequests, watchRestarts, configReloads, clusterUp, targets, credentialExpiry, seriesHeld,
+        scrapes, scrapeDuration, kubeRequests, watchRestarts, configReloads, clusterUp, targets, credentialExpiry,
+        seriesHeld,
     ]
 }

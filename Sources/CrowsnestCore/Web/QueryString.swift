@@ -12,7 +12,9 @@ public struct QueryString: Sendable, Hashable {
     private var names: [String] = []
     private var values: [String] = []
 
-    /// Decodes `query` (without the leading `?`); `nil` is an empty query. A malformed escape (`%` not followed by
+    /// Decodes `query` (without the leading `?`); `nil` is an empty query.
+    ///
+    /// A malformed escape (`%` not followed by
     /// two hex digits) is kept as written, as Go keeps the pair out and browsers keep the text: here kept, so a
     /// selector with a stray `%` fails loudly in its own parser rather than vanishing.
     public init(_ query: String?) {
@@ -51,7 +53,8 @@ public struct QueryString: Sendable, Hashable {
             if byte == UInt8(ascii: "+") {
                 out.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), bytes.distance(from: index, to: bytes.endIndex) >= 3,
-                let high = hex(bytes[bytes.index(index, offsetBy: 1)]), let low = hex(bytes[bytes.index(index, offsetBy: 2)])
+                let high = hex(bytes[bytes.index(index, offsetBy: 1)]),
+                let low = hex(bytes[bytes.index(index, offsetBy: 2)])
             {
                 out.append(high << 4 | low)
                 index = bytes.index(index, offsetBy: 3)

@@ -288,7 +288,14 @@ public struct ClusterReport: Encodable, Sendable {
                 report.status = (entry.startError != nil ? ClusterStatus.down : .configError).rawValue
                 return report
             }
-            return report.filled(from: runtime.health, check: checks[entry.name], entry: entry, store: store, detailed: detailed, now: now)
+            return report.filled(
+                from: runtime.health,
+                check: checks[entry.name],
+                entry: entry,
+                store: store,
+                detailed: detailed,
+                now: now
+            )
         }
     }
 

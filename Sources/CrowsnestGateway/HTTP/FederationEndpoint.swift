@@ -49,7 +49,8 @@ public struct FederationEndpoint: Sendable {
                 let names = known.isEmpty ? "none (no cluster file is loaded)" : known.sorted().joined(separator: ", ")
                 throw HTTPError(
                     .badRequest,
-                    message: "unknown cluster \(unknown.joined(separator: ", ")) in ?cluster=; known clusters: \(names)\n"
+                    message:
+                        "unknown cluster \(unknown.joined(separator: ", ")) in ?cluster=; known clusters: \(names)\n"
                 )
             }
         }
@@ -67,7 +68,9 @@ public struct FederationEndpoint: Sendable {
                     let stream = try GzipStream()
                     var pending: ByteBuffer?
                     try await writer.write(view, request: federationRequest) { chunk in
-                        if let previous = pending { try await bodyWriter.write(try stream.compress(previous, final: false)) }
+                        if let previous = pending {
+                            try await bodyWriter.write(try stream.compress(previous, final: false))
+                        }
                         pending = chunk
                     }
                     try await bodyWriter.write(try stream.compress(pending ?? ByteBuffer(), final: true))
@@ -85,7 +88,8 @@ public struct FederationEndpoint: Sendable {
         for part in header.lowercased().split(separator: ",") {
             let pieces = part.split(separator: ";").map { $0.filter { $0 != " " && $0 != "\t" } }
             guard pieces.first == "gzip" || pieces.first == "*" else { continue }
-            if let quality = pieces.dropFirst().first(where: { $0.hasPrefix("q=") }), Double(quality.dropFirst(2)) == 0 {
+            if let quality = pieces.dropFirst().first(where: { $0.hasPrefix("q=") }), Double(quality.dropFirst(2)) == 0
+            {
                 return false
             }
             return true

@@ -78,14 +78,21 @@ public func buildGateway(
     )
     let router = Router()
     if options.globalConfig.web.requiresAuthentication {
-        router.add(middleware: WebAccessMiddleware(credentials: WebCredentials(config: options.globalConfig.web, logger: logger)))
+        router.add(
+            middleware: WebAccessMiddleware(
+                credentials: WebCredentials(config: options.globalConfig.web, logger: logger)
+            )
+        )
     }
     FederationEndpoint(store: store, knownClusters: { directory.entries.map(\.name) }).register(on: router)
     GatewayRoutes(directory: directory, store: store, metrics: metrics).register(on: router)
     let application = Application(
         router: router,
         server: server,
-        configuration: ApplicationConfiguration(address: .hostname(options.listen.host, port: options.listen.port), serverName: "crowsnest"),
+        configuration: ApplicationConfiguration(
+            address: .hostname(options.listen.host, port: options.listen.port),
+            serverName: "crowsnest"
+        ),
         services: [directory],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger

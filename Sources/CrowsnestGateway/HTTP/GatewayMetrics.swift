@@ -17,7 +17,8 @@ public final class GatewayMetrics: Sendable {
     /// Scrape-duration buckets (seconds).
     static let scrapeDurationBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        .seconds(30),
     ]
 
     private let registry: PrometheusCollectorRegistry
@@ -59,7 +60,11 @@ public final class GatewayMetrics: Sendable {
     static func stateFamilies(entries: [ClusterSupervisor.ClusterEntry], store: SnapshotStore) -> [MetricFamily] {
         var clusters = MetricFamily(name: OwnMetric.clusterUp.name, type: .gauge, help: OwnMetric.clusterUp.help)
         var targets = MetricFamily(name: OwnMetric.targets.name, type: .gauge, help: OwnMetric.targets.help)
-        var expiry = MetricFamily(name: OwnMetric.credentialExpiry.name, type: .gauge, help: OwnMetric.credentialExpiry.help)
+        var expiry = MetricFamily(
+            name: OwnMetric.credentialExpiry.name,
+            type: .gauge,
+            help: OwnMetric.credentialExpiry.help
+        )
         for entry in entries {
             let cluster = Label("cluster", entry.name)
             let health = entry.runtime?.health
@@ -71,10 +76,14 @@ public final class GatewayMetrics: Sendable {
                 ("duplicate", health.duplicateTargets),
             ]
             for (state, count) in counts {
-                targets.samples.append(Sample(name: targets.name, labels: [cluster, Label("state", state)], value: Double(count)))
+                targets.samples.append(
+                    Sample(name: targets.name, labels: [cluster, Label("state", state)], value: Double(count))
+                )
             }
             if let expires = health.credential.expiry {
-                expiry.samples.append(Sample(name: expiry.name, labels: [cluster], value: expires.timeIntervalSince1970))
+                expiry.samples.append(
+                    Sample(name: expiry.name, labels: [cluster], value: expires.timeIntervalSince1970)
+                )
             }
         }
         let series = MetricFamily(

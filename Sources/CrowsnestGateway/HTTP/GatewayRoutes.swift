@@ -26,7 +26,10 @@ public struct GatewayRoutes: Sendable {
         router.get("/-/ready") { _, _ -> Response in
             directory.isReady
                 ? Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "Ready\n")))
-                : Response(status: .serviceUnavailable, body: ResponseBody(byteBuffer: ByteBuffer(string: "Not ready: first discovery pending\n")))
+                : Response(
+                    status: .serviceUnavailable,
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: "Not ready: first discovery pending\n"))
+                )
         }
         router.post("/-/reload") { _, _ -> Response in
             directory.reload()

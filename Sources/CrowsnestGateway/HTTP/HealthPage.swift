@@ -169,7 +169,12 @@ public enum HealthPage {
         html.raw(" · <a href=\"/api/v1/clusters\">JSON</a> · <a href=\"/metrics\">/metrics</a></p>\n</body>\n</html>\n")
     }
 
-    static func summary(_ html: inout HTMLText, _ reports: [ClusterReport], now: Double, directoryProblems: [String] = []) {
+    static func summary(
+        _ html: inout HTMLText,
+        _ reports: [ClusterReport],
+        now: Double,
+        directoryProblems: [String] = []
+    ) {
         for problem in directoryProblems {
             html.raw("<p class=\"summary s-bad\" id=\"directory-problem\"><strong>")
             html.text(problem, limit: overviewTextLimit)

@@ -69,7 +69,10 @@ public final class WebCredentials: Sendable {
                 value = Array(text.utf8)
             }
             if value == nil, cached == nil || cached?.stamp != stamp {
-                logger.error("cannot read the web credential file; denying every request", metadata: ["file": "\(path)"])
+                logger.error(
+                    "cannot read the web credential file; denying every request",
+                    metadata: ["file": "\(path)"]
+                )
             }
             cache[path] = Secret(stamp: stamp, value: value)
             return value

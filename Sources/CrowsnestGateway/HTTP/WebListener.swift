@@ -20,9 +20,13 @@ public enum WebListener {
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
         } catch {
-            throw TLSError(description: "web.tls_cert_file \(certificateFile): not a readable PEM certificate (\(type(of: error)))")
+            throw TLSError(
+                description: "web.tls_cert_file \(certificateFile): not a readable PEM certificate (\(type(of: error)))"
+            )
         }
-        guard !chain.isEmpty else { throw TLSError(description: "web.tls_cert_file \(certificateFile) holds no certificate") }
+        guard !chain.isEmpty else {
+            throw TLSError(description: "web.tls_cert_file \(certificateFile) holds no certificate")
+        }
         let key: NIOSSLPrivateKey
         do {
             key = try NIOSSLPrivateKey(file: keyFile, format: .pem)

@@ -36,7 +36,12 @@ public final class ClusterRuntime: Sendable {
         self.config = config
         self.shard = shard
         let relabeler = config.metricRelabelConfigs.isEmpty ? nil : try Relabeler(rules: config.metricRelabelConfigs)
-        client = KubeClusterClient(config: config, httpClient: httpClient, logger: logger, metricsFactory: metricsFactory)
+        client = KubeClusterClient(
+            config: config,
+            httpClient: httpClient,
+            logger: logger,
+            metricsFactory: metricsFactory
+        )
         discovery = PodDiscovery(client: client, logger: logger, options: discoveryOptions)
         let scrape = config.scrape
         let settings = TargetScraper.Settings(
@@ -55,7 +60,8 @@ public final class ClusterRuntime: Sendable {
         scheduler = ScrapeScheduler(
             cluster: config.name,
             scraper: TargetScraper(
-                client: client, settings: settings,
+                client: client,
+                settings: settings,
                 // Scrapes start a grid slot at a time: a handful run together, and that many renderers are kept.
                 renderers: ScrapeRendererPool(maximumIdle: min(scrape.maxConcurrentScrapes, 4))
             ),
@@ -89,7 +95,9 @@ public final class ClusterRuntime: Sendable {
             group.addTask { await self.scheduler.run() }
             for await update in updates {
                 refused.withLock { $0 = update.refused }
-                scheduler.update(targets: update.targets.filter { $0.key.belongs(toShard: shard.index, of: shard.count) })
+                scheduler.update(
+                    targets: update.targets.filter { $0.key.belongs(toShard: shard.index, of: shard.count) }
+                )
             }
             group.cancelAll()
         }

@@ -78,7 +78,12 @@ extension ClusterSupervisor {
                     lastGood[report.path] = config
                     desired[config.name] = (config, report.path)
                     newEntries.append(
-                        Entry(name: config.name, file: report.path, problems: report.problems, runningLastGoodVersion: false)
+                        Entry(
+                            name: config.name,
+                            file: report.path,
+                            problems: report.problems,
+                            runningLastGoodVersion: false
+                        )
                     )
                     continue
                 }
@@ -104,7 +109,11 @@ extension ClusterSupervisor {
             for (name, cluster) in running where desired[name]?.config != cluster.config {
                 plan.stop.append(cluster.handle)
                 running[name] = nil
-                if desired[name] == nil { plan.changes.stopped.append(name) } else { plan.changes.restarted.append(name) }
+                if desired[name] == nil {
+                    plan.changes.stopped.append(name)
+                } else {
+                    plan.changes.restarted.append(name)
+                }
             }
             for (name, wanted) in desired where running[name] == nil && failedStarts[name] == nil {
                 plan.start.append(Start(name: name, config: wanted.config, file: wanted.file))

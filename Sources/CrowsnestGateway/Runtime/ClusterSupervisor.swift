@@ -78,7 +78,10 @@ public final class ClusterSupervisor: Service, Sendable {
         self.pollInterval = pollInterval
         self.timestamps = timestamps
         self.shard = shard
-        (reloadRequests, reloadContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (reloadRequests, reloadContinuation) = AsyncStream.makeStream(
+            of: Void.self,
+            bufferingPolicy: .bufferingNewest(1)
+        )
     }
 
     /// Asks for an immediate re-read of the directory.
@@ -89,8 +92,12 @@ public final class ClusterSupervisor: Service, Sendable {
         state.withLock { state in
             state.machine.entries.map { entry in
                 ClusterEntry(
-                    name: entry.name, file: entry.file, problems: entry.problems, runtime: entry.handle?.runtime,
-                    startError: entry.startError, runningLastGoodVersion: entry.runningLastGoodVersion
+                    name: entry.name,
+                    file: entry.file,
+                    problems: entry.problems,
+                    runtime: entry.handle?.runtime,
+                    startError: entry.startError,
+                    runningLastGoodVersion: entry.runningLastGoodVersion
                 )
             }
         }
@@ -138,7 +145,12 @@ public final class ClusterSupervisor: Service, Sendable {
         }
     }
 
-    private static func start(_ name: String, _ runtime: ClusterRuntime, _ signal: StopSignal, in group: inout DiscardingTaskGroup) {
+    private static func start(
+        _ name: String,
+        _ runtime: ClusterRuntime,
+        _ signal: StopSignal,
+        in group: inout DiscardingTaskGroup
+    ) {
         group.addTask {
             await withTaskGroup(of: Void.self) { cluster in
                 cluster.addTask { await runtime.run() }
@@ -161,7 +173,9 @@ public final class ClusterSupervisor: Service, Sendable {
         }
         for (path, problems) in current where logged[path] != problems {
             for problem in problems {
-                let metadata: Logger.Metadata = ["file": "\(path.isEmpty ? directory.path : path)", "problem": "\(problem.summary)"]
+                let metadata: Logger.Metadata = [
+                    "file": "\(path.isEmpty ? directory.path : path)", "problem": "\(problem.summary)",
+                ]
                 if path.isEmpty {
                     logger.warning(
                         "the cluster directory cannot be read; running clusters keep running, and it is read again until it appears",
@@ -229,7 +243,10 @@ public final class ClusterSupervisor: Service, Sendable {
     /// a poll found the directory as it was.
     private func logChanges(_ changes: StateMachine<RunningCluster>.Changes) {
         for failure in changes.failed {
-            logger.warning("cluster cannot start", metadata: ["cluster": "\(failure.name)", "error": "\(failure.error)"])
+            logger.warning(
+                "cluster cannot start",
+                metadata: ["cluster": "\(failure.name)", "error": "\(failure.error)"]
+            )
         }
         guard !changes.isEmpty else { return }
         func list(_ names: [String]) -> Logger.MetadataValue { .string(names.sorted().joined(separator: ",")) }

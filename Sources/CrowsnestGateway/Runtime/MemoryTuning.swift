@@ -1,4 +1,5 @@
 import CAllocatorTuning
+
 #if canImport(Glibc)
 import Glibc
 #endif

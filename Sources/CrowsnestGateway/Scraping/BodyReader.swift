@@ -15,7 +15,11 @@ enum BodyReader {
     ///   - expectedSize: the size to reserve up front (the target's last body), 0 when unknown.
     ///   - deadline: when to give up.
     static func read(
-        _ body: HTTPClientResponse.Body, gzip: Bool, limit: Int, expectedSize: Int = 0, deadline: NIODeadline
+        _ body: HTTPClientResponse.Body,
+        gzip: Bool,
+        limit: Int,
+        expectedSize: Int = 0,
+        deadline: NIODeadline
     ) async throws(ScrapeFailure) -> ByteBuffer {
         let decompressor: ZlibDecompressor?
         do {
@@ -25,13 +29,17 @@ enum BodyReader {
         }
         var output = ByteBuffer()
         if gzip {
-            output = ByteBufferAllocator().buffer(capacity: expectedSize > 0 ? reservation(for: expectedSize, limit) : capped(16 << 10, limit))
+            output = ByteBufferAllocator().buffer(
+                capacity: expectedSize > 0 ? reservation(for: expectedSize, limit) : capped(16 << 10, limit)
+            )
         }
         var compressedBytes = 0
         var finished = false
         do {
             for try await chunk in body {
-                if NIODeadline.now() > deadline { throw ScrapeFailure(.timeout, "scrape timed out while reading the body") }
+                if NIODeadline.now() > deadline {
+                    throw ScrapeFailure(.timeout, "scrape timed out while reading the body")
+                }
                 compressedBytes += chunk.readableBytes
                 if limit > 0 && compressedBytes > limit {
                     throw ScrapeFailure(.bodyTooLarge, "body exceeds the size limit of \(limit) bytes")

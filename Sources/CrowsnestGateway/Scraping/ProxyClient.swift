@@ -10,7 +10,12 @@ public import NIOHTTP1
 public protocol ProxyClient: Sendable {
     /// Performs `GET {api_server}{path}?{query}` through a pod or node proxy with the cluster's credentials, by
     /// `deadline`. The real client throws ``KubeClientError``.
-    func proxyGet(path: String, query: String?, headers: HTTPHeaders, deadline: NIODeadline) async throws -> HTTPClientResponse
+    func proxyGet(
+        path: String,
+        query: String?,
+        headers: HTTPHeaders,
+        deadline: NIODeadline
+    ) async throws -> HTTPClientResponse
 }
 
 extension KubeClusterClient: ProxyClient {}

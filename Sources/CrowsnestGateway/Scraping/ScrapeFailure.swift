@@ -2,8 +2,12 @@
 public struct ScrapeFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// Bounded classification.
     public enum Code: String, Sendable, Hashable, CaseIterable {
-        case refused, timeout, transport, apiServer = "api_server", podStatus = "pod_status", bodyTooLarge = "body_too_large"
-        case badEncoding = "bad_encoding", parse, limit
+        case refused, timeout, transport
+        case apiServer = "api_server"
+        case podStatus = "pod_status"
+        case bodyTooLarge = "body_too_large"
+        case badEncoding = "bad_encoding"
+        case parse, limit
     }
 
     /// The classification.

@@ -116,7 +116,10 @@ extension ScrapeScheduler {
             if let retryAfter = outcome.retryAfterSeconds {
                 if pausedUntil.map({ $0 <= now }) ?? true {
                     consecutiveThrottles += 1
-                    let backoff = min(retryAfter * Double(1 << min(consecutiveThrottles - 1, 6)), Self.maximumPauseSeconds)
+                    let backoff = min(
+                        retryAfter * Double(1 << min(consecutiveThrottles - 1, 6)),
+                        Self.maximumPauseSeconds
+                    )
                     pausedUntil = now + .milliseconds(Int64(backoff * 1000))
                 }
             } else if !outcome.apiServerFailure {

@@ -29,20 +29,30 @@ public final class ScrapeScheduler: Sendable {
     /// Creates a scheduler for one cluster; `metricsFactory` receives `crowsnest_scrapes_total{cluster,result}` and
     /// `crowsnest_scrape_duration_seconds{cluster}`.
     public init(
-        cluster: String, scraper: TargetScraper, interval: Duration, maxConcurrentScrapes: Int, store: SnapshotStore,
+        cluster: String,
+        scraper: TargetScraper,
+        interval: Duration,
+        maxConcurrentScrapes: Int,
+        store: SnapshotStore,
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         let dimensions = [("cluster", cluster)]
         self.successes = Counter(
-            label: OwnMetric.scrapes.name, dimensions: dimensions + [("result", "success")], factory: metricsFactory
+            label: OwnMetric.scrapes.name,
+            dimensions: dimensions + [("result", "success")],
+            factory: metricsFactory
         )
         self.failures = Counter(
-            label: OwnMetric.scrapes.name, dimensions: dimensions + [("result", "failure")], factory: metricsFactory
+            label: OwnMetric.scrapes.name,
+            dimensions: dimensions + [("result", "failure")],
+            factory: metricsFactory
         )
         self.durations = Timer(label: OwnMetric.scrapeDuration.name, dimensions: dimensions, factory: metricsFactory)
         self.cluster = cluster
         self.scraper = scraper
-        self.state = Mutex(StateMachine(grid: ScrapeGrid(interval: interval), maxConcurrentScrapes: maxConcurrentScrapes))
+        self.state = Mutex(
+            StateMachine(grid: ScrapeGrid(interval: interval), maxConcurrentScrapes: maxConcurrentScrapes)
+        )
         self.store = store
     }
 
@@ -84,7 +94,9 @@ public final class ScrapeScheduler: Sendable {
 
     private func scrape(_ entry: StateMachine.Entry) async {
         let (snapshot, series, failure) = await scraper.scrape(
-            entry.target, previousSeries: entry.previousSeries, plan: entry.plan,
+            entry.target,
+            previousSeries: entry.previousSeries,
+            plan: entry.plan,
             expectedBodySize: entry.lastHealth?.bodyBytes ?? 0
         )
         (failure == nil ? successes : failures).increment()

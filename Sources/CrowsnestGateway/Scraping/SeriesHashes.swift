@@ -18,7 +18,10 @@ public struct SeriesHashes: Sendable, Equatable {
 
     /// The series of a scrape whose lines hashed to `rendered` (one per line), compared with the previous scrape's:
     /// how many are new, and whether a line repeated an earlier line's series (or, rarely, its hash).
-    public static func comparing(_ rendered: [UInt64], with previous: SeriesHashes?) -> (
+    public static func comparing(
+        _ rendered: [UInt64],
+        with previous: SeriesHashes?
+    ) -> (
         series: SeriesHashes, added: Int, repeated: Bool
     ) {
         let current = [UInt32](unsafeUninitializedCapacity: rendered.count) { buffer, count in

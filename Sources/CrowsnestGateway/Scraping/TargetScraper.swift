@@ -17,7 +17,10 @@ public struct ScrapePlan: Sendable {
     public init(_ target: ScrapeTarget) {
         path = Result { () throws(ProxyPath.Refusal) in
             try ProxyPath.build(
-                namespace: target.key.namespace, pod: target.key.pod, scheme: target.scheme, port: target.key.port,
+                namespace: target.key.namespace,
+                pod: target.key.pod,
+                scheme: target.scheme,
+                port: target.key.port,
                 path: target.path
             )
         }
@@ -72,7 +75,11 @@ public struct TargetScraper: Sendable {
     let requestHeaders: HTTPHeaders
 
     /// Creates a scraper; `renderers` should keep as many renderers as scrapes run at once.
-    public init(client: any ProxyClient, settings: Settings, renderers: ScrapeRendererPool = ScrapeRendererPool(maximumIdle: 4)) {
+    public init(
+        client: any ProxyClient,
+        settings: Settings,
+        renderers: ScrapeRendererPool = ScrapeRendererPool(maximumIdle: 4)
+    ) {
         self.client = client
         self.settings = settings
         self.renderers = renderers
@@ -88,7 +95,12 @@ public struct TargetScraper: Sendable {
     /// is the target's request built once (built here when `nil`), and `expectedBodySize` what the body buffer
     /// reserves (the last scrape's ``ScrapeHealth/bodyBytes``).
     /// Returns the snapshot, the new series hashes and the failure, if any.
-    public func scrape(_ target: ScrapeTarget, previousSeries: SeriesHashes?, plan: ScrapePlan? = nil, expectedBodySize: Int = 0)
+    public func scrape(
+        _ target: ScrapeTarget,
+        previousSeries: SeriesHashes?,
+        plan: ScrapePlan? = nil,
+        expectedBodySize: Int = 0
+    )
         async -> (TargetSnapshot, SeriesHashes, ScrapeFailure?)
     {
         let start = ContinuousClock.now
@@ -122,7 +134,10 @@ public struct TargetScraper: Sendable {
                 }
             } catch {
                 let isLimit = error.code == .limit
-                throw ScrapeFailure(isLimit ? .limit : .parse, "\(isLimit ? "limit exceeded" : "unparsable body") at \(error)")
+                throw ScrapeFailure(
+                    isLimit ? .limit : .parse,
+                    "\(isLimit ? "limit exceeded" : "unparsable body") at \(error)"
+                )
             }
         } catch let error as ScrapeFailure {
             failure = error
@@ -154,7 +169,8 @@ public struct TargetScraper: Sendable {
     }
 
     /// GETs the target's proxy path; returns the (decompressed, size-checked) body and its format.
-    func fetch(_ plan: ScrapePlan, expectedBodySize: Int) async throws(ScrapeFailure) -> (ByteBuffer, ExpositionFormat) {
+    func fetch(_ plan: ScrapePlan, expectedBodySize: Int) async throws(ScrapeFailure) -> (ByteBuffer, ExpositionFormat)
+    {
         let path: String
         switch plan.path {
         case .success(let built): path = built
@@ -163,11 +179,18 @@ public struct TargetScraper: Sendable {
         let deadline = NIODeadline.after(settings.timeout)
         let response: HTTPClientResponse
         do {
-            response = try await client.proxyGet(path: path, query: plan.query, headers: requestHeaders, deadline: deadline)
+            response = try await client.proxyGet(
+                path: path,
+                query: plan.query,
+                headers: requestHeaders,
+                deadline: deadline
+            )
         } catch let error as KubeClientError {
             throw Self.failure(error, timeout: settings.timeout)
         } catch {
-            if NIODeadline.now() >= deadline { throw ScrapeFailure(.timeout, "scrape timed out after \(settings.timeout)") }
+            if NIODeadline.now() >= deadline {
+                throw ScrapeFailure(.timeout, "scrape timed out after \(settings.timeout)")
+            }
             throw ScrapeFailure(.transport, "request to the API server failed")
         }
         let contentType = response.headers.first(name: "Content-Type")
@@ -175,11 +198,17 @@ public struct TargetScraper: Sendable {
         let limit = settings.limits.bodySizeLimit
         guard response.status == .ok else {
             // Read a little of the body to tell an API-server Status from the pod's own error.
-            let excerpt = (try? await BodyReader.read(response.body, gzip: gzip, limit: 64 * 1024, deadline: deadline)) ?? ByteBuffer()
+            let excerpt =
+                (try? await BodyReader.read(response.body, gzip: gzip, limit: 64 * 1024, deadline: deadline))
+                ?? ByteBuffer()
             throw Self.statusFailure(response, body: Array(excerpt.readableBytesView), contentType: contentType)
         }
         let body = try await BodyReader.read(
-            response.body, gzip: gzip, limit: limit, expectedSize: expectedBodySize, deadline: deadline
+            response.body,
+            gzip: gzip,
+            limit: limit,
+            expectedSize: expectedBodySize,
+            deadline: deadline
         )
         return (body, ExpositionFormat.fromContentType(contentType))
     }
@@ -213,8 +242,13 @@ public struct TargetScraper: Sendable {
                 retryAfterSeconds: throttled ? (retryAfter ?? 1) : nil
             )
         }
-        if response.status.code == 429, String(decoding: body.prefix(200), as: UTF8.self).contains("Too many requests") {
-            return ScrapeFailure(.apiServer, "API server answered 429 (priority and fairness): too many requests", retryAfterSeconds: retryAfter ?? 1)
+        if response.status.code == 429, String(decoding: body.prefix(200), as: UTF8.self).contains("Too many requests")
+        {
+            return ScrapeFailure(
+                .apiServer,
+                "API server answered 429 (priority and fairness): too many requests",
+                retryAfterSeconds: retryAfter ?? 1
+            )
         }
         return ScrapeFailure(.podStatus, "pod answered HTTP \(response.status.code)")
     }
@@ -267,7 +301,8 @@ public struct TargetScraper: Sendable {
 
     /// Calls `body` with each newline-terminated line of a rendered scrape (newline included) and where its series
     /// part ends: after the last `}`, else at the first space (a sample without labels).
-    static func forEachSeries(in bytes: UnsafeRawBufferPointer, _ body: (_ line: Range<Int>, _ seriesEnd: Int) -> Void) {
+    static func forEachSeries(in bytes: UnsafeRawBufferPointer, _ body: (_ line: Range<Int>, _ seriesEnd: Int) -> Void)
+    {
         var lineStart = 0
         var lastBrace = -1
         var firstSpace = -1

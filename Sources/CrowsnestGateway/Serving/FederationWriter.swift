@@ -39,7 +39,9 @@ public struct FederationWriter: Sendable {
             for group in view.groups {
                 var family = MetricFamily(name: group.name, type: group.type, help: group.help)
                 forEachMemberRange(group, view: view, included: included) { snapshot, range in
-                    family.samples.append(contentsOf: Self.samples(in: snapshot, range: range, group: group, request: request))
+                    family.samples.append(
+                        contentsOf: Self.samples(in: snapshot, range: range, group: group, request: request)
+                    )
                 }
                 if !family.samples.isEmpty { families.append(family) }
             }
@@ -119,7 +121,12 @@ public struct FederationWriter: Sendable {
     }
 
     /// The lines of a range that pass the group's sample-name filter and the request's selectors.
-    static func selectedLines(in snapshot: TargetSnapshot, range: Range<Int>, group: FamilyMerger.Group, request: FederationRequest)
+    static func selectedLines(
+        in snapshot: TargetSnapshot,
+        range: Range<Int>,
+        group: FamilyMerger.Group,
+        request: FederationRequest
+    )
         -> [UInt8]
     {
         var selector = LineSelector(nameFilter: group.sampleNameFilter, selectors: request.selectors)
@@ -131,7 +138,12 @@ public struct FederationWriter: Sendable {
     }
 
     /// The samples of a range (for OpenMetrics output), filtered like ``selectedLines``.
-    static func samples(in snapshot: TargetSnapshot, range: Range<Int>, group: FamilyMerger.Group, request: FederationRequest)
+    static func samples(
+        in snapshot: TargetSnapshot,
+        range: Range<Int>,
+        group: FamilyMerger.Group,
+        request: FederationRequest
+    )
         -> [Sample]
     {
         var bytes = Array(snapshot.bytes[range])

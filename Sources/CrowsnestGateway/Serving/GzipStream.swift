@@ -8,7 +8,10 @@ public final class GzipStream {
 
     /// Creates a stream; level 1 is zlib's fastest.
     public init(level: Int32 = 1, allocator: ByteBufferAllocator = ByteBufferAllocator()) throws {
-        self.compressor = try ZlibCompressor(algorithm: .gzip, configuration: ZlibConfiguration(compressionLevel: level))
+        self.compressor = try ZlibCompressor(
+            algorithm: .gzip,
+            configuration: ZlibConfiguration(compressionLevel: level)
+        )
         self.allocator = allocator
     }
 

@@ -69,7 +69,9 @@ public final class SnapshotStore: Sendable {
 
     /// All snapshots of one cluster, in target order.
     public func snapshots(cluster: String) -> [TargetSnapshot] {
-        state.withLock { state in state.snapshots.values.filter { $0.key.cluster == cluster } }.sorted { $0.key < $1.key }
+        state.withLock { state in state.snapshots.values.filter { $0.key.cluster == cluster } }.sorted {
+            $0.key < $1.key
+        }
     }
 
     /// Number of series held in all snapshots.

@@ -15,7 +15,9 @@ public final class TargetSnapshot: Sendable {
     public let families: [RenderedFamily]
     /// The families' metadata, in order (compared between scrapes to know when the merge plan must change);
     /// derived on demand, not held: every held byte is multiplied by the number of targets.
-    public var metadata: [FamilyMetadata] { families.map { FamilyMetadata(name: $0.name, type: $0.type, help: $0.help) } }
+    public var metadata: [FamilyMetadata] {
+        families.map { FamilyMetadata(name: $0.name, type: $0.type, help: $0.help) }
+    }
     /// Health of the last scrape.
     public let health: ScrapeHealth
     /// Number of sample lines held (scraped and synthetic).
@@ -36,7 +38,13 @@ public final class TargetSnapshot: Sendable {
     /// The gateway itself renders into one buffer and uses ``init(key:labels:lines:health:)``; this one is for
     /// callers outside the module that build snapshots directly (the serving benchmark and the federation tests),
     /// so it stays public here rather than moving into a test target.
-    public convenience init(key: TargetKey, labels: [Label], scrape: RenderedScrape?, synthetic: RenderedScrape, health: ScrapeHealth) {
+    public convenience init(
+        key: TargetKey,
+        labels: [Label],
+        scrape: RenderedScrape?,
+        synthetic: RenderedScrape,
+        health: ScrapeHealth
+    ) {
         var lines = scrape ?? RenderedScrape()
         lines.append(synthetic)
         self.init(key: key, labels: labels, lines: lines, health: health)

@@ -3,7 +3,7 @@
 public struct KubeClientError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A bounded category.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
-        /// The code's name, e.g. `tls`.
+        /// The code's name, such as `tls`.
         public let name: String
         private init(_ name: String) { self.name = name }
 

@@ -1,13 +1,13 @@
 public import AsyncHTTPClient
 public import CoreMetrics
 public import CrowsnestCore
+import Foundation
 public import Logging
 public import NIOCore
 public import NIOHTTP1
-import Foundation
-import Synchronization
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// The client for one cluster's API server, shared by discovery and scraping: one credential context (tokens,
 /// client certificates, exec plugins), the cluster's TLS settings on every request of one shared `HTTPClient`,
@@ -50,16 +50,34 @@ public final class KubeClusterClient: Sendable {
     ///   - burst: the API-call burst (client-go's default 10).
     ///   - metricsFactory: receives `crowsnest_kube_requests_total{cluster,kind,code}` (swift-metrics).
     public convenience init(
-        config: ClusterConfig, httpClient: HTTPClient, logger: Logger, queriesPerSecond: Double = 5, burst: Int = 10,
+        config: ClusterConfig,
+        httpClient: HTTPClient,
+        logger: Logger,
+        queriesPerSecond: Double = 5,
+        burst: Int = 10,
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
-        self.init(config: config, httpClient: httpClient, logger: logger, queriesPerSecond: queriesPerSecond,
-                  burst: burst, credentialCheckInterval: .seconds(5), metricsFactory: metricsFactory)
+        self.init(
+            config: config,
+            httpClient: httpClient,
+            logger: logger,
+            queriesPerSecond: queriesPerSecond,
+            burst: burst,
+            credentialCheckInterval: .seconds(5),
+            metricsFactory: metricsFactory
+        )
     }
 
-    init(config: ClusterConfig, httpClient: HTTPClient, logger: Logger, queriesPerSecond: Double, burst: Int,
-         credentialCheckInterval: Duration, maxRetryAfterRetries: Int = 10,
-         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance) {
+    init(
+        config: ClusterConfig,
+        httpClient: HTTPClient,
+        logger: Logger,
+        queriesPerSecond: Double,
+        burst: Int,
+        credentialCheckInterval: Duration,
+        maxRetryAfterRetries: Int = 10,
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
         self.metricsFactory = metricsFactory
         self.name = config.name
         self.config = config
@@ -67,7 +85,8 @@ public final class KubeClusterClient: Sendable {
         var logger = logger
         logger[metadataKey: "crowsnest.cluster"] = .string(config.name)
         self.logger = logger
-        self.requestLogger = logger.logLevel <= .debug
+        self.requestLogger =
+            logger.logLevel <= .debug
             ? logger : Logger(label: logger.label, factory: { _ in SwiftLogNoOpLogHandler() })
         self.credentials = ClusterCredentials(config: config, checkInterval: credentialCheckInterval)
         self.rateLimit = TokenBucket(ratePerSecond: queriesPerSecond, burst: burst)
@@ -80,9 +99,12 @@ public final class KubeClusterClient: Sendable {
         if case .anonymous = config.auth { sendsCredentials = false }
         if config.tls.insecurePlainHTTP, sendsCredentials, let url = config.apiServer, !url.isTLS, !url.isLoopback {
             logger.warning(
-                "credentials travel in clear to this cluster: api_server is plain http (tls.insecure_plain_http)")
+                "credentials travel in clear to this cluster: api_server is plain http (tls.insecure_plain_http)"
+            )
         }
-        if let error = status.lastError { logger.info("cluster configuration unusable", metadata: ["crowsnest.error": "\(error)"]) }
+        if let error = status.lastError {
+            logger.info("cluster configuration unusable", metadata: ["crowsnest.error": "\(error)"])
+        }
     }
 
     /// The credential's kind, expiry, the CA's expiry and the last error, for the health page.
@@ -104,7 +126,12 @@ public final class KubeClusterClient: Sendable {
     /// On 401 the credential is refreshed (token file re-read, exec plugin re-run) and the request retried once.
     /// - Returns: the response, whatever its status (after the retries); the caller reads or drops the body.
     /// - Throws: ``KubeClientError`` (TLS, connection, timeout, credentials, configuration, cancelled).
-    public func get(path: String, query: String? = nil, headers: HTTPHeaders = [:], deadline: NIODeadline)
+    public func get(
+        path: String,
+        query: String? = nil,
+        headers: HTTPHeaders = [:],
+        deadline: NIODeadline
+    )
         async throws(KubeClientError) -> HTTPClientResponse
     {
         try await request(.api, path: path, query: query, headers: headers, deadline: deadline)
@@ -112,13 +139,24 @@ public final class KubeClusterClient: Sendable {
 
     /// GETs `path` through a pod or node proxy (a scrape): a ``RequestKind/proxy`` request, with the same
     /// credentials and the same one retry after a 401, but no rate limit and no `Retry-After` retries.
-    public func proxyGet(path: String, query: String? = nil, headers: HTTPHeaders = [:], deadline: NIODeadline)
+    public func proxyGet(
+        path: String,
+        query: String? = nil,
+        headers: HTTPHeaders = [:],
+        deadline: NIODeadline
+    )
         async throws(KubeClientError) -> HTTPClientResponse
     {
         try await request(.proxy, path: path, query: query, headers: headers, deadline: deadline)
     }
 
-    func request(_ kind: RequestKind, path: String, query: String?, headers: HTTPHeaders, deadline: NIODeadline)
+    func request(
+        _ kind: RequestKind,
+        path: String,
+        query: String?,
+        headers: HTTPHeaders,
+        deadline: NIODeadline
+    )
         async throws(KubeClientError) -> HTTPClientResponse
     {
         let isAPICall = kind == .api
@@ -153,7 +191,10 @@ public final class KubeClusterClient: Sendable {
                 }
                 retries += 1
                 _ = try? await response.body.collect(upTo: 64 << 10)
-                logger.debug("API server asked to retry later", metadata: ["crowsnest.retry_after_seconds": "\(retryAfter)"])
+                logger.debug(
+                    "API server asked to retry later",
+                    metadata: ["crowsnest.retry_after_seconds": "\(retryAfter)"]
+                )
                 do { try await Task.sleep(for: wait) } catch { throw cancelled() }
                 continue
             }
@@ -179,7 +220,12 @@ public final class KubeClusterClient: Sendable {
     }
 
     /// One attempt.
-    func send(path: String, query: String?, headers: HTTPHeaders, deadline: NIODeadline) async throws(KubeClientError)
+    func send(
+        path: String,
+        query: String?,
+        headers: HTTPHeaders,
+        deadline: NIODeadline
+    ) async throws(KubeClientError)
         -> HTTPClientResponse
     {
         let material = try await credentials.current()
@@ -187,7 +233,9 @@ public final class KubeClusterClient: Sendable {
         request.method = .GET
         request.headers = headers
         if !request.headers.contains(name: "User-Agent") { request.headers.add(name: "User-Agent", value: "crowsnest") }
-        if let authorization = material.authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
+        if let authorization = material.authorization {
+            request.headers.replaceOrAdd(name: "Authorization", value: authorization)
+        }
         request.tlsConfiguration = material.tls
         do {
             let response = try await httpClient.execute(request, deadline: deadline, logger: requestLogger)
@@ -226,7 +274,11 @@ public final class KubeClusterClient: Sendable {
     /// Fetches the chain the server presents (without verifying it, sending no credential) and compares it with
     /// the CA; for a plain-http URL, only whether the port speaks TLS.
     func probe(
-        _ url: APIServerURL, failure: TLSFailure?, caPEM: String?, setup: ClusterSetup, deadline: NIODeadline
+        _ url: APIServerURL,
+        failure: TLSFailure?,
+        caPEM: String?,
+        setup: ClusterSetup,
+        deadline: NIODeadline
     ) async -> TLSDiagnosis? {
         let remaining = max(deadline - .now(), .seconds(1))
         let timeout = Duration.nanoseconds(min(remaining.nanoseconds, 5_000_000_000))

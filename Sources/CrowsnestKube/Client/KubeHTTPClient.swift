@@ -16,7 +16,9 @@ public enum KubeHTTPClient {
         configuration.decompression = .disabled
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10))
         var pool = HTTPClient.Configuration.ConnectionPool(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerCluster)
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerCluster
+        )
         pool.retryConnectionEstablishment = false
         configuration.connectionPool = pool
         // No distributed tracing: the default (the global no-op tracer) still builds a span and parses the URL
@@ -28,10 +30,13 @@ public enum KubeHTTPClient {
     /// Runs `body` with a shared client configured by ``configuration(connectionsPerCluster:)``, shutting it down
     /// afterwards.
     public static func withClient<Result: Sendable>(
-        connectionsPerCluster: Int = 48, _ body: (HTTPClient) async throws -> Result
+        connectionsPerCluster: Int = 48,
+        _ body: (HTTPClient) async throws -> Result
     ) async throws -> Result {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton,
-                                configuration: configuration(connectionsPerCluster: connectionsPerCluster))
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: configuration(connectionsPerCluster: connectionsPerCluster)
+        )
         do {
             let result = try await body(client)
             try await client.shutdown()

@@ -148,7 +148,10 @@ enum ReferencedFiles {
                 if reference.kind.mayBeTheSecretItself {
                     // A token or password pasted into the field would be echoed: name the folder only.
                     let folder = ConfigPaths.directory(of: path)
-                    error(reference, "\(noun) does not exist in \(folder) (its name is not shown: it may be the secret itself)")
+                    error(
+                        reference,
+                        "\(noun) does not exist in \(folder) (its name is not shown: it may be the secret itself)"
+                    )
                 } else {
                     error(reference, "\(noun) \(path) does not exist")
                 }

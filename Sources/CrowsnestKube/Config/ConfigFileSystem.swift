@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
 
 /// The file system as the configuration loader sees it: list a folder, read a file, look at a path.
 ///
@@ -45,7 +46,7 @@ public struct ConfigFileStatus: Sendable, Hashable {
 
     /// The kind of entry.
     public var kind: Kind
-    /// The permission bits (`mode & 0o7777`), e.g. `0o600`.
+    /// The permission bits (`mode & 0o7777`), such as `0o600`.
     public var permissions: UInt32
 
     /// Creates a status.
@@ -57,7 +58,7 @@ public struct ConfigFileStatus: Sendable, Hashable {
     /// Whether group or others may read or write the file (`mode & 0o066`).
     public var isAccessibleByOthers: Bool { permissions & 0o066 != 0 }
 
-    /// The permissions as four octal digits, e.g. `0644`.
+    /// The permissions as four octal digits, such as `0644`.
     public var octalPermissions: String {
         let digits = String(permissions, radix: 8)
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
@@ -68,7 +69,7 @@ public struct ConfigFileStatus: Sendable, Hashable {
 public struct ConfigFileSystemError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The path.
     public var path: String
-    /// The reason, e.g. `No such file or directory`.
+    /// The reason, such as `No such file or directory`.
     public var reason: String
     /// Whether nothing exists at the path.
     public var isNotFound: Bool

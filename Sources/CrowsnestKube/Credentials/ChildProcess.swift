@@ -33,23 +33,33 @@ enum ChildProcess {
     }
 
     static func run(
-        executable: String, arguments: [String], environment: [String: String], timeout: Duration,
-        outputLimit: Int = 1 << 20, errorLimit: Int = 64 << 10
+        executable: String,
+        arguments: [String],
+        environment: [String: String],
+        timeout: Duration,
+        outputLimit: Int = 1 << 20,
+        errorLimit: Int = 64 << 10
     ) async throws(SpawnError) -> Outcome {
         var options = PlatformOptions()
         // A new group led by the child (pgid = pid), so one kill(-pid) reaches whatever the plugin started.
         options.processGroupID = 0
         options.teardownSequence = [.send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .zero)]
         let configuration = Configuration(
-            executable: .path(FilePath(executable)), arguments: Arguments(arguments),
-            environment: .custom(Self.entries(environment)), platformOptions: options)
+            executable: .path(FilePath(executable)),
+            arguments: Arguments(arguments),
+            environment: .custom(Self.entries(environment)),
+            platformOptions: options
+        )
 
         let end = ContinuousClock.now + timeout
         let first: Race = await withTaskGroup(of: Race.self) { group in
             group.addTask {
                 do {
                     let result = try await Subprocess.run(
-                        configuration, input: .none, output: .sequence, error: .sequence
+                        configuration,
+                        input: .none,
+                        output: .sequence,
+                        error: .sequence
                     ) { execution in
                         async let stdout = Self.collect(execution.standardOutput, limit: outputLimit)
                         let stderr = await Self.collect(execution.standardError, limit: errorLimit)
@@ -60,9 +70,13 @@ enum ChildProcess {
                     if Task.isCancelled, case .signaled = result.terminationStatus {
                         return .timedOut  // killed by the teardown, not by itself
                     }
-                    return .finished(Outcome(
-                        status: Self.exitStatus(result.terminationStatus), stdout: result.closureResult.stdout,
-                        stderr: result.closureResult.stderr))
+                    return .finished(
+                        Outcome(
+                            status: Self.exitStatus(result.terminationStatus),
+                            stdout: result.closureResult.stdout,
+                            stderr: result.closureResult.stderr
+                        )
+                    )
                 } catch let error as SubprocessError {
                     return .failed(SpawnError(reason: Self.reason(error)))
                 } catch {

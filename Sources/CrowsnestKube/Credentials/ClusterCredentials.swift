@@ -93,13 +93,17 @@ final class ClusterCredentials: Sendable {
                 return (state.forceReload, state.recent)
             }
             if !force, setup.exec == nil, let recent, now - recent.builtAt < checkInterval { return recent.credentials }
-            var material = ClusterTLSMaterial(serverName: setup.serverName, insecureSkipVerify: setup.insecureSkipVerify)
+            var material = ClusterTLSMaterial(
+                serverName: setup.serverName,
+                insecureSkipVerify: setup.insecureSkipVerify
+            )
             var expiries: [Date] = []
             var caExpiry: Date?
             if !setup.insecureSkipVerify, let ca = setup.certificateAuthority {
                 switch ca {
                 case .pem(let pem): material.caPEM = pem
-                case .file(let path): material.caPEM = try file(path, what: "CA file", now: now, force: force, maxAge: nil)
+                case .file(let path):
+                    material.caPEM = try file(path, what: "CA file", now: now, force: force, maxAge: nil)
                 }
             }
             var authorization: String?
@@ -110,7 +114,11 @@ final class ClusterCredentials: Sendable {
                 let token = try file(path, what: "token file", now: now, force: force, maxAge: tokenFileMaxAge)
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !token.isEmpty else {
-                    throw KubeClientError(.credentials, cluster: cluster, "cluster \(cluster): token file \(path) is empty")
+                    throw KubeClientError(
+                        .credentials,
+                        cluster: cluster,
+                        "cluster \(cluster): token file \(path) is empty"
+                    )
                 }
                 authorization = "Bearer " + token
             case nil: break
@@ -181,7 +189,12 @@ final class ClusterCredentials: Sendable {
         return expiry
     }
 
-    private func pem(_ source: PEMSource, what: String, now: ContinuousClock.Instant, force: Bool) throws(KubeClientError)
+    private func pem(
+        _ source: PEMSource,
+        what: String,
+        now: ContinuousClock.Instant,
+        force: Bool
+    ) throws(KubeClientError)
         -> String
     {
         switch source {
@@ -191,7 +204,13 @@ final class ClusterCredentials: Sendable {
     }
 
     /// A file's content, re-read when forced, older than `maxAge`, or changed (checked every `checkInterval`).
-    private func file(_ path: String, what: String, now: ContinuousClock.Instant, force: Bool, maxAge: Duration?)
+    private func file(
+        _ path: String,
+        what: String,
+        now: ContinuousClock.Instant,
+        force: Bool,
+        maxAge: Duration?
+    )
         throws(KubeClientError) -> String
     {
         let cached = state.withLock { $0.files[path] }
@@ -217,7 +236,10 @@ final class ClusterCredentials: Sendable {
 
     /// The cached exec credential, or a fresh one (one run shared by concurrent callers).
     private func execCredential(_ config: ExecConfig) async throws(KubeClientError) -> ExecCredential {
-        enum Decision { case cached(ExecCredential), run, wait }
+        enum Decision {
+            case cached(ExecCredential)
+            case run, wait
+        }
         let now = Date()
         let decision: Decision = state.withLock { state in
             if let credential = state.exec, Self.isUsable(credential, now: now) { return .cached(credential) }

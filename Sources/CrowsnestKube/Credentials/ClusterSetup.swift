@@ -51,8 +51,10 @@ struct ClusterSetup: Sendable {
                     setup.baseURL = try APIServerURL(parsing: resolved.server).baseURL
                 } catch {
                     throw KubeClientError(
-                        .configuration, cluster: config.name,
-                        "cluster \(config.name): the server of kubeconfig context \"\(resolved.name)\" is invalid: \(error.reason)")
+                        .configuration,
+                        cluster: config.name,
+                        "cluster \(config.name): the server of kubeconfig context \"\(resolved.name)\" is invalid: \(error.reason)"
+                    )
                 }
             }
             if config.tls.certificateAuthority == nil && !config.tls.insecureSkipVerify {
@@ -62,7 +64,9 @@ struct ClusterSetup: Sendable {
             }
             if setup.serverName == nil { setup.serverName = resolved.tlsServerName }
             let user = resolved.user
-            if let token = user.token { setup.bearer = .token(token) } else if let file = user.tokenFile {
+            if let token = user.token {
+                setup.bearer = .token(token)
+            } else if let file = user.tokenFile {
                 setup.bearer = .file(path: file)
             }
             if let certificate = user.clientCertificate, let key = user.clientKey {
@@ -79,9 +83,11 @@ struct ClusterSetup: Sendable {
             setup.bearer != nil || setup.exec != nil || setup.clientCertificate != nil
         {
             throw KubeClientError(
-                .configuration, cluster: config.name,
+                .configuration,
+                cluster: config.name,
                 "cluster \(config.name): the kubeconfig's server is plain http to a non-loopback host: tokens must "
-                    + "not travel in clear; use https, or set tls.insecure_plain_http: true to allow it")
+                    + "not travel in clear; use https, or set tls.insecure_plain_http: true to allow it"
+            )
         }
         return setup
     }

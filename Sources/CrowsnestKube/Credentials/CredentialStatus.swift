@@ -19,8 +19,12 @@ public struct CredentialStatus: Sendable, Hashable {
 
     /// Creates a status.
     public init(
-        kind: String, expiry: Date? = nil, certificateAuthorityExpiry: Date? = nil, lastRefresh: Date? = nil,
-        lastError: String? = nil, insecureSkipVerify: Bool = false
+        kind: String,
+        expiry: Date? = nil,
+        certificateAuthorityExpiry: Date? = nil,
+        lastRefresh: Date? = nil,
+        lastError: String? = nil,
+        insecureSkipVerify: Bool = false
     ) {
         self.kind = kind
         self.expiry = expiry

@@ -28,7 +28,11 @@ struct ExecPlugin: Sendable {
         let outcome: ChildProcess.Outcome
         do throws(ChildProcess.SpawnError) {
             outcome = try await ChildProcess.run(
-                executable: executable, arguments: config.args, environment: environment, timeout: config.timeout)
+                executable: executable,
+                arguments: config.args,
+                environment: environment,
+                timeout: config.timeout
+            )
         } catch {
             throw failure("cannot start exec plugin \"\(config.command)\": \(error.reason)")
         }
@@ -37,12 +41,14 @@ struct ExecPlugin: Sendable {
                 throw KubeClientError(.cancelled, cluster: cluster, "exec plugin of cluster \(cluster) was cancelled")
             }
             throw failure(
-                "exec plugin \"\(config.command)\" did not finish within \(config.timeout.prometheusDescription) and was killed")
+                "exec plugin \"\(config.command)\" did not finish within \(config.timeout.prometheusDescription) and was killed"
+            )
         }
         guard status == 0 else {
             let hint = redactedFirstLine(Data(outcome.stderr), secrets: variables)
             throw failure(
-                "exec plugin \"\(config.command)\" exited with status \(status)" + (hint.isEmpty ? "" : ": \(hint)"))
+                "exec plugin \"\(config.command)\" exited with status \(status)" + (hint.isEmpty ? "" : ": \(hint)")
+            )
         }
         return try parse(Data(outcome.stdout))
     }
@@ -80,13 +86,17 @@ struct ExecPlugin: Sendable {
     /// Parses an ExecCredential; the message names what is wrong but never quotes the output.
     func parse(_ data: Data) throws(KubeClientError) -> ExecCredential {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw failure("exec plugin \"\(config.command)\" printed \(data.count) bytes that are not an ExecCredential JSON object")
+            throw failure(
+                "exec plugin \"\(config.command)\" printed \(data.count) bytes that are not an ExecCredential JSON object"
+            )
         }
         guard object["kind"] as? String == "ExecCredential" else {
             throw failure("exec plugin \"\(config.command)\" printed JSON whose kind is not ExecCredential")
         }
         if let version = object["apiVersion"] as? String, version != config.apiVersion {
-            throw failure("exec plugin \"\(config.command)\" answered apiVersion \(version), expected \(config.apiVersion)")
+            throw failure(
+                "exec plugin \"\(config.command)\" answered apiVersion \(version), expected \(config.apiVersion)"
+            )
         }
         guard let status = object["status"] as? [String: Any] else {
             throw failure("exec plugin \"\(config.command)\" printed an ExecCredential without status")
@@ -98,7 +108,9 @@ struct ExecPlugin: Sendable {
         }
         if let key = status["clientKeyData"] as? String, !key.isEmpty { credential.clientKeyPEM = Secret(key) }
         if (credential.clientCertificatePEM == nil) != (credential.clientKeyPEM == nil) {
-            throw failure("exec plugin \"\(config.command)\" printed a client certificate without a key, or a key without a certificate")
+            throw failure(
+                "exec plugin \"\(config.command)\" printed a client certificate without a key, or a key without a certificate"
+            )
         }
         if credential.token == nil && credential.clientCertificatePEM == nil {
             throw failure("exec plugin \"\(config.command)\" printed neither a token nor a client certificate")
@@ -119,12 +131,15 @@ struct ExecPlugin: Sendable {
     /// token-like (long runs of base64/URL characters) replaced by `<redacted>`.
     func redactedFirstLine(_ data: Data, secrets: [ExecEnvironmentVariable]? = nil) -> String {
         guard let text = String(data: data, encoding: .utf8) else { return "" }
-        var line = String(text.split(whereSeparator: \.isNewline).first(where: { !$0.allSatisfy(\.isWhitespace) }) ?? "")
+        var line = String(
+            text.split(whereSeparator: \.isNewline).first(where: { !$0.allSatisfy(\.isWhitespace) }) ?? ""
+        )
         for variable in secrets ?? config.env where variable.value.revealed.count >= 4 {
             line = line.replacingOccurrences(of: variable.value.revealed, with: "<redacted>")
         }
         let words = line.split(separator: " ", omittingEmptySubsequences: false).map { word -> String in
-            let tokenish = word.count >= 20 && word.allSatisfy { $0.isLetter || $0.isNumber || "+/=._-:".contains($0) }
+            let tokenish =
+                word.count >= 20 && word.allSatisfy { $0.isLetter || $0.isNumber || "+/=._-:".contains($0) }
                 && word.contains(where: \.isNumber)
             return tokenish ? "<redacted>" : String(word)
         }

@@ -25,7 +25,9 @@ enum CredentialFiles {
     static func read(_ path: String, what: String) -> Result<String, Failure> {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let text = String(data: data, encoding: .utf8) else { return .failure(Failure(message: "\(what) \(path) is not UTF-8 text")) }
+            guard let text = String(data: data, encoding: .utf8) else {
+                return .failure(Failure(message: "\(what) \(path) is not UTF-8 text"))
+            }
             return .success(text)
         } catch {
             return .failure(Failure(message: "cannot read \(what) \(path): \(KubeconfigPaths.reason(error))"))

@@ -11,7 +11,7 @@ struct Backoff: Sendable {
         self.next = initial
     }
 
-    /// The next wait (at least `minimum`, e.g. a `Retry-After`), and advances.
+    /// The next wait (at least `minimum`, such as a `Retry-After`), and advances.
     mutating func nextWait(atLeast minimum: Duration = .zero) -> Duration {
         let base = next
         next = min(next * 2, maximum)

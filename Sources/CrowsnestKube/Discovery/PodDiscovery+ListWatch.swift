@@ -3,9 +3,9 @@ import CoreMetrics
 import CrowsnestCore
 import Foundation
 import Logging
-import Synchronization
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 extension PodDiscovery {
     /// One scope's list+watch loop, until cancelled: the requests of ``DiscoveryScope/StateMachine``, whose
@@ -80,8 +80,12 @@ extension PodDiscovery {
     func selectorQuery() -> [String] {
         var items: [String] = []
         let discovery = client.config.discovery
-        if !discovery.labelSelector.isEmpty { items.append("labelSelector=" + ProxyPath.encode(discovery.labelSelector.text)) }
-        if !discovery.fieldSelector.text.isEmpty { items.append("fieldSelector=" + ProxyPath.encode(discovery.fieldSelector.text)) }
+        if !discovery.labelSelector.isEmpty {
+            items.append("labelSelector=" + ProxyPath.encode(discovery.labelSelector.text))
+        }
+        if !discovery.fieldSelector.text.isEmpty {
+            items.append("fieldSelector=" + ProxyPath.encode(discovery.fieldSelector.text))
+        }
         return items
     }
 
@@ -118,7 +122,12 @@ extension PodDiscovery {
     /// GETs and decodes a JSON response; a non-200 status becomes a `KubeClientError` from its `Status`.
     func fetchJSON<T: Decodable>(_ path: String, query: String) async throws(KubeClientError) -> T {
         let deadline = NIODeadline.after(options.listTimeout)
-        let response = try await client.get(path: path, query: query, headers: ["Accept": "application/json"], deadline: deadline)
+        let response = try await client.get(
+            path: path,
+            query: query,
+            headers: ["Accept": "application/json"],
+            deadline: deadline
+        )
         let body: ByteBuffer
         do {
             body = try await response.body.collect(upTo: 512 << 20)
@@ -129,7 +138,11 @@ extension PodDiscovery {
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch {
-            throw KubeClientError(.badResponse, cluster: cluster, "cluster \(cluster) answered a list with JSON that is not a pod list")
+            throw KubeClientError(
+                .badResponse,
+                cluster: cluster,
+                "cluster \(cluster) answered a list with JSON that is not a pod list"
+            )
         }
     }
 
@@ -147,19 +160,32 @@ extension PodDiscovery {
             default: .badResponse
             }
         let detail = decoded?.message.map { ": " + String($0.prefix(300)) } ?? ""
-        return KubeClientError(code, cluster: cluster, "cluster \(cluster) answered \(status.code)\(detail)",
-                               status: Int(status.code), retryAfterSeconds: retryAfter)
+        return KubeClientError(
+            code,
+            cluster: cluster,
+            "cluster \(cluster) answered \(status.code)\(detail)",
+            status: Int(status.code),
+            retryAfterSeconds: retryAfter
+        )
     }
 
     /// One watch from `resourceVersion`, applying events as they come, until the server ends it.
-    func watch(_ scope: String, from resourceVersion: String) async throws(KubeClientError) -> DiscoveryScope.StateMachine.WatchEnd {
+    func watch(
+        _ scope: String,
+        from resourceVersion: String
+    ) async throws(KubeClientError) -> DiscoveryScope.StateMachine.WatchEnd {
         let timeout = Int.random(in: options.watchTimeoutSeconds)
-        let query = ["watch=1", "resourceVersion=" + ProxyPath.encode(resourceVersion), "allowWatchBookmarks=true",
-                     "timeoutSeconds=\(timeout)"] + selectorQuery()
+        let query =
+            [
+                "watch=1", "resourceVersion=" + ProxyPath.encode(resourceVersion), "allowWatchBookmarks=true",
+                "timeoutSeconds=\(timeout)",
+            ] + selectorQuery()
         let started = ContinuousClock.now
         let deadline = NIODeadline.now() + .seconds(Int64(timeout) + 30)
         let response = try await client.get(
-            path: podsPath(scope), query: query.joined(separator: "&"), headers: ["Accept": "application/json"],
+            path: podsPath(scope),
+            query: query.joined(separator: "&"),
+            headers: ["Accept": "application/json"],
             deadline: deadline
         )
         guard response.status == .ok else {
@@ -186,7 +212,9 @@ extension PodDiscovery {
             throw error
         } catch {
             // A cut stream: resume from the last resourceVersion seen (no relist needed).
-            if Task.isCancelled { throw KubeClientError(.cancelled, cluster: cluster, "discovery of cluster \(cluster) was cancelled") }
+            if Task.isCancelled {
+                throw KubeClientError(.cancelled, cluster: cluster, "discovery of cluster \(cluster) was cancelled")
+            }
             if events > 0 { return .closed(events: events, duration: ContinuousClock.now - started) }
             throw client.classify(error)
         }
@@ -198,16 +226,26 @@ extension PodDiscovery {
         let data = Data(line)
         if Self.isErrorEvent(line) {
             let event = try? decoder.decode(StatusWatchEvent.self, from: data)
-            if event?.object.code == 410 || event?.object.reason == "Expired" || event?.object.reason == "Gone" { return true }
+            if event?.object.code == 410 || event?.object.reason == "Expired" || event?.object.reason == "Gone" {
+                return true
+            }
             let message = event?.object.message.map { String($0.prefix(300)) } ?? "an unreadable error"
-            throw KubeClientError(.badResponse, cluster: cluster, "watch on cluster \(cluster) failed: \(message)",
-                                  status: event?.object.code)
+            throw KubeClientError(
+                .badResponse,
+                cluster: cluster,
+                "watch on cluster \(cluster) failed: \(message)",
+                status: event?.object.code
+            )
         }
         let event: PodWatchEvent
         do {
             event = try decoder.decode(PodWatchEvent.self, from: data)
         } catch {
-            throw KubeClientError(.badResponse, cluster: cluster, "cluster \(cluster) sent a watch event that is not JSON")
+            throw KubeClientError(
+                .badResponse,
+                cluster: cluster,
+                "cluster \(cluster) sent a watch event that is not JSON"
+            )
         }
         let version = event.object.metadata?.resourceVersion
         let now = Date()
@@ -240,7 +278,8 @@ extension PodDiscovery {
         let needle = Array(#""ERROR""#.utf8)
         let prefix = line.prefix(64)
         guard prefix.count >= needle.count else { return false }
-        for start in 0...(prefix.count - needle.count) where prefix[start..<(start + needle.count)].elementsEqual(needle) {
+        for start in 0...(prefix.count - needle.count)
+        where prefix[start..<(start + needle.count)].elementsEqual(needle) {
             return true
         }
         return false

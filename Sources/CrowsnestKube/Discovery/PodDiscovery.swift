@@ -42,7 +42,10 @@ public final class PodDiscovery: Sendable {
         } catch {
             rules = PodTargetRules(cluster: client.name, staticLabels: client.config.labels)
             store.configurationProblem = KubeClientError(
-                .configuration, cluster: client.name, "relabel_configs do not compile: \(error)")
+                .configuration,
+                cluster: client.name,
+                "relabel_configs do not compile: \(error)"
+            )
         }
         self.store = Mutex(store)
         output = AsyncStream.makeStream(of: TargetSetUpdate.self, bufferingPolicy: .bufferingNewest(1))
@@ -100,16 +103,23 @@ public final class PodDiscovery: Sendable {
 
     /// Logs a scope's change into or out of failing: a warning with the reason when it starts failing (or fails
     /// for a new reason), info when it recovers. The other transitions (listing, watching, relisting) are routine.
-    func logTransition(_ scope: String, from previous: DiscoveryState.Condition, to condition: DiscoveryState.Condition) {
+    func logTransition(_ scope: String, from previous: DiscoveryState.Condition, to condition: DiscoveryState.Condition)
+    {
         var metadata: Logger.Metadata = [:]
         if !scope.isEmpty { metadata["crowsnest.namespace"] = .string(scope) }
         switch (previous, condition) {
         case (.failing, .failing(let error)):
             metadata["crowsnest.reason"] = .string(error.message)
-            logger.warning("discovery still failing, for a new reason; the last good target set stays in use", metadata: metadata)
+            logger.warning(
+                "discovery still failing, for a new reason; the last good target set stays in use",
+                metadata: metadata
+            )
         case (_, .failing(let error)):
             metadata["crowsnest.reason"] = .string(error.message)
-            logger.warning("discovery failing: cannot list pods; the last good target set stays in use", metadata: metadata)
+            logger.warning(
+                "discovery failing: cannot list pods; the last good target set stays in use",
+                metadata: metadata
+            )
         case (.failing, _):
             logger.info("discovery recovered", metadata: metadata)
         default:

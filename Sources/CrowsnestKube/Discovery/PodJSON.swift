@@ -65,7 +65,9 @@ struct PodJSON: Decodable, Sendable {
                     name: container.name ?? "",
                     image: container.image ?? "",
                     ports: (container.ports ?? []).compactMap { port in
-                        port.containerPort.map { PodInfo.Port(name: port.name ?? "", number: $0, protocol: port.protocol ?? "TCP") }
+                        port.containerPort.map {
+                            PodInfo.Port(name: port.name ?? "", number: $0, protocol: port.protocol ?? "TCP")
+                        }
                     },
                     isInit: isInit,
                     restartPolicy: container.restartPolicy

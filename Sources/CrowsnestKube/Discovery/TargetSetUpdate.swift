@@ -58,8 +58,14 @@ public struct DiscoveryState: Sendable, Hashable {
     }
 
     /// Creates a state.
-    public init(condition: Condition = .starting, lastEventTime: Date? = nil, resourceVersion: String? = nil,
-                resourceVersions: [String: String] = [:], relists: Int = 0, pods: Int = 0) {
+    public init(
+        condition: Condition = .starting,
+        lastEventTime: Date? = nil,
+        resourceVersion: String? = nil,
+        resourceVersions: [String: String] = [:],
+        relists: Int = 0,
+        pods: Int = 0
+    ) {
         self.condition = condition
         self.lastEventTime = lastEventTime
         self.resourceVersion = resourceVersion
@@ -105,9 +111,14 @@ public struct DiscoveryOptions: Sendable {
     public var listTimeout: Duration
 
     /// Creates options.
-    public init(pageSize: Int = 500, watchTimeoutSeconds: ClosedRange<Int> = 300...600,
-                initialBackoff: Duration = .milliseconds(800), maximumBackoff: Duration = .seconds(30),
-                debounce: Duration = .milliseconds(200), listTimeout: Duration = .seconds(60)) {
+    public init(
+        pageSize: Int = 500,
+        watchTimeoutSeconds: ClosedRange<Int> = 300...600,
+        initialBackoff: Duration = .milliseconds(800),
+        maximumBackoff: Duration = .seconds(30),
+        debounce: Duration = .milliseconds(200),
+        listTimeout: Duration = .seconds(60)
+    ) {
         self.pageSize = pageSize
         self.watchTimeoutSeconds = watchTimeoutSeconds
         self.initialBackoff = initialBackoff

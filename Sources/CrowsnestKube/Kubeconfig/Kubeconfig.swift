@@ -41,7 +41,10 @@ public struct Kubeconfig: Sendable {
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: expanded))
         } catch {
-            throw KubeconfigError(.unreadableFile, "cannot read kubeconfig \(expanded): \(KubeconfigPaths.reason(error))")
+            throw KubeconfigError(
+                .unreadableFile,
+                "cannot read kubeconfig \(expanded): \(KubeconfigPaths.reason(error))"
+            )
         }
         guard let text = String(data: bytes, encoding: .utf8) else {
             throw KubeconfigError(.syntax, "kubeconfig \(expanded) is not UTF-8 text")
@@ -61,7 +64,10 @@ public struct Kubeconfig: Sendable {
             throw KubeconfigError(.syntax, "kubeconfig is not valid YAML")
         }
         guard let map = root as? [String: Any] else {
-            throw KubeconfigError(.syntax, "kubeconfig is not a mapping (expected apiVersion, clusters, contexts, users)")
+            throw KubeconfigError(
+                .syntax,
+                "kubeconfig is not a mapping (expected apiVersion, clusters, contexts, users)"
+            )
         }
         var config = Kubeconfig(currentContext: nil, contextNames: [], source: "<inline>")
         if let current = map["current-context"] as? String, !current.isEmpty { config.currentContext = current }
@@ -91,11 +97,16 @@ public struct Kubeconfig: Sendable {
         }
         guard let found = contexts[name] else {
             let known = contextNames.isEmpty ? "none" : contextNames.joined(separator: ", ")
-            throw KubeconfigError(.missingContext, "kubeconfig \(source) has no context \"\(name)\" (contexts: \(known))")
+            throw KubeconfigError(
+                .missingContext,
+                "kubeconfig \(source) has no context \"\(name)\" (contexts: \(known))"
+            )
         }
         guard let cluster = clusters[found.cluster] else {
             throw KubeconfigError(
-                .missingCluster, "context \"\(name)\" of kubeconfig \(source) names cluster \"\(found.cluster)\", which is not defined")
+                .missingCluster,
+                "context \"\(name)\" of kubeconfig \(source) names cluster \"\(found.cluster)\", which is not defined"
+            )
         }
         guard let server = cluster.server, !server.isEmpty else {
             throw KubeconfigError(.invalidField, "cluster \"\(found.cluster)\" of kubeconfig \(source) has no server")
@@ -107,7 +118,9 @@ public struct Kubeconfig: Sendable {
             user = known
         } else {
             throw KubeconfigError(
-                .missingUser, "context \"\(name)\" of kubeconfig \(source) names user \"\(found.user)\", which is not defined")
+                .missingUser,
+                "context \"\(name)\" of kubeconfig \(source) names user \"\(found.user)\", which is not defined"
+            )
         }
         return ResolvedKubeContext(
             name: name,
@@ -143,9 +156,14 @@ public struct ResolvedKubeContext: Sendable {
 
     /// Creates a resolved context.
     public init(
-        name: String, server: String, certificateAuthority: CertificateAuthoritySource? = nil,
-        tlsServerName: String? = nil, insecureSkipVerify: Bool = false, namespace: String? = nil,
-        user: KubeconfigUser = KubeconfigUser(), userName: String = ""
+        name: String,
+        server: String,
+        certificateAuthority: CertificateAuthoritySource? = nil,
+        tlsServerName: String? = nil,
+        insecureSkipVerify: Bool = false,
+        namespace: String? = nil,
+        user: KubeconfigUser = KubeconfigUser(),
+        userName: String = ""
     ) {
         self.name = name
         self.server = server
@@ -187,8 +205,14 @@ public struct KubeconfigUser: Sendable, Hashable {
 
     /// Creates a user.
     public init(
-        token: Secret? = nil, tokenFile: String? = nil, clientCertificate: PEMSource? = nil, clientKey: PEMSource? = nil,
-        exec: ExecConfig? = nil, authProviderName: String? = nil, hasUsername: Bool = false, hasPassword: Bool = false
+        token: Secret? = nil,
+        tokenFile: String? = nil,
+        clientCertificate: PEMSource? = nil,
+        clientKey: PEMSource? = nil,
+        exec: ExecConfig? = nil,
+        authProviderName: String? = nil,
+        hasUsername: Bool = false,
+        hasPassword: Bool = false
     ) {
         self.token = token
         self.tokenFile = tokenFile
@@ -206,15 +230,20 @@ public struct KubeconfigUser: Sendable, Hashable {
         if let provider = authProviderName {
             throw KubeconfigError(
                 .unsupported,
-                "kubeconfig user \"\(userName)\" uses auth-provider \"\(provider)\", which is not supported; use an exec plugin (e.g. kubelogin, gke-gcloud-auth-plugin)")
+                "kubeconfig user \"\(userName)\" uses auth-provider \"\(provider)\", which is not supported; use an exec plugin (e.g. kubelogin, gke-gcloud-auth-plugin)"
+            )
         }
         if (hasUsername || hasPassword) && token == nil && tokenFile == nil && exec == nil && clientCertificate == nil {
             throw KubeconfigError(
-                .unsupported, "kubeconfig user \"\(userName)\" uses username/password (basic auth), which is not supported")
+                .unsupported,
+                "kubeconfig user \"\(userName)\" uses username/password (basic auth), which is not supported"
+            )
         }
         if (clientCertificate == nil) != (clientKey == nil) {
             throw KubeconfigError(
-                .invalidField, "kubeconfig user \"\(userName)\" has a client certificate without a key or a key without a certificate")
+                .invalidField,
+                "kubeconfig user \"\(userName)\" has a client certificate without a key or a key without a certificate"
+            )
         }
     }
 }

@@ -36,7 +36,11 @@ struct KubeconfigReader {
     func cluster(_ body: [String: Any], name: String) throws(KubeconfigError) -> Kubeconfig.Cluster {
         let owner = "kubeconfig cluster \"\(name)\""
         var ca: CertificateAuthoritySource?
-        if let pem = try decodedData(body["certificate-authority-data"], field: "certificate-authority-data", owner: owner) {
+        if let pem = try decodedData(
+            body["certificate-authority-data"],
+            field: "certificate-authority-data",
+            owner: owner
+        ) {
             ca = .pem(pem)
         } else if let file = body["certificate-authority"] as? String, !file.isEmpty {
             ca = .file(path: path(file))
@@ -99,7 +103,8 @@ struct KubeconfigReader {
         guard ExecConfig.supportedAPIVersions.contains(apiVersion) else {
             throw KubeconfigError(
                 .unsupported,
-                "\(owner): exec apiVersion \"\(apiVersion)\" is not supported (use client.authentication.k8s.io/v1 or v1beta1)")
+                "\(owner): exec apiVersion \"\(apiVersion)\" is not supported (use client.authentication.k8s.io/v1 or v1beta1)"
+            )
         }
         return ExecConfig(command: resolved, args: args, env: env, apiVersion: apiVersion)
     }
@@ -128,7 +133,8 @@ enum KubeconfigPaths {
     /// A short reason for a file error, without the file's content.
     static func reason(_ error: any Error) -> String {
         let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
+        {
             return String(cString: strerror(Int32(underlying.code)))
         }
         if nsError.domain == NSCocoaErrorDomain {

@@ -269,7 +269,9 @@ public enum CertificateFetcher {
         } catch {
             throw CertificateFetchError(.invalidCertificate, "the CA file is not valid PEM")
         }
-        guard !roots.isEmpty else { throw CertificateFetchError(.invalidCertificate, "the CA file holds no certificate") }
+        guard !roots.isEmpty else {
+            throw CertificateFetchError(.invalidCertificate, "the CA file holds no certificate")
+        }
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.trustRoots = .certificates(roots)
         configuration.applicationProtocols = ["http/1.1"]

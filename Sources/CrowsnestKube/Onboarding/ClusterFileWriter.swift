@@ -31,7 +31,7 @@ public enum ClusterFileWriter {
         public var path: String
         /// The contents (a secret for tokens and keys: never print it).
         public var contents: Secret
-        /// The permission bits, e.g. `0o600`.
+        /// The permission bits, such as `0o600`.
         public var permissions: UInt32
         /// What it is, for messages: `cluster file`, `CA`, `token`, `client certificate`, `client key`.
         public var role: String

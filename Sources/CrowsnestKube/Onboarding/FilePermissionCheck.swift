@@ -23,7 +23,7 @@ public enum FilePermissionCheck {
             self.permissions = permissions
         }
 
-        /// The permissions as four octal digits, e.g. `0644`.
+        /// The permissions as four octal digits, such as `0644`.
         public var octalPermissions: String {
             let digits = String(permissions, radix: 8)
             return String(repeating: "0", count: max(0, 4 - digits.count)) + digits

@@ -29,7 +29,7 @@ public struct RBACManifest: Sendable, Hashable {
     public struct Rule: Sendable, Hashable {
         /// The API groups (`""` = core).
         public var apiGroups: [String]
-        /// The resources (with subresources, e.g. `pods/proxy`).
+        /// The resources (with subresources, such as `pods/proxy`).
         public var resources: [String]
         /// The verbs.
         public var verbs: [String]

@@ -25,7 +25,11 @@ struct ClusterTLSMaterial: Sendable, Equatable {
                     throw KubeClientError(.tls, cluster: cluster, "cluster \(cluster): the CA bundle is not valid PEM")
                 }
                 guard !roots.isEmpty else {
-                    throw KubeClientError(.tls, cluster: cluster, "cluster \(cluster): the CA bundle holds no certificate")
+                    throw KubeClientError(
+                        .tls,
+                        cluster: cluster,
+                        "cluster \(cluster): the CA bundle holds no certificate"
+                    )
                 }
                 tls.trustRoots = .certificates(roots)
             }
@@ -39,12 +43,20 @@ struct ClusterTLSMaterial: Sendable, Equatable {
                 guard !chain.isEmpty else { throw NIOSSLError.failedToLoadCertificate }
                 tls.certificateChain = chain.map { .certificate($0) }
             } catch {
-                throw KubeClientError(.tls, cluster: cluster, "cluster \(cluster): the client certificate is not valid PEM")
+                throw KubeClientError(
+                    .tls,
+                    cluster: cluster,
+                    "cluster \(cluster): the client certificate is not valid PEM"
+                )
             }
             do {
                 tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem))
             } catch {
-                throw KubeClientError(.tls, cluster: cluster, "cluster \(cluster): the client key is not a valid PEM private key")
+                throw KubeClientError(
+                    .tls,
+                    cluster: cluster,
+                    "cluster \(cluster): the client key is not a valid PEM private key"
+                )
             }
         }
         return tls

@@ -121,7 +121,9 @@ public enum TLSDiagnosis: Sendable, Hashable {
             while signer == nil {
                 if let anchor = anchors.first(where: { $0.subject == current.issuer && Self.signed($0, current) }) {
                     signer = anchor
-                } else if let index = rest.firstIndex(where: { $0.subject == current.issuer && Self.signed($0, current) }),
+                } else if let index = rest.firstIndex(where: {
+                    $0.subject == current.issuer && Self.signed($0, current)
+                }),
                     current.subject != current.issuer
                 {
                     current = rest.remove(at: index)
@@ -139,7 +141,10 @@ public enum TLSDiagnosis: Sendable, Hashable {
             }
             if signer.notValidAfter < now {
                 return .certificateAuthorityExpired(
-                    subject: signer.subject.description, notValidAfter: signer.notValidAfter, source: source)
+                    subject: signer.subject.description,
+                    notValidAfter: signer.notValidAfter,
+                    source: source
+                )
             }
         }
         if checksHostname, let presented = chain.first, !Self.matches(presented, host: host) {
@@ -148,7 +153,11 @@ public enum TLSDiagnosis: Sendable, Hashable {
         if caPEM == nil, verificationFailed {
             let top = certificates.last!
             return .untrustedIssuer(
-                issuer: top.issuer.description, caSubjects: [], sameNameDifferentKey: false, source: source)
+                issuer: top.issuer.description,
+                caSubjects: [],
+                sameNameDifferentKey: false,
+                source: source
+            )
         }
         return nil
     }

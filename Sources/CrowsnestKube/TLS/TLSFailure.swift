@@ -10,7 +10,8 @@ enum TLSFailure: Sendable, Hashable {
     /// The failure `error` shows, or `nil` when it is not a TLS error.
     init?(_ error: any Error) {
         if let extra = error as? NIOSSLExtraError {
-            self = extra == .failedToValidateHostname || extra == .serverHostnameImpossibleToMatch ? .hostname : .handshake
+            self =
+                extra == .failedToValidateHostname || extra == .serverHostnameImpossibleToMatch ? .hostname : .handshake
         } else if error is NIOSSLError || error is BoringSSLError {
             self = .handshake
         } else {

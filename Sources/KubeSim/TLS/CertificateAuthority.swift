@@ -32,7 +32,10 @@ public struct CertificateAuthority: Sendable {
                 version: .v3,
                 serialNumber: Certificate.SerialNumber(),
                 publicKey: publicKey,
-                notValidBefore: min(now.addingTimeInterval(-3600), (notValidAfter ?? now).addingTimeInterval(-30 * 86_400)),
+                notValidBefore: min(
+                    now.addingTimeInterval(-3600),
+                    (notValidAfter ?? now).addingTimeInterval(-30 * 86_400)
+                ),
                 notValidAfter: notValidAfter ?? now.addingTimeInterval(10 * 365 * 86_400),
                 issuer: name,
                 subject: name,

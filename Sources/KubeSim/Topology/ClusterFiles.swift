@@ -63,7 +63,13 @@ public enum ClusterFiles {
         try writeFile(tokenFile, token + "\n", permissions: 0o600)
         try writeFile(
             clusterFile,
-            clusterFileYAML(name: cluster.name, apiServer: server, caFile: caFile, tokenFile: tokenFile, labels: labels),
+            clusterFileYAML(
+                name: cluster.name,
+                apiServer: server,
+                caFile: caFile,
+                tokenFile: tokenFile,
+                labels: labels
+            ),
             permissions: 0o600
         )
         return ClusterFileSet(clusterName: cluster.name, clusterFile: clusterFile, caFile: caFile, tokenFile: tokenFile)
