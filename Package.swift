@@ -177,7 +177,6 @@ let package = Package(
                 "CrowsnestKube",
                 "CrowsnestGateway",
                 "KubeSim",
-                "PeerSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,5 @@
 import Foundation
-import PeerSupport
+import KubeSim
 
 /// The configuration files of the three scrapers compared, all pointing at the same pods through the same
 /// pod proxy paths of the same simulated API servers.

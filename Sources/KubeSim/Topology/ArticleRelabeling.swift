@@ -1,6 +1,10 @@
 /// The `relabel_configs` of the article Crowsnest started from, as YAML list items: the rules a Prometheus or vmagent
 /// job and a `relabel_mode: prometheus` cluster file share. Peers add the address and path rewrites that send their
 /// scrapes through the API server's pod proxy; Crowsnest builds that path itself.
+///
+/// In KubeSim, beside the simulated clusters these jobs point at, because both the tests and the scrape benchmark
+/// write peer configurations with it (the tests' support target links Swift Testing, which a release benchmark
+/// cannot).
 public enum ArticleRelabeling {
     /// The selection and labeling rules, each line indented by `indent` spaces.
     public static func selectionRules(indent: Int) -> String {
