@@ -65,6 +65,46 @@ struct FirstHourTests {
             }
             let (_, json, _) = try await harness.get("/api/v1/clusters/relab")
             #expect(Self.duplicateTargets(json) == 0, "\(json.prefix(600))")
+
+            // Debian's Prometheus scraping the gateway stores each pod's series and rejects no sample as
+            // out-of-order or duplicate (what the issue's user saw with the old relabeling).
+            let prometheus = try PeerBinary.require("prometheus", debianPackage: "prometheus")
+            let scratch = try TemporaryDirectory("crowsnest-first-hour-relabel")
+            defer { scratch.remove() }
+            let port = try freeLoopbackPort()
+            let config = try scratch.write(
+                "prometheus.yml",
+                """
+                global: {scrape_interval: 1s, scrape_timeout: 900ms}
+                scrape_configs:
+                  - job_name: gateway
+                    honor_labels: true
+                    static_configs: [{targets: ["127.0.0.1:\(harness.port)"]}]
+
+                """
+            )
+            let child = try PeerProcess.prometheus(prometheus, config: config, port: port, scratch: scratch)
+            defer { child.stop() }
+            let api = PrometheusAPI(client: harness.httpClient, base: "http://127.0.0.1:\(port)")
+            var stored: [[String: String]] = []
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline && child.isRunning {
+                stored = (try? await api.series(#"up{job="gateway",cluster="relab"}"#)) ?? []
+                if stored.count == 3 { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(Set(stored.map { "\($0["namespace"] ?? "-")/\($0["pod_name"] ?? "-")" }) == expected, "\(stored)")
+            try await Task.sleep(for: .seconds(3))  // a few more scrapes of the gateway
+            let own = await LoopbackHTTP.get(harness.httpClient, "http://127.0.0.1:\(port)/metrics").body
+            let prometheusOwn = try MetricFamily.parse(own, format: .text)
+            let rejections = [
+                "prometheus_target_scrapes_sample_out_of_order_total",
+                "prometheus_target_scrapes_sample_duplicate_timestamp_total",
+            ]
+            for name in rejections {
+                let total = prometheusOwn.first { $0.name == name }?.samples.reduce(0) { $0 + $1.value }
+                #expect(total == 0, "\(name): \(String(describing: total))")
+            }
         }
     }
 

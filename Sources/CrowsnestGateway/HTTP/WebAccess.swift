@@ -56,27 +56,24 @@ public final class WebCredentials: Sendable {
     }
 
     /// The file's content without trailing white space, re-read when the file changes; nil when unreadable/empty.
+    ///
+    /// The file is read and the failure logged outside the lock; the lock only guards the cache.
     private func secret(_ path: String) -> [UInt8]? {
         let stamp = FileStamp.of(path)
-        return secrets.withLock { cache -> [UInt8]? in
-            let cached = cache[path]
-            if let cached, stamp != nil, cached.stamp == stamp { return cached.value }
-            var value: [UInt8]?
-            if let data = FileManager.default.contents(atPath: path),
-                let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-                !text.isEmpty
-            {
-                value = Array(text.utf8)
-            }
-            if value == nil, cached == nil || cached?.stamp != stamp {
-                logger.error(
-                    "cannot read the web credential file; denying every request",
-                    metadata: ["file": "\(path)"]
-                )
-            }
-            cache[path] = Secret(stamp: stamp, value: value)
-            return value
+        let cached = secrets.withLock { $0[path] }
+        if let cached, stamp != nil, cached.stamp == stamp { return cached.value }
+        var value: [UInt8]?
+        if let data = FileManager.default.contents(atPath: path),
+            let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !text.isEmpty
+        {
+            value = Array(text.utf8)
         }
+        if value == nil, cached == nil || cached?.stamp != stamp {
+            logger.error("cannot read the web credential file; denying every request", metadata: ["file": "\(path)"])
+        }
+        secrets.withLock { $0[path] = Secret(stamp: stamp, value: value) }
+        return value
     }
 
     /// Compares without returning early at the first difference (the length still shows).
