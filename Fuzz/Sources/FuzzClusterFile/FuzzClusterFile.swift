@@ -123,7 +123,8 @@ private func isClusterName(_ name: String) -> Bool {
     return bytes.dropFirst().allSatisfy { allowed($0, first: false) }
 }
 
-/// Invariant 5: two files claiming one name are both refused; accepted files have distinct names.
+/// Invariant 5: of two files claiming one name, at most one is accepted (the first by file name, no cluster running);
+/// when one is, the other is refused for the duplicate name; accepted files have distinct names.
 private func checkDuplicate(_ contents: [UInt8], permissions: UInt32, fileSystem: InMemoryConfigFileSystem) {
     fileSystem.writeFile("/etc/crowsnest/clusters.d/fuzz-copy.yml", bytes: contents, permissions: permissions)
     let scan = ClusterDirectory(path: "/etc/crowsnest/clusters.d", fileSystem: fileSystem).scan(
@@ -132,10 +133,14 @@ private func checkDuplicate(_ contents: [UInt8], permissions: UInt32, fileSystem
     fuzzCheck(scan.files.count == 2, "two cluster files gave \(scan.files.count) reports")
     let names = scan.files.map(\.claimedName)
     if names[0] != nil && names[0] == names[1] {
-        fuzzCheck(
-            scan.files.allSatisfy { $0.config == nil },
-            "a duplicate cluster name was accepted: \(excerpt(contents))"
-        )
+        let accepted = scan.files.filter { $0.config != nil }
+        fuzzCheck(accepted.count <= 1, "a duplicate cluster name was accepted twice: \(excerpt(contents))")
+        if let keeper = accepted.first {
+            fuzzCheck(
+                scan.files.allSatisfy { $0.path == keeper.path || $0.problems.contains { $0.code == .duplicateName } },
+                "a file claiming an accepted name was not refused as a duplicate: \(excerpt(contents))"
+            )
+        }
     }
     let accepted = scan.clusters.map(\.name)
     fuzzCheck(Set(accepted).count == accepted.count, "two accepted clusters share a name: \(accepted)")
