@@ -116,3 +116,18 @@ struct ExpositionWriterTests {
         #expect(ContentNegotiation.negotiate(accept: accept) == expected)
     }
 }
+
+@Suite("Writer timestamps")
+struct ExpositionWriterTimestampTests {
+    @Test("a text timestamp beyond 2^53 ms is written as an integer and parses back (fuzzer finding)")
+    func largeTextTimestamp() throws {
+        let input = "metric_with_custom_timestamp 1 1441205977285977284\n"
+        let families = try MetricFamily.parse(input, format: .text)
+        let written = String(decoding: ExpositionWriter.write(families, format: .text), as: UTF8.self)
+        #expect(!written.contains("e+"), "\(written)")
+        let again = try MetricFamily.parse(written, format: .text)
+        #expect(
+            again.first?.samples.first?.timestampMilliseconds == families.first?.samples.first?.timestampMilliseconds
+        )
+    }
+}

@@ -97,7 +97,15 @@ public enum ExpositionWriter {
         if let milliseconds = sample.timestampMilliseconds {
             out.append(UInt8(ascii: " "))
             switch format {
-            case .text: appendValue(milliseconds.rounded(), into: &out)
+            case .text:
+                // Text timestamps are int64 milliseconds: a large one written as a Double would come out in exponent
+                // form ("1.44e+18"), which no text parser accepts.
+                let rounded = milliseconds.rounded()
+                if abs(rounded) < 9.2e18 {
+                    appendInteger(Int64(rounded), into: &out)
+                } else {
+                    appendValue(rounded, into: &out)
+                }
             case .openMetrics: appendValue(milliseconds / 1000, into: &out)
             }
         }
