@@ -29,6 +29,24 @@ struct ClientTLSDiagnosisTests {
         KubeClusterClient(config: config, httpClient: http, logger: Logger(label: "t"))
     }
 
+    /// The error of one request, with a token, against a cluster serving `certificate`.
+    static func failure(
+        serving certificate: ServingCertificateKind,
+        name: String
+    ) async throws
+        -> KubeClientError
+    {
+        let sim = try SimulatedCluster(ClusterConfiguration(name: name, servingCertificate: certificate))
+        let token = sim.issueToken(for: .admin())
+        return try await sim.withRunning { sim in
+            try await KubeTestSupport.withHTTPClient { http in
+                try await Self.failure(
+                    Self.client(try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))), http)
+                )
+            }
+        }
+    }
+
     @Test("wrong CA: names the ca_file and the issuer against the CA's subject; probed once until the CA changes")
     func wrongCA() async throws {
         let sim = try SimulatedCluster(ClusterConfiguration(name: "tlsdiag"))
@@ -104,44 +122,19 @@ struct ClientTLSDiagnosisTests {
 
     @Test("expired CA: says when it expired")
     func expiredCA() async throws {
-        let sim = try SimulatedCluster(ClusterConfiguration(name: "oldca", servingCertificate: .expiredAuthority))
-        let token = sim.issueToken(for: .admin())
         let expired = Self.day(Date().addingTimeInterval(-86_400))
-        try await sim.withRunning { sim in
-            try await KubeTestSupport.withHTTPClient { http in
-                let error = try await Self.failure(
-                    Self.client(
-                        try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                        http
-                    )
-                )
-                #expect(error.code == .tls)
-                #expect(error.message.contains("CA certificate expired on \(expired)"), "\(error.message)")
-                #expect(
-                    error.message.contains("CN=oldca-ca,O=KubeSim, from ca_data in the cluster file"),
-                    "\(error.message)"
-                )
-            }
-        }
+        let error = try await Self.failure(serving: .expiredAuthority, name: "oldca")
+        #expect(error.code == .tls)
+        #expect(error.message.contains("CA certificate expired on \(expired)"), "\(error.message)")
+        #expect(error.message.contains("CN=oldca-ca,O=KubeSim, from ca_data in the cluster file"), "\(error.message)")
     }
 
     @Test("expired server certificate: says when it expired")
     func expiredServerCertificate() async throws {
-        let sim = try SimulatedCluster(ClusterConfiguration(name: "oldcert", servingCertificate: .expired))
-        let token = sim.issueToken(for: .admin())
         let expired = Self.day(Date().addingTimeInterval(-86_400))
-        try await sim.withRunning { sim in
-            try await KubeTestSupport.withHTTPClient { http in
-                let error = try await Self.failure(
-                    Self.client(
-                        try KubeTestSupport.config(sim, auth: .bearerToken(Secret(token))),
-                        http
-                    )
-                )
-                #expect(error.code == .tls)
-                #expect(error.message.contains("server certificate expired on \(expired)"), "\(error.message)")
-            }
-        }
+        let error = try await Self.failure(serving: .expired, name: "oldcert")
+        #expect(error.code == .tls)
+        #expect(error.message.contains("server certificate expired on \(expired)"), "\(error.message)")
     }
 
     @Test("wrong host name: the certificate is for A, not HOST")
