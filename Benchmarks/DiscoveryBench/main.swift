@@ -67,7 +67,7 @@ func runBenchmark() async throws {
             let progress = Progress()
             let started = ContinuousClock.now
             var firstComplete: Duration?
-            var discoveries: [PodDiscovery] = []
+            var discoveries: [ClusterDiscovery] = []
             for (index, cluster) in clusters.enumerated() {
                 let config = ClusterConfig(
                     name: cluster.name,
@@ -76,7 +76,7 @@ func runBenchmark() async throws {
                     auth: .bearerToken(Secret(tokens[index]))
                 )
                 let client = KubeClusterClient(config: config, httpClient: http, logger: logger)
-                discoveries.append(PodDiscovery(client: client, logger: logger))
+                discoveries.append(ClusterDiscovery(client: client, logger: logger))
             }
             let snapshot = discoveries
             try await withThrowingTaskGroup(of: Void.self) { group in

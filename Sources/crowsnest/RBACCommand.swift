@@ -11,7 +11,8 @@ struct RBACCommand: AsyncParsableCommand {
         discussion: """
             Grants exactly what the gateway uses: pods get, list, watch (discovery) and pods/proxy get (scraping \
             through the API server) — cluster-wide, or with --namespaces only in those namespaces (one Role and \
-            RoleBinding each). Apply with `crowsnest rbac | kubectl apply -f -`; the output's header says how to \
+            RoleBinding each). --services adds services and endpointslices list, watch; --nodes adds nodes list, \
+            watch and nodes/proxy get (always cluster-wide). Apply with `crowsnest rbac | kubectl apply -f -`; the output's header says how to \
             extract the token and CA. The default output is kept in the repository as docker/rbac.yaml.
             """
     )
@@ -32,6 +33,17 @@ struct RBACCommand: AsyncParsableCommand {
     @Option(help: "Name of the ServiceAccount, roles and bindings (the Secret is NAME-token).")
     var name: String = RBACManifest.defaultName
 
+    @Flag(
+        help: """
+            Also grant nodes list/watch and nodes/proxy get, for node targets (nodes: in the cluster file). \
+            nodes/proxy reaches every kubelet API of a node, not only its metrics.
+            """
+    )
+    var nodes = false
+
+    @Flag(help: "Also grant services and endpointslices list/watch, for Service endpoints (services: true).")
+    var services = false
+
     /// The watched namespaces from every `--namespaces` value, split at commas.
     var watchedNamespaces: [String] {
         namespaces.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
@@ -50,7 +62,13 @@ struct RBACCommand: AsyncParsableCommand {
     }
 
     func manifest() throws(RBACManifestError) -> RBACManifest {
-        try RBACManifest(namespace: namespace, name: name, watchedNamespaces: watchedNamespaces)
+        try RBACManifest(
+            namespace: namespace,
+            name: name,
+            watchedNamespaces: watchedNamespaces,
+            nodes: nodes,
+            services: services
+        )
     }
 
     func run() async throws {

@@ -358,7 +358,7 @@ struct HealthPageRendererTests {
         let target = try #require((object["targets"] as? [[String: Any]])?.first)
         #expect(
             Set(target.keys) == [
-                "namespace", "pod", "port", "labels", "up", "lastScrape", "durationSeconds", "samples",
+                "role", "namespace", "pod", "port", "labels", "up", "lastScrape", "durationSeconds", "samples",
             ]
         )
         let check = try #require(object["apiServer"] as? [String: Any])

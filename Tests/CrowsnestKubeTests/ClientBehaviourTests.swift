@@ -155,7 +155,7 @@ struct ClientBehaviourTests {
                     httpClient: http,
                     logger: Logger(label: "t")
                 )
-                let discovery = PodDiscovery(client: client, logger: Logger(label: "t"))  // default 200 ms debounce
+                let discovery = ClusterDiscovery(client: client, logger: Logger(label: "t"))  // default 200 ms debounce
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latest?.targets.count == 5 })
                     let before = updates.updates.count

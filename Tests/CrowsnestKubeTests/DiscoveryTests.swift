@@ -39,7 +39,7 @@ struct DiscoveryTests {
                     httpClient: http,
                     logger: Logger(label: "t")
                 )
-                let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
+                let discovery = ClusterDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods == Self.expected(sim) })
                     #expect(updates.latest?.targets.count == 1200)
@@ -93,7 +93,7 @@ struct DiscoveryTests {
                     httpClient: http,
                     logger: Logger(label: "t")
                 )
-                let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
+                let discovery = ClusterDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods == Self.expected(sim) })
                     sim.updateFaults { $0.expireNextWatches = 1 }
@@ -130,7 +130,7 @@ struct DiscoveryTests {
                     httpClient: http,
                     logger: Logger(label: "t")
                 )
-                let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
+                let discovery = ClusterDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods == Self.expected(sim) })
                     sim.dropWatches(.resetConnection)
@@ -167,7 +167,7 @@ struct DiscoveryTests {
                     httpClient: http,
                     logger: Logger(label: "t")
                 )
-                let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
+                let discovery = ClusterDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods == Self.expected(sim) })
                     let lists = sim.requestLog.entries { $0.kind == .list }
@@ -205,7 +205,7 @@ struct DiscoveryTests {
                     httpClient: http,
                     logger: Logger(label: "t")
                 )
-                let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
+                let discovery = ClusterDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods.count == 8 })
                     #expect(updates.latestPods.allSatisfy { $0.hasPrefix("a/") || $0.hasPrefix("b/") })
@@ -231,7 +231,7 @@ struct DiscoveryTests {
                     httpClient: http,
                     logger: Logger(label: "t")
                 )
-                let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
+                let discovery = ClusterDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { updates in
                     #expect(await KubeTestSupport.eventually { updates.latestPods.count == 2 })
                     let before = discovery.state.resourceVersion
@@ -260,7 +260,7 @@ struct DiscoveryTests {
                     httpClient: http,
                     logger: Logger(label: "t")
                 )
-                let discovery = PodDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
+                let discovery = ClusterDiscovery(client: client, logger: Logger(label: "t"), options: Self.fast)
                 try await KubeTestSupport.withDiscovery(discovery) { _ in
                     #expect(
                         await KubeTestSupport.eventually {
@@ -300,8 +300,8 @@ struct DiscoveryTests {
                     httpClient: http,
                     logger: Logger(label: "t")
                 )
-                let goodDiscovery = PodDiscovery(client: goodClient, logger: Logger(label: "t"), options: Self.fast)
-                let badDiscovery = PodDiscovery(client: badClient, logger: Logger(label: "t"), options: Self.fast)
+                let goodDiscovery = ClusterDiscovery(client: goodClient, logger: Logger(label: "t"), options: Self.fast)
+                let badDiscovery = ClusterDiscovery(client: badClient, logger: Logger(label: "t"), options: Self.fast)
                 let started = ContinuousClock.now
                 try await KubeTestSupport.withDiscovery(badDiscovery) { badUpdates in
                     try await KubeTestSupport.withDiscovery(goodDiscovery) { updates in

@@ -158,7 +158,7 @@ struct KubeBadInputTests {
                     }
                     rendered.append("\(config)")
                     let client = KubeClusterClient(config: config, httpClient: http, logger: logger)
-                    let discovery = PodDiscovery(
+                    let discovery = ClusterDiscovery(
                         client: client,
                         logger: logger,
                         options: DiscoveryOptions(

@@ -67,7 +67,7 @@ enum KubeTestSupport {
 
     /// Runs `discovery` while `body` runs, collecting its updates; cancels and waits for it afterwards.
     static func withDiscovery<Result: Sendable>(
-        _ discovery: PodDiscovery,
+        _ discovery: ClusterDiscovery,
         _ body: (UpdateCollector) async throws -> Result
     ) async throws -> Result {
         let collector = UpdateCollector()

@@ -83,6 +83,42 @@ struct OnboardingRBACTests {
         }
     }
 
+    @Test(
+        "--nodes and --services add exactly nodes list/watch, nodes/proxy get, services and endpointslices list/watch"
+    )
+    func nodesAndServicesAddExactlyTheirRules() throws {
+        let extra: Set<[String]> = [
+            ["", "services", "list,watch"], ["discovery.k8s.io", "endpointslices", "list,watch"],
+            ["", "nodes", "list,watch"], ["", "nodes/proxy", "get"],
+        ]
+        let base: Set<[String]> = [["", "pods", "get,list,watch"], ["", "pods/proxy", "get"]]
+        let wide = try documents(RBACManifest(nodes: true, services: true).yaml())
+        let clusterRoles = wide.filter { $0["kind"] as? String == "ClusterRole" }
+        #expect(clusterRoles.count == 1)
+        #expect(Set(rules(clusterRoles[0]).map { [$0[0], $0[1], $0[2]] }) == base.union(extra))
+
+        // Namespaced: the pod and Service rules per namespace; nodes (cluster-scoped) in a ClusterRole of their own.
+        let scoped = try documents(RBACManifest(watchedNamespaces: ["shop"], nodes: true, services: true).yaml())
+        #expect(
+            kinds(scoped) == [
+                "Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Secret",
+            ]
+        )
+        let role = try #require(scoped.first { $0["kind"] as? String == "Role" })
+        #expect(
+            Set(rules(role))
+                == base.union([["", "services", "list,watch"], ["discovery.k8s.io", "endpointslices", "list,watch"]])
+        )
+        let nodesRole = try #require(scoped.first { $0["kind"] as? String == "ClusterRole" })
+        #expect(metadata(nodesRole)["name"] as? String == "crowsnest-nodes")
+        #expect(Set(rules(nodesRole)) == [["", "nodes", "list,watch"], ["", "nodes/proxy", "get"]])
+        let binding = try #require(scoped.first { $0["kind"] as? String == "ClusterRoleBinding" })
+        #expect((binding["roleRef"] as? [String: Any])?["name"] as? String == "crowsnest-nodes")
+        let yaml = try RBACManifest(nodes: true).yaml()
+        #expect(yaml.contains("reaches every kubelet API of the node"))
+        #expect(try RBACManifest(nodes: true, services: true).commandLine == "crowsnest rbac --nodes --services")
+    }
+
     @Test func perNamespaceManifestHasOneRoleAndBindingPerNamespace() throws {
         let manifest = try RBACManifest(
             namespace: "monitoring",

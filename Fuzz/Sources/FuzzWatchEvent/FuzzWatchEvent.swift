@@ -20,7 +20,7 @@ public func fuzzWatchEventMain(_ argc: CInt, _ argv: UnsafeMutablePointer<Unsafe
 /// - bit 3: the cluster's `relabel_configs` (Prometheus `role: pod`) instead of the default annotation rules.
 ///
 /// Invariants checked:
-/// 1. decoding never crashes, whatever the bytes (a bad event is a thrown error, as in `PodDiscovery.apply`);
+/// 1. decoding never crashes, whatever the bytes (a bad event is a thrown error, as in `ClusterDiscovery.apply`);
 /// 2. the line splitter yields the same lines whatever the chunking;
 /// 3. every target computed from a decoded pod has a proxy path that `ProxyPath.build` accepts and that stays
 ///    under `/api/v1/namespaces/{namespace}/pods/` with no `.`/`..` segment, `?` or `#`;
@@ -39,7 +39,7 @@ public func fuzzWatchEvent(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
 
     for line in lines.prefix(64) {
         let data = Data(line)
-        if PodDiscovery.isErrorEvent(line) {
+        if ClusterDiscovery.isErrorEvent(line) {
             _ = try? decoder.decode(StatusWatchEvent.self, from: data)
             continue
         }
@@ -96,7 +96,7 @@ private enum WatchFuzzRules {
     }()
 }
 
-/// Lines as `PodDiscovery.watch` sees them: chunks through `LineSplitter`, then the unterminated rest.
+/// Lines as `ClusterDiscovery.watch` sees them: chunks through `LineSplitter`, then the unterminated rest.
 /// `chunkSize` 0 means one chunk.
 private func splitLines(_ stream: [UInt8], chunkSize: Int) -> [[UInt8]] {
     var splitter = LineSplitter(maximumLineLength: 1 << 20)

@@ -2,7 +2,7 @@ extension ClusterConfig {
     /// The top-level keys of a cluster file.
     public static let fieldNames = [
         "name", "api_server", "tls", "auth", "labels", "discovery", "scrape", "relabel_configs", "relabel_mode",
-        "metric_relabel_configs",
+        "metric_relabel_configs", "nodes", "services",
     ]
     static let tlsKeys = [
         "ca_file", "ca_data", "ca_data_base64", "server_name", "insecure_skip_verify", "insecure_plain_http",
@@ -12,6 +12,7 @@ extension ClusterConfig {
     ]
     static let execKeys = ["command", "args", "env", "env_file", "api_version", "timeout"]
     static let discoveryKeys = ["namespaces", "exclude_namespaces", "label_selector", "field_selector"]
+    static let nodeKeys = KubeletPath.allCases.map(\.rawValue) + ["label_selector", "relabel_configs"]
 
     /// Keys of nested blocks mapped to their block, for "did you mean 'scrape.interval'" at the top level.
     static let misplacedKeys: [String: String] = {
@@ -123,6 +124,8 @@ private struct ClusterDecoding {
             RelabelRule.decodeList($0, field: "metric_relabel_configs", decoder: d)
         }
         checkIdentityLabels(fields, relabelMode: relabelMode)
+        let nodes = decodeNodes(fields)
+        let services = d.bool(fields, "services") ?? false
 
         report.fileReferences = references
         report.containsInlineSecrets = inlineSecrets
@@ -138,7 +141,9 @@ private struct ClusterDecoding {
                 scrape: scrape,
                 relabelConfigs: relabel ?? [],
                 relabelMode: relabelMode,
-                metricRelabelConfigs: metricRelabel ?? []
+                metricRelabelConfigs: metricRelabel ?? [],
+                nodes: nodes,
+                services: services
             )
         }
         return report
@@ -728,5 +733,34 @@ private struct ClusterDecoding {
             }
         }
         return discovery
+    }
+
+    // MARK: nodes
+
+    func decodeNodes(_ root: ConfigFields) -> NodeTargetsConfig {
+        guard let node = root["nodes"], let fields = d.mapping(node, field: "nodes", known: ClusterConfig.nodeKeys)
+        else { return NodeTargetsConfig() }
+        var paths: [KubeletPath] = []
+        for path in KubeletPath.allCases where d.bool(fields, path.rawValue) == true { paths.append(path) }
+        var selector = LabelSelector()
+        if let node = fields["label_selector"], let text = d.string(node, fields.path("label_selector")) {
+            do throws(SelectorSyntaxError) {
+                selector = try LabelSelector(parsing: text)
+            } catch {
+                d.error(.invalidValue, at: node, fields.path("label_selector"), "invalid label selector: \(error)")
+            }
+        }
+        let rules = fields["relabel_configs"].map {
+            RelabelRule.decodeList($0, field: fields.path("relabel_configs"), decoder: d)
+        }
+        if paths.isEmpty && (fields.has("label_selector") || fields.has("relabel_configs")) {
+            d.warning(
+                .conflict,
+                at: node,
+                "nodes",
+                "no kubelet endpoint is enabled (kubelet, cadvisor, resource, probes), so no node is scraped"
+            )
+        }
+        return NodeTargetsConfig(paths: paths, labelSelector: selector, relabelConfigs: rules ?? [])
     }
 }

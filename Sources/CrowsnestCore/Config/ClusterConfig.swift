@@ -27,6 +27,11 @@ public struct ClusterConfig: Sendable, Hashable {
     public var relabelMode: RelabelMode
     /// Prometheus `metric_relabel_configs`, applied per sample.
     public var metricRelabelConfigs: [RelabelRule]
+    /// Which kubelet endpoints of which nodes are scraped (`nodes:`; none by default).
+    public var nodes: NodeTargetsConfig
+    /// Whether pods behind Services annotated `prometheus.io/scrape: "true"` are scraped too (`services:`,
+    /// read from their EndpointSlices; off by default, as it needs permission to list Services and EndpointSlices).
+    public var services: Bool
 
     /// Creates a configuration; everything but the name defaults as in a file that sets nothing else.
     public init(
@@ -39,7 +44,9 @@ public struct ClusterConfig: Sendable, Hashable {
         scrape: ScrapeConfig = ScrapeConfig(),
         relabelConfigs: [RelabelRule] = [],
         relabelMode: RelabelMode = .crowsnest,
-        metricRelabelConfigs: [RelabelRule] = []
+        metricRelabelConfigs: [RelabelRule] = [],
+        nodes: NodeTargetsConfig = NodeTargetsConfig(),
+        services: Bool = false
     ) {
         self.name = name
         self.apiServer = apiServer
@@ -51,6 +58,8 @@ public struct ClusterConfig: Sendable, Hashable {
         self.relabelConfigs = relabelConfigs
         self.relabelMode = relabelMode
         self.metricRelabelConfigs = metricRelabelConfigs
+        self.nodes = nodes
+        self.services = services
     }
 
     /// Label names the gateway sets itself; a static label may not use them.

@@ -27,6 +27,10 @@ struct RenderVisitor: ExpositionVisitor {
 
     var currentFamilyName: String?
     var currentHelp: String?
+    /// ``ScrapeRenderOptions/labelCopy``'s names as bytes, and `,destination="` (empty names: no copy).
+    let copySource: [UInt8]
+    let copyDestination: [UInt8]
+    let copyPrefix: [UInt8]
 
     init(options: ScrapeRenderOptions, format: ExpositionFormat, buffers: [ByteSink]) {
         self.options = options
@@ -34,6 +38,15 @@ struct RenderVisitor: ExpositionVisitor {
         self.target = PreparedTargetLabels(options.targetLabels)
         self.buffers = buffers
         self.timestampText = Self.timestampText(options.timestampMilliseconds)
+        self.copySource = options.labelCopy.map { Array($0.source.utf8) } ?? []
+        self.copyDestination = options.labelCopy.map { Array($0.destination.utf8) } ?? []
+        var prefix: [UInt8] = []
+        if let copy = options.labelCopy {
+            prefix.append(UInt8(ascii: ","))
+            ExpositionWriter.appendLabelName(copy.destination, into: &prefix)
+            prefix.append(contentsOf: "=\"".utf8)
+        }
+        self.copyPrefix = prefix
     }
 
     /// The text appended to a sample line for the scrape timestamp: ` <milliseconds>`, or nothing.
@@ -151,6 +164,9 @@ struct RenderVisitor: ExpositionVisitor {
         var writtenAsRendered = true
         var previousValueEnd = -1
         var longestValue = 0
+        // The source label's value (for ``ScrapeRenderOptions/labelCopy``), unless the sample has the destination.
+        var copiedValue: Range<Int>?
+        var hasCopyDestination = false
         for label in labels {
             if label.nameQuoted || label.valueStart != label.nameEnd + 2 || label.valueEnd == label.valueStart
                 || (previousValueEnd >= 0 && label.nameStart != previousValueEnd + 2)
@@ -163,6 +179,22 @@ struct RenderVisitor: ExpositionVisitor {
             scrapedCount += 1
             let nameLength = label.nameEnd - label.nameStart
             lineLength += nameLength + label.valueEnd - label.valueStart + 6
+            if !copySource.isEmpty {
+                if nameLength == copySource.count,
+                    copySource.withUnsafeBytes({
+                        memcmp($0.baseAddress!, bytes.baseAddress! + label.nameStart, nameLength)
+                    })
+                        == 0
+                {
+                    copiedValue = label.valueStart..<label.valueEnd
+                } else if nameLength == copyDestination.count,
+                    copyDestination.withUnsafeBytes({
+                        memcmp($0.baseAddress!, bytes.baseAddress! + label.nameStart, nameLength)
+                    }) == 0
+                {
+                    hasCopyDestination = true
+                }
+            }
             if target.lengthMask & (1 &<< UInt64(min(nameLength, 63))) != 0 {
                 for targetName in target.names where targetName.count == nameLength {
                     if targetName.withUnsafeBytes({
@@ -181,12 +213,14 @@ struct RenderVisitor: ExpositionVisitor {
             try appendSample(name: name, labels: set, sample: sample, bytes: bytes, slot: outputSlot)
             return
         }
+        if hasCopyDestination { copiedValue = nil }
+        if let copiedValue { lineLength += copyPrefix.count + copiedValue.count + 1 }
         if options.limits.exceedsLabelValueLengthLimit(longestValue) {
             throw Self.valueTooLong(labels, bytes: bytes, limits: options.limits, line: sample.line)
         }
         if options.limits.labelLimit > 0 || options.limits.labelNameLengthLimit > 0 {
             try checkLimits(
-                labelCount: scrapedCount + target.writtenCount,
+                labelCount: scrapedCount + target.writtenCount + (copiedValue == nil ? 0 : 1),
                 set: nil,
                 labels: labels,
                 bytes: bytes,
@@ -222,6 +256,11 @@ struct RenderVisitor: ExpositionVisitor {
             out.put(base + firstLabel.nameStart, lastLabel.valueEnd + 1 - firstLabel.nameStart)  // through the last `"`
         } else {
             putLabels(labels, base: base, first: target.block.isEmpty, into: out)
+        }
+        if let copiedValue {
+            out.put(copyPrefix)
+            out.put(base + copiedValue.lowerBound, copiedValue.count)
+            out.put(UInt8(ascii: "\""))
         }
         if hasBraces { out.put(UInt8(ascii: "}")) }
         seriesHashes.append(
@@ -284,11 +323,9 @@ struct RenderVisitor: ExpositionVisitor {
     /// relabeling.
     func injectedLabels(_ labels: UnsafeBufferPointer<LabelToken>, bytes: UnsafeRawBufferPointer) -> LabelSet {
         let scraped = labels.map { Label(Unescaping.labelName(bytes, $0), Unescaping.labelValue(bytes, $0)) }
-        return LabelInjection.inject(
-            target: options.targetLabels,
-            into: LabelSet(scraped),
-            honorLabels: options.honorLabels
-        )
+        var set = LabelSet(scraped)
+        options.labelCopy?.apply(to: &set)
+        return LabelInjection.inject(target: options.targetLabels, into: set, honorLabels: options.honorLabels)
     }
 
     mutating func renderRelabeled(

@@ -18,6 +18,8 @@ public struct ScrapeRenderOptions: Sendable {
     /// Labels `metricRelabeling` cannot change or remove: after the rules run, each has again the value it had
     /// before them (the gateway's `cluster`, `namespace`, `pod_name`, so series of different targets never merge).
     public var fixedLabelNames: [String] = []
+    /// A scraped label also written under a second name (node targets: `pod` → `pod_name`), before relabeling.
+    public var labelCopy: LabelCopy?
     /// Room to leave free at the end of ``RenderedScrape/bytes`` for lines the caller appends (the gateway's
     /// synthetic series), so that appending them needs no second buffer.
     public var spareCapacity = 0

@@ -35,6 +35,21 @@ public enum ProxyPath {
         return result
     }
 
+    /// The node proxy path of a kubelet endpoint: `/api/v1/nodes/{node}/proxy{path}`, with the same checks as a pod's
+    /// (the node name must be a Kubernetes name; the path absolute, without `.`/`..` or encoded separators).
+    public static func node(_ node: String, path: String) throws(Refusal) -> String {
+        guard !node.isEmpty, node.utf8.count <= 253 else { throw Refusal(reason: "node name is empty or too long") }
+        guard node.utf8.allSatisfy(isDNSLabelByte) else {
+            throw Refusal(reason: "node name has characters a Kubernetes name cannot have")
+        }
+        guard node != "." && node != ".." else { throw Refusal(reason: "node name must not be . or ..") }
+        let segments = try checkedSegments(path)
+        var result = "/api/v1/nodes/\(encode(node))/proxy"
+        for segment in segments { result += "/" + encode(segment) }
+        if segments.isEmpty || path.hasSuffix("/") { result += "/" }
+        return result
+    }
+
     /// Bytes allowed in namespaces, pod names and ports (DNS-1123 plus upper case for safety of port names).
     private static func isDNSLabelByte(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))

@@ -1,37 +1,61 @@
-/// Identifies one scrape target: a pod port in a cluster.
+/// Identifies one scrape target: a pod port, or a kubelet endpoint of a node, in a cluster.
 ///
-/// Ordered by cluster, namespace, pod, port.
+/// Ordered by cluster, role, namespace, pod (or node), port (or kubelet path).
 public struct TargetKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The cluster name (the `cluster` label).
     public var cluster: String
-    /// The pod's namespace.
+    /// What the target is scraped through: a pod's proxy or a node's.
+    public var role: TargetRole
+    /// The pod's namespace; empty for a node target.
     public var namespace: String
-    /// The pod's name.
+    /// The pod's name, or the node's name for a node target.
     public var pod: String
-    /// The port (name or number) the target scrapes.
+    /// The port (name or number) the target scrapes, or the kubelet path (`/metrics/cadvisor`) for a node target.
     public var port: String
 
-    /// Creates a key.
+    /// Creates a pod target's key.
     public init(cluster: String, namespace: String, pod: String, port: String) {
         self.cluster = cluster
+        self.role = .pod
         self.namespace = namespace
         self.pod = pod
         self.port = port
     }
 
-    /// Orders by cluster, namespace, pod, then port.
-    public static func < (lhs: TargetKey, rhs: TargetKey) -> Bool {
-        (lhs.cluster, lhs.namespace, lhs.pod, lhs.port) < (rhs.cluster, rhs.namespace, rhs.pod, rhs.port)
+    /// Creates a node target's key: the node and the kubelet path.
+    public init(cluster: String, node: String, path: String) {
+        self.cluster = cluster
+        self.role = .node
+        self.namespace = ""
+        self.pod = node
+        self.port = path
     }
 
-    /// The text shown in messages and logs.
-    public var description: String { "\(cluster)/\(namespace)/\(pod):\(port)" }
+    /// The node's name, for a node target.
+    public var node: String? { role == .node ? pod : nil }
 
-    /// A stable 64-bit hash (FNV-1a over the four fields), the same in every process and release: the basis of
+    /// Orders by cluster, role, namespace, pod, then port.
+    public static func < (lhs: TargetKey, rhs: TargetKey) -> Bool {
+        (lhs.cluster, lhs.role.rawValue, lhs.namespace, lhs.pod, lhs.port)
+            < (rhs.cluster, rhs.role.rawValue, rhs.namespace, rhs.pod, rhs.port)
+    }
+
+    /// The text shown in messages and logs: `cluster/namespace/pod:port` or `cluster/node/NAME/metrics/cadvisor`.
+    public var description: String {
+        switch role {
+        case .pod: "\(cluster)/\(namespace)/\(pod):\(port)"
+        case .node: "\(cluster)/node/\(pod)\(port)"
+        }
+    }
+
+    /// A stable 64-bit hash (FNV-1a over the fields), the same in every process and release: the basis of
     /// `--shard INDEX/COUNT`.
+    ///
+    /// A pod target hashes its four fields; a node target also the word `node`, so it never collides with a pod.
     public var stableHash: UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for field in [cluster, namespace, pod, port] {
+        let fields = role == .pod ? [cluster, namespace, pod, port] : [cluster, "node", pod, port]
+        for field in fields {
             for byte in field.utf8 {
                 hash ^= UInt64(byte)
                 hash &*= 0x0000_0100_0000_01B3
@@ -48,6 +72,15 @@ public struct TargetKey: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 }
 
+/// What a target is scraped through.
+public enum TargetRole: String, Sendable, Hashable, CaseIterable {
+    /// A pod port, through `/api/v1/namespaces/{ns}/pods/{scheme}:{pod}:{port}/proxy{path}` (pods chosen by their
+    /// own annotations or ports, and pods behind annotated Services).
+    case pod
+    /// A kubelet endpoint, through `/api/v1/nodes/{node}/proxy{path}`.
+    case node
+}
+
 /// Everything needed to scrape one pod port through its cluster's API server.
 public struct ScrapeTarget: Sendable, Hashable {
     /// The identity.
@@ -59,7 +92,8 @@ public struct ScrapeTarget: Sendable, Hashable {
     /// Query parameters (`__param_*` from relabeling), in order.
     public var parameters: [Label]
     /// The labels every sample of this target gets: `cluster`, `namespace`, `pod_name`, `port` when a pod has
-    /// several targets, static cluster labels, relabeling results.
+    /// several targets, static cluster labels, relabeling results (a node target: `cluster`, `node`,
+    /// `metrics_path`).
     public var labels: [Label]
 
     /// Creates a target.

@@ -10,11 +10,13 @@ import Foundation
 public struct ClusterReport: Encodable, Sendable {
     /// One scrape target of the cluster.
     public struct Target: Encodable, Sendable {
-        /// The pod's namespace.
+        /// `pod` (a pod port, also behind a Service) or `node` (a kubelet endpoint).
+        public var role: String
+        /// The pod's namespace (empty for a node target).
         public var namespace: String
-        /// The pod.
+        /// The pod, or the node of a node target.
         public var pod: String
-        /// The port (name or number).
+        /// The port (name or number), or the kubelet path of a node target.
         public var port: String
         /// The labels every sample of the target gets.
         public var labels: [String: String]
@@ -32,15 +34,21 @@ public struct ClusterReport: Encodable, Sendable {
         public var lastScrapeTime: Double?
 
         enum CodingKeys: String, CodingKey {
-            case namespace, pod, port, labels, up, lastScrape, durationSeconds, samples, error
+            case role, namespace, pod, port, node, path, labels, up, lastScrape, durationSeconds, samples, error
         }
 
         /// Encodes the documented keys; times as ISO 8601, formatted here and nowhere else.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(namespace, forKey: .namespace)
-            try container.encode(pod, forKey: .pod)
-            try container.encode(port, forKey: .port)
+            try container.encode(role, forKey: .role)
+            if role == TargetRole.node.rawValue {
+                try container.encode(pod, forKey: .node)
+                try container.encode(port, forKey: .path)
+            } else {
+                try container.encode(namespace, forKey: .namespace)
+                try container.encode(pod, forKey: .pod)
+                try container.encode(port, forKey: .port)
+            }
             try container.encode(labels, forKey: .labels)
             try container.encodeIfPresent(up, forKey: .up)
             try container.encodeIfPresent(lastScrape, forKey: .lastScrape)
@@ -51,6 +59,7 @@ public struct ClusterReport: Encodable, Sendable {
 
         /// Creates a target row.
         public init(
+            role: String = "pod",
             namespace: String,
             pod: String,
             port: String,
@@ -61,6 +70,7 @@ public struct ClusterReport: Encodable, Sendable {
             samples: Int? = nil,
             error: String? = nil
         ) {
+            self.role = role
             self.namespace = namespace
             self.pod = pod
             self.port = port
@@ -152,6 +162,8 @@ public struct ClusterReport: Encodable, Sendable {
     public var discovery: String?
     /// Why discovery fails.
     public var discoveryError: String?
+    /// How many objects of each discovered resource are known (`pods`, `nodes`, `services`, `endpointslices`).
+    public var discoveredObjects: [String: Int] = [:]
     /// The last discovery list or watch event, ISO 8601.
     public var lastDiscoveryEvent: String? { lastDiscoveryEventTime.map(Self.iso) }
     /// The credential kind.
@@ -189,6 +201,7 @@ public struct ClusterReport: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, file, status, configProblems, runningLastGoodVersion, discovery, discoveryError, lastDiscoveryEvent
+        case discoveredObjects
         case credentialKind, credentialExpiresAt, caExpiresAt, insecureSkipVerify, auth, apiServer
         case targetsUp, targetsTotal, duplicateTargets, series, lastError, targets, refusedPods
     }
@@ -204,6 +217,7 @@ public struct ClusterReport: Encodable, Sendable {
         try container.encodeIfPresent(discovery, forKey: .discovery)
         try container.encodeIfPresent(discoveryError, forKey: .discoveryError)
         try container.encodeIfPresent(lastDiscoveryEvent, forKey: .lastDiscoveryEvent)
+        if !discoveredObjects.isEmpty { try container.encode(discoveredObjects, forKey: .discoveredObjects) }
         try container.encodeIfPresent(credentialKind, forKey: .credentialKind)
         try container.encodeIfPresent(credentialExpiresAt, forKey: .credentialExpiresAt)
         try container.encodeIfPresent(caExpiresAt, forKey: .caExpiresAt)
@@ -314,6 +328,9 @@ public struct ClusterReport: Encodable, Sendable {
         report.discovery = Self.discoveryName(discovery.condition)
         report.discoveryError = discovery.failure?.message
         report.lastDiscoveryEventTime = discovery.lastEventTime?.timeIntervalSince1970
+        report.discoveredObjects = Dictionary(
+            uniqueKeysWithValues: discovery.objects.map { ($0.key.rawValue, $0.value) }
+        )
         report.credentialKind = credential.kind
         report.credentialExpiresTime = credential.expiry?.timeIntervalSince1970
         report.caExpiresTime = credential.certificateAuthorityExpiry?.timeIntervalSince1970
@@ -331,6 +348,7 @@ public struct ClusterReport: Encodable, Sendable {
         if detailed {
             report.targets = health.targets.map { status in
                 Target(
+                    role: status.target.key.role.rawValue,
                     namespace: status.target.key.namespace,
                     pod: status.target.key.pod,
                     port: status.target.key.port,

@@ -1,3 +1,7 @@
+import CrowsnestCore
+import CrowsnestKube
+import Foundation
+
 /// Renders the health pages (`GET /` and `GET /clusters/{name}`) from plain ``ClusterReport`` values.
 ///
 /// The renderer does no I/O and reads no clock: the caller passes `now` (seconds since the epoch), so the pages
@@ -253,17 +257,30 @@ public enum HealthPage {
         html.raw("<tr class=\"")
         html.raw(target.up == false ? "s-down" : target.up == true ? "s-ok" : "s-pending")
         html.raw("\"><td data-label=\"Target\"><a href=\"")
-        html.text(
-            base + HTMLText.pathSegment(target.namespace) + "/" + HTMLText.pathSegment(target.pod) + "/"
-                + HTMLText.pathSegment(target.port),
-            limit: 4_000
-        )
-        html.raw("\" title=\"last raw scrape\">")
-        html.text(target.namespace, limit: 300)
-        html.raw("/")
-        html.text(target.pod, limit: 300)
-        html.raw(":")
-        html.text(target.port, limit: 100)
+        if target.role == TargetRole.node.rawValue {
+            // `/clusters/NAME/nodes/NODE/cadvisor`: the kubelet endpoint by its `nodes:` key.
+            let kubelet = KubeletPath.allCases.first { $0.path == target.port }?.rawValue ?? "kubelet"
+            html.text(
+                base.replacingOccurrences(of: "/targets/", with: "/nodes/") + HTMLText.pathSegment(target.pod) + "/"
+                    + kubelet,
+                limit: 4_000
+            )
+            html.raw("\" title=\"last raw scrape\">node/")
+            html.text(target.pod, limit: 300)
+            html.text(target.port, limit: 100)
+        } else {
+            html.text(
+                base + HTMLText.pathSegment(target.namespace) + "/" + HTMLText.pathSegment(target.pod) + "/"
+                    + HTMLText.pathSegment(target.port),
+                limit: 4_000
+            )
+            html.raw("\" title=\"last raw scrape\">")
+            html.text(target.namespace, limit: 300)
+            html.raw("/")
+            html.text(target.pod, limit: 300)
+            html.raw(":")
+            html.text(target.port, limit: 100)
+        }
         html.raw("</a></td><td data-label=\"Health\">")
         switch target.up {
         case true?: html.raw("<span class=\"badge s-ok\">up</span>")
@@ -391,6 +408,16 @@ public enum HealthPage {
         html.raw("</span>")
         html.raw("<br><small>last event ")
         html.raw(report.lastDiscoveryEventTime.map { age(now - $0) } ?? "never")
+        if report.discoveredObjects.count > 1 {
+            // Only when more than pods are discovered: nodes, Services and EndpointSlices, as counted.
+            for resource in DiscoveredResource.allCases {
+                guard let count = report.discoveredObjects[resource.rawValue] else { continue }
+                html.raw(" · ")
+                html.raw(grouped(count))
+                html.raw(" ")
+                html.raw(resource.noun)
+            }
+        }
         html.raw("</small>")
     }
 

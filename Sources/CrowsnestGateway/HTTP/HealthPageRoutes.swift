@@ -7,6 +7,7 @@ public import Hummingbird
 /// - `GET /`: the overview (``HealthPage/overview(_:now:refreshSeconds:)``); `?refresh=N` reloads every N seconds.
 /// - `GET /clusters/{name}`: one cluster (``HealthPage/cluster(_:now:refreshSeconds:)``).
 /// - `GET /clusters/{name}/targets/{namespace}/{pod}/{port}`: that target's last scrape as stored (text/plain).
+/// - `GET /clusters/{name}/nodes/{node}/{kubelet}`: a node target's (`kubelet`, `cadvisor`, `resource`, `probes`).
 /// - `GET /api/v1/clusters`, `GET /api/v1/clusters/{name}`: the same reports as JSON (`docs/api.md`).
 ///
 /// Pages and JSON share one ``HealthPageProbe`` so the API server check runs at most every 10 s per cluster.
@@ -65,6 +66,21 @@ public struct HealthPageRoutes: Sendable {
                 namespace: Self.decoded(try context.parameters.require("namespace")),
                 pod: Self.decoded(try context.parameters.require("pod")),
                 port: Self.decoded(try context.parameters.require("port"))
+            )
+            guard let snapshot = store.snapshot(for: key) else {
+                return Self.plain(ByteBuffer(string: "No scrape stored for \(key).\n"), status: .notFound)
+            }
+            return Self.plain(ByteBuffer(bytes: snapshot.bytes), status: .ok)
+        }
+        router.get("/clusters/{name}/nodes/{node}/{kubelet}") { _, context -> Response in
+            let kubelet = Self.decoded(try context.parameters.require("kubelet"))
+            guard let path = KubeletPath(rawValue: kubelet) else {
+                return Self.plain(ByteBuffer(string: "No kubelet endpoint \(kubelet).\n"), status: .notFound)
+            }
+            let key = TargetKey(
+                cluster: Self.decoded(try context.parameters.require("name")),
+                node: Self.decoded(try context.parameters.require("node")),
+                path: path.path
             )
             guard let snapshot = store.snapshot(for: key) else {
                 return Self.plain(ByteBuffer(string: "No scrape stored for \(key).\n"), status: .notFound)

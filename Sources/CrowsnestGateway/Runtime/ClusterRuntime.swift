@@ -8,7 +8,7 @@ import Synchronization
 /// One running cluster: its API client, its discovery and its scrape scheduler, under the cluster's task.
 ///
 /// The data path of one cluster, in the order data passes: ``KubeClusterClient`` (credentials, TLS) →
-/// ``PodDiscovery`` (list + watch → ``TargetSetUpdate``) → ``ScrapeScheduler`` (grid, cap, pauses) →
+/// ``ClusterDiscovery`` (list + watch → ``TargetSetUpdate``) → ``ScrapeScheduler`` (grid, cap, pauses) →
 /// ``TargetScraper`` (proxy GET → ``TargetSnapshot``) → ``SnapshotStore``. ``health`` is the one value the pages
 /// and metrics read.
 public final class ClusterRuntime: Sendable {
@@ -16,7 +16,7 @@ public final class ClusterRuntime: Sendable {
     public let config: ClusterConfig
     /// The API client (also the scraper's ``ProxyClient``, and the health page's API server check).
     public let client: KubeClusterClient
-    let discovery: PodDiscovery
+    let discovery: ClusterDiscovery
     let scheduler: ScrapeScheduler
     private let refused = Mutex<[RefusedPod]>([])
     private let shard: (index: Int, count: Int)
@@ -42,7 +42,7 @@ public final class ClusterRuntime: Sendable {
             logger: logger,
             metricsFactory: metricsFactory
         )
-        discovery = PodDiscovery(client: client, logger: logger, options: discoveryOptions)
+        discovery = ClusterDiscovery(client: client, logger: logger, options: discoveryOptions)
         let scrape = config.scrape
         let settings = TargetScraper.Settings(
             timeout: scrape.timeout,

@@ -16,13 +16,18 @@ public struct ScrapePlan: Sendable {
     /// Builds `target`'s request.
     public init(_ target: ScrapeTarget) {
         path = Result { () throws(ProxyPath.Refusal) in
-            try ProxyPath.build(
-                namespace: target.key.namespace,
-                pod: target.key.pod,
-                scheme: target.scheme,
-                port: target.key.port,
-                path: target.path
-            )
+            switch target.key.role {
+            case .pod:
+                try ProxyPath.build(
+                    namespace: target.key.namespace,
+                    pod: target.key.pod,
+                    scheme: target.scheme,
+                    port: target.key.port,
+                    path: target.path
+                )
+            case .node:
+                try ProxyPath.node(target.key.pod, path: target.path)
+            }
         }
         query = target.parameters.isEmpty ? nil : ProxyPath.query(target.parameters)
     }
@@ -124,7 +129,14 @@ public struct TargetScraper: Sendable {
                 limits: settings.limits,
                 metricRelabeling: relabeling
             )
-            options.fixedLabelNames = ClusterConfig.identityLabelNames
+            switch target.key.role {
+            case .pod:
+                options.fixedLabelNames = ClusterConfig.identityLabelNames
+            case .node:
+                // A kubelet's series carry their own namespace and pod; `pod_name` joins them to pod targets'.
+                options.fixedLabelNames = NodeTargetRules.identityLabelNames
+                options.labelCopy = .podName
+            }
             options.spareCapacity = SyntheticSeries.estimatedSize(labels: target.labels)
             do throws(ExpositionError) {
                 rendered = try body.withUnsafeReadableBytes { payload throws(ExpositionError) in

@@ -3,7 +3,7 @@ enum DiscoveryScope {}
 
 extension DiscoveryScope {
     /// What one scope does next, as a value: list or watch, what condition to show, how long to wait after a failure
-    /// or an empty watch, and when to relist. `PodDiscovery` runs the requests and feeds the results back; tests
+    /// or an empty watch, and when to relist. `ClusterDiscovery` runs the requests and feeds the results back; tests
     /// drive it directly.
     ///
     /// The rules (client-go's reflector): list, then watch from the list's resourceVersion; a watch that ends

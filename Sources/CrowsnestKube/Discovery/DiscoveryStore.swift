@@ -1,16 +1,16 @@
 import CrowsnestCore
 import Foundation
 
-/// The pods of one cluster, per list+watch scope (a namespace, or `""` for all), with their computed targets.
+/// The objects of one cluster, per list+watch scope, with the targets computed from them.
 struct DiscoveryStore: Sendable {
     struct Scope: Sendable {
-        var pods: [String: PodTargets] = [:]
+        var objects: [String: DiscoveredObject] = [:]
         var resourceVersion: String?
         var listed = false
         var condition: DiscoveryState.Condition = .starting
     }
 
-    var scopes: [String: Scope]
+    var scopes: [DiscoveryScopeID: Scope]
     var lastEventTime: Date?
     var relists = 0
     /// Bumped on every change of targets or state; the publisher compares it.
@@ -18,8 +18,8 @@ struct DiscoveryStore: Sendable {
     /// A problem that is not a scope's (relabel rules that do not compile).
     var configurationProblem: KubeClientError?
 
-    init(scopeNames: [String]) {
-        scopes = Dictionary(uniqueKeysWithValues: scopeNames.map { ($0, Scope()) })
+    init(scopes: [DiscoveryScopeID]) {
+        self.scopes = Dictionary(uniqueKeysWithValues: scopes.map { ($0, Scope()) })
     }
 
     var allListed: Bool { scopes.values.allSatisfy(\.listed) }
@@ -27,11 +27,12 @@ struct DiscoveryStore: Sendable {
     var state: DiscoveryState {
         var state = DiscoveryState(lastEventTime: lastEventTime, relists: relists)
         var conditions: [DiscoveryState.Condition] = []
-        for (name, scope) in scopes {
-            state.pods += scope.pods.count
-            if let rv = scope.resourceVersion { state.resourceVersions[name] = rv }
+        for (id, scope) in scopes.sorted(by: { $0.key < $1.key }) {
+            state.objects[id.resource, default: 0] += scope.objects.count
+            if id.resource == .pods, let rv = scope.resourceVersion { state.resourceVersions[id.namespace] = rv }
             conditions.append(scope.condition)
         }
+        state.pods = state.objects[.pods] ?? 0
         state.resourceVersion = state.resourceVersions.values.max { (Int($0) ?? 0, $0) < (Int($1) ?? 0, $1) }
         if let problem = configurationProblem {
             state.condition = .failing(problem)
@@ -49,13 +50,40 @@ struct DiscoveryStore: Sendable {
         return state
     }
 
-    func update(cluster: String) -> TargetSetUpdate {
+    /// The full target set: pods' and nodes' own targets, then the targets behind annotated Services for the pod
+    /// ports the pod rules did not already choose (scraped once), without label-set duplicates.
+    func update(cluster: String, rules: PodTargetRules) -> TargetSetUpdate {
         var targets: [ScrapeTarget] = []
         var refused: [RefusedPod] = []
+        var pods: [String: PodInfo] = [:]
+        var services: [ServiceInfo] = []
+        var slices: [String: [EndpointSliceInfo]] = [:]
         for scope in scopes.values {
-            for result in scope.pods.values {
-                targets.append(contentsOf: result.targets)
+            for object in scope.objects.values {
+                switch object {
+                case .pod(let pod, let result):
+                    targets.append(contentsOf: result.targets)
+                    refused.append(contentsOf: result.refused)
+                    pods[pod.key] = pod
+                case .node(_, let result):
+                    targets.append(contentsOf: result.targets)
+                    refused.append(contentsOf: result.refused)
+                case .service(let service):
+                    services.append(service)
+                case .endpointSlice(let slice):
+                    if let key = slice.serviceKey { slices[key, default: []].append(slice) }
+                }
+            }
+        }
+        if !services.isEmpty {
+            var taken = Set(targets.map(\.key))
+            for service in services.sorted(by: { $0.key < $1.key }) {
+                let behind = (slices[service.key] ?? []).sorted { $0.name < $1.name }
+                let result = rules.targets(for: service, slices: behind, pods: pods)
                 refused.append(contentsOf: result.refused)
+                for target in result.targets where taken.insert(target.key).inserted {
+                    targets.append(target)
+                }
             }
         }
         targets.sort { $0.key < $1.key }

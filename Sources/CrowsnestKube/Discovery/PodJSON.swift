@@ -95,14 +95,7 @@ struct PodJSON: Decodable, Sendable {
 }
 
 /// `PodList`.
-struct PodListJSON: Decodable, Sendable {
-    struct ListMeta: Decodable, Sendable {
-        var resourceVersion: String?
-        var `continue`: String?
-    }
-    var metadata: ListMeta?
-    var items: [PodJSON]?
-}
+typealias PodListJSON = ResourceListJSON<PodJSON>
 
 /// A `Status` object (errors).
 struct StatusJSON: Decodable, Sendable {
@@ -115,10 +108,7 @@ struct StatusJSON: Decodable, Sendable {
 }
 
 /// One watch event of pods.
-struct PodWatchEvent: Decodable, Sendable {
-    var type: String
-    var object: PodJSON
-}
+typealias PodWatchEvent = ResourceWatchEvent<PodJSON>
 
 /// One watch `ERROR` event.
 struct StatusWatchEvent: Decodable, Sendable {

@@ -41,6 +41,9 @@ public struct DiscoveryState: Sendable, Hashable {
     public var relists: Int
     /// How many pods are known.
     public var pods: Int
+    /// How many objects of each discovered resource are known (pods, and nodes, Services, EndpointSlices when
+    /// discovered).
+    public var objects: [DiscoveredResource: Int] = [:]
 
     /// Why discovery fails, when it does.
     public var failure: KubeClientError? {

@@ -2,7 +2,9 @@
 /// permissions (cluster-wide or per namespace), their bindings, and a long-lived token Secret for that account.
 ///
 /// The permissions are exactly what the gateway uses: `pods` get/list/watch (discovery) and `pods/proxy` get
-/// (scraping through the API server). Nothing else — no Services, no Secrets, no nodes, no write verbs.
+/// (scraping through the API server); with `--services`, `services` and `endpointslices` list/watch; with
+/// `--nodes`, `nodes` list/watch and `nodes/proxy` get (in a ClusterRole of its own, as nodes belong to no
+/// namespace). Nothing else — no Secrets, no write verbs.
 ///
 /// The text is generated deterministically (same input, same bytes), so `docker/rbac.yaml` can be checked against
 /// `crowsnest rbac`'s default output.
@@ -18,6 +20,10 @@ public struct RBACManifest: Sendable, Hashable {
     /// Namespaces the account may read pods in, one Role + RoleBinding each; empty = every namespace (one
     /// ClusterRole + ClusterRoleBinding).
     public var watchedNamespaces: [String]
+    /// Whether node targets are granted (`nodes` list/watch, `nodes/proxy` get).
+    public var nodes: Bool
+    /// Whether Service endpoints are granted (`services`, `endpointslices` list/watch).
+    public var services: Bool
 
     /// The default namespace, `crowsnest`. The manifest creates it (it belongs to Crowsnest); any other namespace
     /// must already exist and is never claimed by the manifest, so `kubectl delete -f` cannot remove a shared one.
@@ -42,11 +48,26 @@ public struct RBACManifest: Sendable, Hashable {
         }
     }
 
-    /// The rules granted: `pods` get, list, watch; `pods/proxy` get.
+    /// The rules every manifest grants: `pods` get, list, watch; `pods/proxy` get.
     public static let rules: [Rule] = [
         Rule(apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"]),
         Rule(apiGroups: [""], resources: ["pods/proxy"], verbs: ["get"]),
     ]
+
+    /// The rules `--services` adds: `services` and `endpointslices` list, watch.
+    public static let serviceRules: [Rule] = [
+        Rule(apiGroups: [""], resources: ["services"], verbs: ["list", "watch"]),
+        Rule(apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"]),
+    ]
+
+    /// The rules `--nodes` adds: `nodes` list, watch; `nodes/proxy` get (the kubelet's metrics endpoints).
+    public static let nodeRules: [Rule] = [
+        Rule(apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"]),
+        Rule(apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"]),
+    ]
+
+    /// The namespaced rules this manifest grants (the pod rules, and the Service rules with `--services`).
+    public var namespacedRules: [Rule] { Self.rules + (services ? Self.serviceRules : []) }
 
     /// Creates a manifest description, validating every name (Kubernetes DNS-1123 labels).
     ///
@@ -58,7 +79,9 @@ public struct RBACManifest: Sendable, Hashable {
     public init(
         namespace: String = RBACManifest.defaultNamespace,
         name: String = RBACManifest.defaultName,
-        watchedNamespaces: [String] = []
+        watchedNamespaces: [String] = [],
+        nodes: Bool = false,
+        services: Bool = false
     ) throws(RBACManifestError) {
         guard Self.isDNS1123Label(namespace) else { throw RBACManifestError(field: "namespace", value: namespace) }
         // The Secret is NAME-token: keep it a label too.
@@ -76,7 +99,12 @@ public struct RBACManifest: Sendable, Hashable {
         self.namespace = namespace
         self.name = name
         self.watchedNamespaces = watched
+        self.nodes = nodes
+        self.services = services
     }
+
+    /// The name of the ClusterRole and binding for nodes, `NAME-nodes`, when the pod permissions are namespaced.
+    public var nodesRoleName: String { name + "-nodes" }
 
     /// The token Secret's name, `NAME-token`.
     public var tokenSecretName: String { name + "-token" }
@@ -98,17 +126,33 @@ public struct RBACManifest: Sendable, Hashable {
         out += "automountServiceAccountToken: false\n"
         if isClusterWide {
             out += document(kind: "ClusterRole", apiVersion: Self.rbacAPIVersion, name: name, namespace: nil)
-            out += rulesBlock()
+            out += rulesBlock(namespacedRules + (nodes ? Self.nodeRules : []))
             out += document(kind: "ClusterRoleBinding", apiVersion: Self.rbacAPIVersion, name: name, namespace: nil)
-            out += bindingBody(roleKind: "ClusterRole")
+            out += bindingBody(roleKind: "ClusterRole", roleName: name)
         } else {
             for watched in watchedNamespaces {
                 out += document(kind: "Role", apiVersion: Self.rbacAPIVersion, name: name, namespace: watched)
-                out += rulesBlock()
+                out += rulesBlock(namespacedRules)
             }
             for watched in watchedNamespaces {
                 out += document(kind: "RoleBinding", apiVersion: Self.rbacAPIVersion, name: name, namespace: watched)
-                out += bindingBody(roleKind: "Role")
+                out += bindingBody(roleKind: "Role", roleName: name)
+            }
+            if nodes {
+                out += document(
+                    kind: "ClusterRole",
+                    apiVersion: Self.rbacAPIVersion,
+                    name: nodesRoleName,
+                    namespace: nil
+                )
+                out += rulesBlock(Self.nodeRules)
+                out += document(
+                    kind: "ClusterRoleBinding",
+                    apiVersion: Self.rbacAPIVersion,
+                    name: nodesRoleName,
+                    namespace: nil
+                )
+                out += bindingBody(roleKind: "ClusterRole", roleName: nodesRoleName)
             }
         }
         out += document(
@@ -132,6 +176,8 @@ public struct RBACManifest: Sendable, Hashable {
         if namespace != Self.defaultNamespace { words += ["--namespace", namespace] }
         if name != Self.defaultName { words += ["--name", name] }
         if !isClusterWide { words += ["--namespaces", watchedNamespaces.joined(separator: ",")] }
+        if nodes { words.append("--nodes") }
+        if services { words.append("--services") }
         return words.joined(separator: " ")
     }
 
@@ -151,10 +197,27 @@ public struct RBACManifest: Sendable, Hashable {
             )
         }
         lines += [
-            "  pods        get, list, watch   (discovery: list + watch pods)",
-            "  pods/proxy  get                (scraping through the API server's pod proxy)",
-            "and nothing else: no Secrets, Services, nodes or write access.",
+            "  pods            get, list, watch   (discovery: list + watch pods)",
+            "  pods/proxy      get                (scraping through the API server's pod proxy)",
         ]
+        if services {
+            lines += [
+                "  services        list, watch        (Services annotated prometheus.io/scrape)",
+                "  endpointslices  list, watch        (the pods behind them)",
+            ]
+        }
+        if nodes {
+            lines += [
+                "and cluster-wide, as nodes belong to no namespace:",
+                "  nodes           list, watch        (node discovery)",
+                "  nodes/proxy     get                (kubelet /metrics, /metrics/cadvisor, … through the node proxy;",
+                "                                      this reaches every kubelet API of the node, not only metrics)",
+            ].dropFirst(isClusterWide ? 1 : 0)
+        }
+        let absent = [services ? nil : "Services", nodes ? nil : "nodes"].compactMap { $0 }
+        lines.append(
+            "and nothing else: no Secrets" + absent.map { ", " + $0 }.joined() + " or write access."
+        )
         if !isClusterWide {
             lines.append(
                 "Set `discovery.namespaces: [\(watchedNamespaces.joined(separator: ", "))]` in the cluster file: "
@@ -193,9 +256,9 @@ public struct RBACManifest: Sendable, Hashable {
         return out
     }
 
-    private func rulesBlock() -> String {
+    private func rulesBlock(_ rules: [Rule]) -> String {
         var out = "rules:\n"
-        for rule in Self.rules {
+        for rule in rules {
             out += "  - apiGroups: [\(rule.apiGroups.map(Self.scalar).joined(separator: ", "))]\n"
             out += "    resources: [\(rule.resources.map(Self.scalar).joined(separator: ", "))]\n"
             out += "    verbs: [\(rule.verbs.map(Self.scalar).joined(separator: ", "))]\n"
@@ -203,9 +266,9 @@ public struct RBACManifest: Sendable, Hashable {
         return out
     }
 
-    private func bindingBody(roleKind: String) -> String {
+    private func bindingBody(roleKind: String, roleName: String) -> String {
         var out = "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: \(roleKind)\n"
-        out += "  name: \(Self.scalar(name))\n"
+        out += "  name: \(Self.scalar(roleName))\n"
         out += "subjects:\n  - kind: ServiceAccount\n    name: \(Self.scalar(name))\n"
         out += "    namespace: \(Self.scalar(namespace))\n"
         return out

@@ -7,10 +7,10 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-extension PodDiscovery {
+extension ClusterDiscovery {
     /// One scope's list+watch loop, until cancelled: the requests of ``DiscoveryScope/StateMachine``, whose
     /// decisions (what next, how long to wait, what to show) this only carries out.
-    func runScope(_ scope: String) async {
+    func runScope(_ scope: DiscoveryScopeID) async {
         var machine = DiscoveryScope.StateMachine(
             backoff: Backoff(initial: options.initialBackoff, maximum: options.maximumBackoff)
         )
@@ -24,7 +24,7 @@ extension PodDiscovery {
                     let end = try await watch(scope, from: resourceVersion)
                     countWatchRestart(end.restartReason)
                     if end == .expired {
-                        logger.debug("watch expired (410); relisting", metadata: ["crowsnest.namespace": "\(scope)"])
+                        logger.debug("watch expired (410); relisting", metadata: ["crowsnest.scope": "\(scope)"])
                     }
                     try await carryOut(machine.watchEnded(end, latest: latestResourceVersion(scope)), scope: scope)
                 }
@@ -42,12 +42,15 @@ extension PodDiscovery {
     }
 
     /// The newest resourceVersion the scope's events carried.
-    func latestResourceVersion(_ scope: String) -> String? {
+    func latestResourceVersion(_ scope: DiscoveryScopeID) -> String? {
         store.withLock { $0.scopes[scope]?.resourceVersion }
     }
 
     /// Counts a relist, shows the condition, waits.
-    func carryOut(_ reaction: DiscoveryScope.StateMachine.Reaction, scope: String) async throws(KubeClientError) {
+    func carryOut(
+        _ reaction: DiscoveryScope.StateMachine.Reaction,
+        scope: DiscoveryScopeID
+    ) async throws(KubeClientError) {
         if reaction.relist {
             mutate { store in
                 store.relists += 1
@@ -73,13 +76,19 @@ extension PodDiscovery {
         }
     }
 
-    func podsPath(_ scope: String) -> String {
-        scope.isEmpty ? "/api/v1/pods" : "/api/v1/namespaces/\(ProxyPath.encode(scope))/pods"
-    }
-
-    func selectorQuery() -> [String] {
+    /// The selectors sent with a scope's lists and watches: the pod selectors of `discovery:` for pods,
+    /// `nodes.label_selector` for nodes, none for Services and EndpointSlices.
+    func selectorQuery(_ resource: DiscoveredResource) -> [String] {
         var items: [String] = []
         let discovery = client.config.discovery
+        switch resource {
+        case .pods: break
+        case .nodes:
+            let selector = client.config.nodes.labelSelector
+            if !selector.isEmpty { items.append("labelSelector=" + ProxyPath.encode(selector.text)) }
+            return items
+        case .services, .endpointSlices: return items
+        }
         if !discovery.labelSelector.isEmpty {
             items.append("labelSelector=" + ProxyPath.encode(discovery.labelSelector.text))
         }
@@ -89,28 +98,37 @@ extension PodDiscovery {
         return items
     }
 
-    /// A paged list; replaces the scope's pods at once when the last page arrived. Returns the list's
+    /// A paged list; replaces the scope's objects at once when the last page arrived. Returns the list's
     /// resourceVersion.
-    func list(_ scope: String) async throws(KubeClientError) -> String {
-        var pods: [String: PodTargets] = [:]
+    func list(_ scope: DiscoveryScopeID) async throws(KubeClientError) -> String {
+        var objects: [String: DiscoveredObject] = [:]
         var continueToken: String?
         var resourceVersion = ""
         var pages = 0
+        let decoder = JSONDecoder()
         repeat {
-            var query = ["limit=\(options.pageSize)"] + selectorQuery()
+            var query = ["limit=\(options.pageSize)"] + selectorQuery(scope.resource)
             if let continueToken { query.append("continue=" + ProxyPath.encode(continueToken)) }
-            let list: PodListJSON = try await fetchJSON(podsPath(scope), query: query.joined(separator: "&"))
-            for item in list.items ?? [] {
-                guard let pod = item.podInfo else { continue }
-                pods[pod.key] = rules.targets(for: pod)
+            let path = scope.resource.path(namespace: scope.namespace)
+            let body = try await fetch(path, query: query.joined(separator: "&"))
+            let page: Page
+            do {
+                page = try decodePage(scope.resource, Data(body.readableBytesView), decoder: decoder)
+            } catch {
+                throw KubeClientError(
+                    .badResponse,
+                    cluster: cluster,
+                    "cluster \(cluster) answered a list of \(scope.resource.noun) with JSON that is not such a list"
+                )
             }
-            resourceVersion = list.metadata?.resourceVersion ?? resourceVersion
-            continueToken = list.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
+            for (key, object) in page.objects { objects[key] = object }
+            resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
+            continueToken = page.metadata?.continue.flatMap { $0.isEmpty ? nil : $0 }
             pages += 1
         } while continueToken != nil && pages < 100_000
         let version = resourceVersion
         mutate { store in
-            store.scopes[scope]?.pods = pods
+            store.scopes[scope]?.objects = objects
             store.scopes[scope]?.resourceVersion = version
             store.scopes[scope]?.listed = true
             store.lastEventTime = Date()
@@ -119,8 +137,8 @@ extension PodDiscovery {
         return resourceVersion
     }
 
-    /// GETs and decodes a JSON response; a non-200 status becomes a `KubeClientError` from its `Status`.
-    func fetchJSON<T: Decodable>(_ path: String, query: String) async throws(KubeClientError) -> T {
+    /// GETs a JSON response's body; a non-200 status becomes a `KubeClientError` from its `Status`.
+    func fetch(_ path: String, query: String) async throws(KubeClientError) -> ByteBuffer {
         let deadline = NIODeadline.after(options.listTimeout)
         let response = try await client.get(
             path: path,
@@ -135,15 +153,7 @@ extension PodDiscovery {
             throw client.classify(error)
         }
         guard response.status == .ok else { throw statusError(response.status, body: body, headers: response.headers) }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
-        } catch {
-            throw KubeClientError(
-                .badResponse,
-                cluster: cluster,
-                "cluster \(cluster) answered a list with JSON that is not a pod list"
-            )
-        }
+        return body
     }
 
     func statusError(_ status: HTTPResponseStatus, body: ByteBuffer, headers: HTTPHeaders) -> KubeClientError {
@@ -171,7 +181,7 @@ extension PodDiscovery {
 
     /// One watch from `resourceVersion`, applying events as they come, until the server ends it.
     func watch(
-        _ scope: String,
+        _ scope: DiscoveryScopeID,
         from resourceVersion: String
     ) async throws(KubeClientError) -> DiscoveryScope.StateMachine.WatchEnd {
         let timeout = Int.random(in: options.watchTimeoutSeconds)
@@ -179,11 +189,11 @@ extension PodDiscovery {
             [
                 "watch=1", "resourceVersion=" + ProxyPath.encode(resourceVersion), "allowWatchBookmarks=true",
                 "timeoutSeconds=\(timeout)",
-            ] + selectorQuery()
+            ] + selectorQuery(scope.resource)
         let started = ContinuousClock.now
         let deadline = NIODeadline.now() + .seconds(Int64(timeout) + 30)
         let response = try await client.get(
-            path: podsPath(scope),
+            path: scope.resource.path(namespace: scope.namespace),
             query: query.joined(separator: "&"),
             headers: ["Accept": "application/json"],
             deadline: deadline
@@ -222,7 +232,7 @@ extension PodDiscovery {
     }
 
     /// Applies one watch event; returns true for 410 Gone.
-    func apply(_ line: [UInt8], scope: String, decoder: JSONDecoder) throws(KubeClientError) -> Bool {
+    func apply(_ line: [UInt8], scope: DiscoveryScopeID, decoder: JSONDecoder) throws(KubeClientError) -> Bool {
         let data = Data(line)
         if Self.isErrorEvent(line) {
             let event = try? decoder.decode(StatusWatchEvent.self, from: data)
@@ -237,9 +247,9 @@ extension PodDiscovery {
                 status: event?.object.code
             )
         }
-        let event: PodWatchEvent
+        let event: Event
         do {
-            event = try decoder.decode(PodWatchEvent.self, from: data)
+            event = try decodeEvent(scope.resource, data, decoder: decoder)
         } catch {
             throw KubeClientError(
                 .badResponse,
@@ -247,8 +257,9 @@ extension PodDiscovery {
                 "cluster \(cluster) sent a watch event that is not JSON"
             )
         }
-        let version = event.object.metadata?.resourceVersion
+        let version = event.resourceVersion
         let now = Date()
+        let podsAlone = podsAlone
         switch event.type {
         case "BOOKMARK":
             mutate { store in
@@ -257,15 +268,16 @@ extension PodDiscovery {
                 return false
             }
         case "ADDED", "MODIFIED", "DELETED":
-            guard let pod = event.object.podInfo else { return false }
-            let result = event.type == "DELETED" ? nil : rules.targets(for: pod)
+            guard let (key, object) = event.object else { return false }
+            let result = event.type == "DELETED" ? nil : object
             mutate { store in
                 if let version { store.scopes[scope]?.resourceVersion = version }
                 store.lastEventTime = now
-                let old = store.scopes[scope]?.pods[pod.key]
-                store.scopes[scope]?.pods[pod.key] = result
-                // Only a change of targets or refusals (or a pod appearing or going) is worth an update.
-                return old != result
+                let old = store.scopes[scope]?.objects[key]
+                store.scopes[scope]?.objects[key] = result
+                // Only a change that can change targets or refusals (or an object appearing or going) is worth an
+                // update.
+                return DiscoveredObject.changesTargets(from: old, to: result, podsAlone: podsAlone)
             }
         default:
             break
