@@ -117,9 +117,14 @@ public struct ClusterReport: Encodable, Sendable {
         public var error: String?
         /// When the check ran, seconds since the epoch (not encoded).
         public var checkedAtTime: Double
+        /// The RBAC self-check: the permissions the cluster file needs that the API server says are not granted
+        /// (`list nodes`, `get nodes/proxy`, …); empty = all granted; nil = not asked yet or could not be asked.
+        public var missingPermissions: [String]?
+        /// When the permissions were last asked, seconds since the epoch (not encoded).
+        public var permissionsCheckedAtTime: Double?
 
         enum CodingKeys: String, CodingKey {
-            case reachable, httpStatus, latencyMilliseconds, checkedAt, error
+            case reachable, httpStatus, latencyMilliseconds, checkedAt, error, missingPermissions
         }
 
         /// Encodes the documented keys; the time as ISO 8601.
@@ -130,6 +135,7 @@ public struct ClusterReport: Encodable, Sendable {
             try container.encodeIfPresent(latencyMilliseconds, forKey: .latencyMilliseconds)
             try container.encode(checkedAt, forKey: .checkedAt)
             try container.encodeIfPresent(error, forKey: .error)
+            try container.encodeIfPresent(missingPermissions, forKey: .missingPermissions)
         }
 
         /// Creates a check result.

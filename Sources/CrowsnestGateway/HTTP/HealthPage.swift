@@ -72,6 +72,8 @@ public enum HealthPage {
         apiServer(&html, report, now: now)
         html.raw("</dd>\n<dt>Auth</dt><dd>")
         auth(&html, report, now: now)
+        html.raw("</dd>\n<dt>Permissions</dt><dd id=\"permissions\">")
+        permissions(&html, report)
         html.raw("</dd>\n<dt>CA certificate</dt><dd>")
         certificateAuthority(&html, report, now: now)
         html.raw("</dd>\n<dt>Discovery</dt><dd>")
@@ -351,6 +353,21 @@ public enum HealthPage {
         html.raw("<br><small>checked ")
         html.raw(age(now - check.checkedAtTime))
         html.raw("</small>")
+    }
+
+    /// The RBAC self-check: every permission the file's roles need granted, or the missing ones in red.
+    static func permissions(_ html: inout HTMLText, _ report: ClusterReport) {
+        guard let missing = report.apiServer?.missingPermissions else {
+            html.raw(report.discovery == nil ? "–" : "not checked")
+            return
+        }
+        if missing.isEmpty {
+            html.raw("<span class=\"good\">all granted</span>")
+            return
+        }
+        html.raw("<span class=\"bad\">missing: ")
+        html.text(missing.joined(separator: ", "), limit: 2_000)
+        html.raw("</span><br><small>see crowsnest rbac --help</small>")
     }
 
     static func auth(_ html: inout HTMLText, _ report: ClusterReport, now: Double) {

@@ -12,13 +12,18 @@ import Synchronization
 /// Any HTTP answer means reachable (401 also tells the page the credential is rejected); a transport error or the
 /// deadline means unreachable. Results are cached so a page refresh every few seconds costs one request per
 /// cluster per `maxAge`; a slow API server delays the page by at most `timeout`.
+///
+/// The RBAC self-check rides along: every `permissionsMaxAge` the permissions the cluster file needs
+/// (``RequiredPermission/required(by:)``) are asked with `SelfSubjectAccessReview`s, and the missing ones are shown.
 final class HealthPageProbe: Sendable {
     private let cache = Mutex<[String: ClusterReport.APIServerCheck]>([:])
     private let maxAge: Double
+    private let permissionsMaxAge: Double
     private let timeout: TimeAmount
 
-    init(maxAge: Double = 10, timeout: TimeAmount = .seconds(2)) {
+    init(maxAge: Double = 10, permissionsMaxAge: Double = 120, timeout: TimeAmount = .seconds(2)) {
         self.maxAge = maxAge
+        self.permissionsMaxAge = permissionsMaxAge
         self.timeout = timeout
     }
 
@@ -29,9 +34,23 @@ final class HealthPageProbe: Sendable {
         let cached = cache.withLock { $0 }
         let stale = running.filter { name, _ in (cached[name].map { now - $0.checkedAtTime >= maxAge }) ?? true }
         let timeout = timeout
+        let permissionsMaxAge = permissionsMaxAge
         let fresh = await withTaskGroup(of: (String, ClusterReport.APIServerCheck).self) { group in
             for (name, runtime) in stale {
-                group.addTask { (name, await Self.check(runtime.client, timeout: timeout)) }
+                let previous = cached[name]
+                group.addTask {
+                    var check = await Self.check(runtime.client, timeout: timeout)
+                    // Permissions change rarely: asked again only after `permissionsMaxAge`, and only of a server
+                    // that accepts the credential.
+                    check.permissionsCheckedAtTime = previous?.permissionsCheckedAtTime
+                    check.missingPermissions = previous?.missingPermissions
+                    let due = (previous?.permissionsCheckedAtTime).map { now - $0 >= permissionsMaxAge } ?? true
+                    if due, check.reachable, let status = check.httpStatus, status < 400 || status == 403 {
+                        check.missingPermissions = await Self.permissions(runtime.client, timeout: timeout)
+                        check.permissionsCheckedAtTime = now
+                    }
+                    return (name, check)
+                }
             }
             var results: [String: ClusterReport.APIServerCheck] = [:]
             for await (name, check) in group { results[name] = check }
@@ -42,6 +61,16 @@ final class HealthPageProbe: Sendable {
             cache.merge(fresh) { _, new in new }
             cache = cache.filter { names.contains($0.key) }
             return cache
+        }
+    }
+
+    /// The missing permissions, by name; nil when the reviews could not be asked.
+    static func permissions(_ client: KubeClusterClient, timeout: TimeAmount) async -> [String]? {
+        let required = RequiredPermission.required(by: client.config)
+        do {
+            return try await client.missingPermissions(required, deadline: .now() + timeout).map(\.description)
+        } catch {
+            return nil
         }
     }
 

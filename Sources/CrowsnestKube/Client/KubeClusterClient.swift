@@ -150,12 +150,32 @@ public final class KubeClusterClient: Sendable {
         try await request(.proxy, path: path, query: query, headers: headers, deadline: deadline)
     }
 
+    /// POSTs a JSON `body` to API path `path`: an ``RequestKind/api`` call (a `SelfSubjectAccessReview`), with the
+    /// same credentials, refresh after a 401, rate limit and retries as ``get(path:query:headers:deadline:)``.
+    public func post(
+        path: String,
+        json body: [UInt8],
+        deadline: NIODeadline
+    ) async throws(KubeClientError)
+        -> HTTPClientResponse
+    {
+        try await request(
+            .api,
+            path: path,
+            query: nil,
+            headers: ["Content-Type": "application/json", "Accept": "application/json"],
+            deadline: deadline,
+            body: body
+        )
+    }
+
     func request(
         _ kind: RequestKind,
         path: String,
         query: String?,
         headers: HTTPHeaders,
-        deadline: NIODeadline
+        deadline: NIODeadline,
+        body: [UInt8]? = nil
     )
         async throws(KubeClientError) -> HTTPClientResponse
     {
@@ -168,7 +188,7 @@ public final class KubeClusterClient: Sendable {
             }
             let response: HTTPClientResponse
             do {
-                response = try await send(path: path, query: query, headers: headers, deadline: deadline)
+                response = try await send(path: path, query: query, headers: headers, deadline: deadline, body: body)
             } catch {
                 countRequest(isAPICall: isAPICall, code: error.code.description)
                 throw error
@@ -224,13 +244,18 @@ public final class KubeClusterClient: Sendable {
         path: String,
         query: String?,
         headers: HTTPHeaders,
-        deadline: NIODeadline
+        deadline: NIODeadline,
+        body: [UInt8]? = nil
     ) async throws(KubeClientError)
         -> HTTPClientResponse
     {
         let material = try await credentials.current()
         var request = HTTPClientRequest(url: credentials.setup!.baseURL + path + (query.map { "?" + $0 } ?? ""))
         request.method = .GET
+        if let body {
+            request.method = .POST
+            request.body = .bytes(body)
+        }
         request.headers = headers
         if !request.headers.contains(name: "User-Agent") { request.headers.add(name: "User-Agent", value: "crowsnest") }
         if let authorization = material.authorization {
