@@ -126,6 +126,7 @@ struct OnboardingDockerTests {
         let all = expressions.joined(separator: "\n")
         for metric in [
             "crowsnest_targets", "crowsnest_scrapes_total", "crowsnest_credential_expiry_timestamp_seconds", "up{",
+            "container_cpu_usage_seconds_total", "container_memory_working_set_bytes", "node!=\"\"",
         ] {
             #expect(all.contains(metric), "a panel uses \(metric)")
         }

@@ -12,6 +12,8 @@ public struct ScrapePlan: Sendable {
     let path: Result<String, ProxyPath.Refusal>
     /// The query (`__param_*`), if any.
     let query: String?
+    /// Who answers behind the proxy: a pod, or a node's kubelet (named so in failures).
+    let role: TargetRole
 
     /// Builds `target`'s request.
     public init(_ target: ScrapeTarget) {
@@ -30,6 +32,7 @@ public struct ScrapePlan: Sendable {
             }
         }
         query = target.parameters.isEmpty ? nil : ProxyPath.query(target.parameters)
+        role = target.key.role
     }
 }
 
@@ -213,7 +216,12 @@ public struct TargetScraper: Sendable {
             let excerpt =
                 (try? await BodyReader.read(response.body, gzip: gzip, limit: 64 * 1024, deadline: deadline))
                 ?? ByteBuffer()
-            throw Self.statusFailure(response, body: Array(excerpt.readableBytesView), contentType: contentType)
+            throw Self.statusFailure(
+                response,
+                body: Array(excerpt.readableBytesView),
+                contentType: contentType,
+                role: plan.role
+            )
         }
         let body = try await BodyReader.read(
             response.body,
@@ -238,8 +246,13 @@ public struct TargetScraper: Sendable {
     }
 
     /// An API server speaks only through `application/json` bodies with `"kind":"Status"`; anything else with an
-    /// error status is the pod's own answer, passed through the proxy verbatim.
-    static func statusFailure(_ response: HTTPClientResponse, body: [UInt8], contentType: String?) -> ScrapeFailure {
+    /// error status is the pod's (or kubelet's) own answer, passed through the proxy verbatim.
+    static func statusFailure(
+        _ response: HTTPClientResponse,
+        body: [UInt8],
+        contentType: String?,
+        role: TargetRole = .pod
+    ) -> ScrapeFailure {
         let retryAfter = response.headers.first(name: "Retry-After").flatMap(Double.init)
         if contentType?.lowercased().hasPrefix("application/json") == true,
             let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
@@ -262,7 +275,8 @@ public struct TargetScraper: Sendable {
                 retryAfterSeconds: retryAfter ?? 1
             )
         }
-        return ScrapeFailure(.podStatus, "pod answered HTTP \(response.status.code)")
+        let who = role == .node ? "kubelet" : "pod"
+        return ScrapeFailure(.podStatus, "\(who) answered HTTP \(response.status.code)")
     }
 
     /// The scrape failure of a client error, by its code: a timeout is the scrape's own; the rest carry the client's
