@@ -48,8 +48,9 @@ extension APIServer {
             let namespace = resource["namespace"] as? String ?? ""
             let group = resource["group"] as? String ?? ""
             let full = subresource.isEmpty ? name : name + "/" + subresource
+            // The policy models the core group and discovery.k8s.io; any other group is for system:masters only.
             allowed =
-                group.isEmpty || group == "*"
+                ["", "*", "discovery.k8s.io"].contains(group)
                 ? cluster.policy.isAllowed(identity, verb: verb, resource: full, namespace: namespace)
                 : identity.effectiveGroups.contains("system:masters")
             var attributes: [(String, JSONValue)] = []

@@ -249,6 +249,12 @@ struct APIServer: Sendable {
             default:
                 try await writer.status(.methodNotAllowed(resource: "pods", verb: request.method))
             }
+        case ("", "v1", "nodes") where info.subresource == "proxy":
+            try await nodeProxy(request, info: info, context: context, writer: writer)
+        case ("", "v1", "nodes") where info.verb == "proxy":
+            try await writer.status(.pathNotFound)
+        case ("", "v1", "nodes"):
+            try await serveResource(cluster.nodes, request: request, info: info, query: query, writer: writer)
         case ("", "v1", "namespaces") where info.subresource.isEmpty:
             switch info.verb {
             case "list": try await listNamespaces(writer: writer)

@@ -22,8 +22,13 @@ struct ListOptions: Sendable {
         var text: String { "\(field): \(type): \(detail)" }
     }
 
-    /// Parses and validates `query`, or returns the Status to answer with.
-    static func parse(_ query: QueryParameters, isWatch: Bool) -> Result<ListOptions, KubeStatus> {
+    /// Parses and validates `query`, or returns the Status to answer with. `fieldLabels` are the field paths the
+    /// resource supports in field selectors (pods' by default).
+    static func parse(
+        _ query: QueryParameters,
+        isWatch: Bool,
+        fieldLabels: Set<String> = FieldSelector.podFields
+    ) -> Result<ListOptions, KubeStatus> {
         var options = ListOptions()
         options.watch = isWatch
         if query.malformed { return .failure(.badRequest("invalid query string")) }
@@ -37,7 +42,7 @@ struct ListOptions: Sendable {
         if let text = query.first("fieldSelector"), !text.isEmpty {
             do {
                 let selector = try FieldSelector(parsing: text)
-                try selector.validateForPods()
+                try selector.validate(fieldLabels)
                 options.fieldSelector = selector
             } catch {
                 return .failure(.badRequest(error.message))

@@ -12,7 +12,8 @@ public enum Subject: Sendable, Hashable {
 public struct AccessRule: Sendable, Equatable {
     /// Verbs (`get`, `list`, `watch`, `create`, …) or `*`.
     public var verbs: Set<String>
-    /// Resources (`pods`, `pods/proxy`, `namespaces`, …) or `*`.
+    /// Resources (`pods`, `pods/proxy`, `namespaces`, `nodes`, `nodes/proxy`, `services`, `endpointslices`, …)
+    /// or `*`. Resource names are unique across the groups the simulator serves, so rules name no group.
     public var resources: Set<String>
     /// Namespaces the rule covers; nil = cluster-wide (a ClusterRoleBinding), which also covers cluster-scope
     /// requests such as `GET /api/v1/pods`.
@@ -84,6 +85,24 @@ public final class AccessPolicy: Sendable {
     public func allowScraping(_ subject: Subject, namespaces: Set<String>? = nil) {
         allow(subject, verbs: ["get", "list", "watch"], resources: ["pods"], namespaces: namespaces)
         allow(subject, verbs: ["get"], resources: ["pods/proxy"], namespaces: namespaces)
+    }
+
+    /// The rules node targets need (what `crowsnest rbac --nodes` grants): list, watch and get `nodes`, get
+    /// `nodes/proxy` — cluster-wide, as nodes are cluster-scoped.
+    public func allowNodeScraping(_ subject: Subject) {
+        allow(subject, verbs: ["get", "list", "watch"], resources: ["nodes"])
+        allow(subject, verbs: ["get"], resources: ["nodes/proxy"])
+    }
+
+    /// The rules Service-endpoint discovery needs (what `crowsnest rbac --services` grants): list, watch and get
+    /// `services` and `endpointslices` (cluster-wide, or in `namespaces`).
+    public func allowServiceDiscovery(_ subject: Subject, namespaces: Set<String>? = nil) {
+        allow(
+            subject,
+            verbs: ["get", "list", "watch"],
+            resources: ["services", "endpointslices"],
+            namespaces: namespaces
+        )
     }
 
     /// Removes every rule of `subject`.

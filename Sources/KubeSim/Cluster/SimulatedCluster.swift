@@ -25,6 +25,8 @@ public final class SimulatedCluster: Sendable {
     public let servingCertificate: IssuedCertificate
     /// The pods.
     public let pods: PodStore
+    /// The nodes (each with its simulated kubelet behind the node proxy).
+    public let nodes: ResourceStore<SimulatedNode>
     /// The accepted bearer tokens.
     public let tokens: BearerTokens
     /// The authorization model.
@@ -77,6 +79,11 @@ public final class SimulatedCluster: Sendable {
         self.certificateAuthority = authority
         self.servingCertificate = serving
         self.pods = PodStore(historyLimit: configuration.historyLimit)
+        self.nodes = ResourceStore(
+            kind: SimulatedNode.resourceKind,
+            initialResourceVersion: 1000,
+            historyLimit: configuration.historyLimit
+        )
         self.tokens = BearerTokens()
         self.policy = AccessPolicy()
         self.requestLog = RequestLog(capacity: configuration.requestLogCapacity)
@@ -145,6 +152,7 @@ public final class SimulatedCluster: Sendable {
     /// Ends every open watch now.
     public func dropWatches(_ mode: WatchDropMode = .endStream) {
         pods.dropAllWatches(mode)
+        nodes.dropAllWatches(mode)
     }
 
     /// Resets every open connection (watches, proxies, idle keep-alive connections).

@@ -47,7 +47,12 @@ struct FieldSelector: Sendable, Equatable {
 
     /// Throws `field label not supported: <key>` for a field pods do not have.
     func validateForPods() throws(SelectorError) {
-        for requirement in requirements where !FieldSelector.podFields.contains(requirement.field) {
+        try validate(FieldSelector.podFields)
+    }
+
+    /// Throws `field label not supported: <key>` for a field outside `supported`.
+    func validate(_ supported: Set<String>) throws(SelectorError) {
+        for requirement in requirements where !supported.contains(requirement.field) {
             throw SelectorError("field label not supported: \(requirement.field)")
         }
     }

@@ -28,6 +28,8 @@ public final class PodStore: Sendable {
     let state: Mutex<State>
     /// How many changes the history keeps before the oldest are compacted away.
     public let historyLimit: Int
+    /// Called after every mutation, outside the lock (the simulated EndpointSlice controller).
+    private let observers = Mutex<[@Sendable () -> Void]>([])
 
     /// Creates an empty store whose resourceVersions start above `initialResourceVersion`.
     public init(initialResourceVersion: Int = 1000, historyLimit: Int = 5000) {
@@ -94,13 +96,14 @@ public final class PodStore: Sendable {
         var pod = pod
         if pod.uid.isEmpty { pod.uid = UUID().uuidString.lowercased() }
         let stored = pod
-        return try state.withLock { state throws(KubeSimError) in
+        try state.withLock { state throws(KubeSimError) in
             guard state.pods[stored.key] == nil else {
                 throw KubeSimError(.alreadyExists, "pods \"\(stored.name)\" already exists in \"\(stored.namespace)\"")
             }
             PodStore.apply(.added, key: stored.key, new: stored, in: &state, historyLimit: historyLimit)
-            return stored
         }
+        notifyObservers()
+        return stored
     }
 
     /// Adds many pods at once (one ADDED each); faster than repeated ``add(_:)`` for large topologies.
@@ -115,6 +118,7 @@ public final class PodStore: Sendable {
                 PodStore.apply(.added, key: pod.key, new: pod, in: &state, historyLimit: historyLimit)
             }
         }
+        notifyObservers()
     }
 
     /// Changes a pod (MODIFIED). The closure may not rename it.
@@ -125,7 +129,7 @@ public final class PodStore: Sendable {
         _ change: (inout SimulatedPod) -> Void
     ) throws(KubeSimError) -> SimulatedPod {
         let key = namespace + "/" + name
-        return try state.withLock { state throws(KubeSimError) in
+        let updated = try state.withLock { state throws(KubeSimError) -> SimulatedPod in
             guard var pod = state.pods[key]?.pod else {
                 throw KubeSimError(.notFound, "pods \"\(name)\" not found")
             }
@@ -135,6 +139,8 @@ public final class PodStore: Sendable {
             PodStore.apply(.modified, key: key, new: pod, in: &state, historyLimit: historyLimit)
             return pod
         }
+        notifyObservers()
+        return updated
     }
 
     /// Starts a graceful deletion: sets `deletionTimestamp` (MODIFIED); the pod keeps its phase until
@@ -157,6 +163,7 @@ public final class PodStore: Sendable {
             }
             PodStore.apply(.deleted, key: key, new: existing.pod, in: &state, historyLimit: historyLimit)
         }
+        notifyObservers()
     }
 
     /// Removes every pod (one DELETED each).
@@ -167,6 +174,16 @@ public final class PodStore: Sendable {
                 PodStore.apply(.deleted, key: key, new: pod, in: &state, historyLimit: historyLimit)
             }
         }
+        notifyObservers()
+    }
+
+    /// Calls `observer` after every mutation, outside the store's lock.
+    func observe(_ observer: @escaping @Sendable () -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    private func notifyObservers() {
+        for observer in observers.withLock({ $0 }) { observer() }
     }
 
     /// Forgets the whole history, as an etcd compaction does: every watch or paged list from an older
