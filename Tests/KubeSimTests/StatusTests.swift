@@ -146,7 +146,7 @@ struct StatusTests {
     @Test func notFoundAndMethodNotAllowed() async throws {
         try await withCluster { _, client in
             Self.expectStatus(
-                try await client.send("/api/v1/services"),
+                try await client.send("/api/v1/configmaps"),
                 code: 404,
                 reason: "NotFound",
                 message: "the server could not find the requested resource"

@@ -255,6 +255,10 @@ struct APIServer: Sendable {
             try await writer.status(.pathNotFound)
         case ("", "v1", "nodes"):
             try await serveResource(cluster.nodes, request: request, info: info, query: query, writer: writer)
+        case ("", "v1", "services"):
+            try await serveResource(cluster.services, request: request, info: info, query: query, writer: writer)
+        case ("discovery.k8s.io", "v1", "endpointslices"):
+            try await serveResource(cluster.endpointSlices, request: request, info: info, query: query, writer: writer)
         case ("", "v1", "namespaces") where info.subresource.isEmpty:
             switch info.verb {
             case "list": try await listNamespaces(writer: writer)

@@ -27,6 +27,12 @@ public final class SimulatedCluster: Sendable {
     public let pods: PodStore
     /// The nodes (each with its simulated kubelet behind the node proxy).
     public let nodes: ResourceStore<SimulatedNode>
+    /// The Services.
+    public let services: ResourceStore<SimulatedService>
+    /// The EndpointSlices: those of Services with a selector are kept consistent with the pods by a simulated
+    /// EndpointSlice controller after every pod or Service change; others (hand-made) are left as put.
+    public let endpointSlices: ResourceStore<SimulatedEndpointSlice>
+    let endpointSliceController: EndpointSliceController
     /// The accepted bearer tokens.
     public let tokens: BearerTokens
     /// The authorization model.
@@ -84,6 +90,25 @@ public final class SimulatedCluster: Sendable {
             initialResourceVersion: 1000,
             historyLimit: configuration.historyLimit
         )
+        self.services = ResourceStore(
+            kind: SimulatedService.resourceKind,
+            initialResourceVersion: 1000,
+            historyLimit: configuration.historyLimit
+        )
+        self.endpointSlices = ResourceStore(
+            kind: SimulatedEndpointSlice.resourceKind,
+            initialResourceVersion: 1000,
+            historyLimit: configuration.historyLimit
+        )
+        let controller = EndpointSliceController(
+            pods: pods,
+            nodes: nodes,
+            services: services,
+            slices: endpointSlices
+        )
+        self.endpointSliceController = controller
+        pods.observe { [weak controller] in controller?.reconcile() }
+        services.observe { [weak controller] in controller?.reconcile() }
         self.tokens = BearerTokens()
         self.policy = AccessPolicy()
         self.requestLog = RequestLog(capacity: configuration.requestLogCapacity)
@@ -153,6 +178,8 @@ public final class SimulatedCluster: Sendable {
     public func dropWatches(_ mode: WatchDropMode = .endStream) {
         pods.dropAllWatches(mode)
         nodes.dropAllWatches(mode)
+        services.dropAllWatches(mode)
+        endpointSlices.dropAllWatches(mode)
     }
 
     /// Resets every open connection (watches, proxies, idle keep-alive connections).
