@@ -76,6 +76,15 @@ struct NodeTargetTests {
         #expect(throws: ProxyPath.Refusal.self) { try ProxyPath.node("node-1", path: "/metrics%2F..%2Fx") }
     }
 
+    @Test("a node without addresses or kubelet port is still scraped by name through the proxy")
+    func noAddresses() throws {
+        let rules = NodeTargetRules(cluster: "prod", paths: [.resource])
+        let bare = NodeInfo(name: "bare", addresses: [], kubeletPort: 0, ready: nil)
+        let target = try #require(rules.targets(for: bare).targets.first)
+        #expect(try ProxyPath.node("bare", path: target.path) == "/api/v1/nodes/bare/proxy/metrics/resource")
+        #expect(rules.metaLabels(bare)["__address__"] == nil)
+    }
+
     @Test("node keys sort apart from pods and hash apart from them, for sharding")
     func keys() {
         let node = TargetKey(cluster: "prod", node: "a", path: "/metrics")
