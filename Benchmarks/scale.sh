@@ -12,7 +12,11 @@
 #     (lastScrape has second precision), and no scrape may take longer than the interval.
 # The per-cluster JSON is read only outside the CPU window. One gzip GET /metrics is timed after the window.
 #
-# Usage: Benchmarks/scale.sh [CLUSTERS] [PODS] [SERIES] [INTERVAL_S] [ROUNDS]   (default 10 500 500 30 3)
+# With NODES > 0 every cluster also has NODES nodes whose kubelets serve cAdvisor for PODS_PER_NODE pods each, scraped
+# through the node proxy (nodes: cadvisor: true); samples per scrape are then series held ÷ targets.
+#
+# Usage: Benchmarks/scale.sh [CLUSTERS] [PODS] [SERIES] [INTERVAL_S] [ROUNDS] [NODES] [PODS_PER_NODE]
+#                                                                    (default 10 500 500 30 3 0 110)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clusters=${1:-10}
@@ -20,7 +24,9 @@ pods=${2:-500}
 series=${3:-500}
 interval=${4:-30}
 rounds=${5:-3}
-targets=$((clusters * pods))
+nodes=${6:-0}
+pods_per_node=${7:-110}
+targets=$((clusters * (pods + nodes)))
 window=$((rounds * interval))
 source Benchmarks/ScrapeBench/lib.sh
 ensure_peer curl curl
@@ -31,8 +37,10 @@ work=$(mktemp -d /tmp/crowsnest-scale-XXXXXX)
 gateway_pid=""; sim_pid=""
 clean_up_at_exit gateway_pid sim_pid
 
-echo "== simulating $clusters clusters × $pods pods × $series series = $((targets * series)) series, interval ${interval}s"
-start_sim --clusters "$clusters" --pods "$pods" --series "$series" --interval "$interval" --max-seconds 3600
+echo "== simulating $clusters clusters × $pods pods × $series series = $((clusters * pods * series)) series" \
+    "+ $nodes nodes × cAdvisor of $pods_per_node pods per cluster, interval ${interval}s"
+start_sim --clusters "$clusters" --pods "$pods" --series "$series" --nodes "$nodes" --pods-per-node "$pods_per_node" \
+    --interval "$interval" --max-seconds 3600
 dir=$work/sim
 port=$(free_port)
 started=$(now)
@@ -108,8 +116,9 @@ due = $targets * elapsed / $interval
 done = $success1 - $success0
 failed = $failure1 - $failure0
 held = $held
+per_scrape = held / $targets if $nodes > 0 else $series
 print(f"gateway CPU      {cpu:.1f} s over {elapsed:.1f} s = {cpu / elapsed:.2f} cores on average "
-      f"({cpu / (done * $series / 1e6) if done else float('inf'):.3f} CPU-s per million samples)")
+      f"({cpu / (done * per_scrape / 1e6) if done else float('inf'):.3f} CPU-s per million samples)")
 print(f"gateway memory   RSS {$rss_end / 1024:.0f} MiB at the end (peak in window {$peak_rss / 1024:.0f} MiB, "
       f"VmHWM {$hwm / 1024:.0f} MiB) for {held:,.0f} series held = {$rss_end * 1024 / held if held else 0:.0f} B/series")
 print(f"simulator        CPU {sim / elapsed:.2f} cores, RSS {$sim_rss / 1024:.0f} MiB "

@@ -14,12 +14,27 @@
 # head and WAL on local disk; crowsnest keeps the last scrape of every target for /metrics. The "crowsnest +
 # consumer" run adds one gzip GET /metrics per interval (its delivery path) to the gateway's CPU.
 #
+# The node case scrapes each simulated kubelet's cAdvisor through the node proxy instead
+# (/api/v1/nodes/{node}/proxy/metrics/cadvisor; vmagent with role: node and the standard relabeling, Prometheus with
+# the same paths as file_sd targets); samples per scrape are then read from each scraper's scrape_samples_scraped.
+#
 # Usage: Benchmarks/scrape-cost.sh [CLUSTERS] [PODS] [SERIES] [INTERVAL_S] [WINDOW_S]   (default 1 100 1000 5 60)
+#        Benchmarks/scrape-cost.sh nodes [CLUSTERS] [NODES] [PODS_PER_NODE] [INTERVAL_S] [WINDOW_S]
+#                                                                             (default 1 10 110 5 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=pods
+if [ "${1:-}" = nodes ]; then mode=nodes; shift; fi
 clusters=${1:-1}
-pods=${2:-100}
-series=${3:-1000}
+if [ "$mode" = nodes ]; then
+    nodes=${2:-10}
+    pods_per_node=${3:-110}
+    pods=$nodes
+    series=0  # read from the scrapers once the targets are up
+else
+    pods=${2:-100}
+    series=${3:-1000}
+fi
 interval=${4:-5}
 window=${5:-60}
 targets=$((clusters * pods))
@@ -35,8 +50,14 @@ work=$(mktemp -d /tmp/crowsnest-scrapecost-XXXXXX)
 peer_pid=""; sink_pid=""; sim_pid=""; consumer_pid=""
 clean_up_at_exit consumer_pid peer_pid sink_pid sim_pid
 
-echo "== simulating $clusters cluster(s) × $pods pods × $series series (gzip, changing values), interval ${interval}s"
-start_sim --clusters "$clusters" --pods "$pods" --series "$series" --interval "$interval" --max-seconds 3600
+if [ "$mode" = nodes ]; then
+    echo "== simulating $clusters cluster(s) × $nodes nodes × cAdvisor of $pods_per_node pods (changing values), interval ${interval}s"
+    start_sim --clusters "$clusters" --pods 0 --nodes "$nodes" --pods-per-node "$pods_per_node" \
+        --interval "$interval" --max-seconds 3600
+else
+    echo "== simulating $clusters cluster(s) × $pods pods × $series series (gzip, changing values), interval ${interval}s"
+    start_sim --clusters "$clusters" --pods "$pods" --series "$series" --interval "$interval" --max-seconds 3600
+fi
 dir=$work/sim
 
 # Remote-write sink for vmagent: accepts and discards.
@@ -115,6 +136,15 @@ measure() {
     done
     [ "$up" -ge "$targets" ] || { echo "$name: only $up of $targets targets up after 120 s"; tail -20 "$work/$name.log"; exit 1; }
     sleep $((2 * interval))  # warm-up: every target scraped at least twice more
+    if [ "$mode" = nodes ] && [ "$series" = 0 ] && [ "${name%+consumer}" = crowsnest ]; then
+        # Samples per cAdvisor body: the gateway's own scrape_samples_scraped, averaged over the targets.
+        series=$(curl -s --max-time 20 "http://127.0.0.1:$port/metrics" | python3 -c '
+import sys
+values = [float(line.rsplit(" ", 2)[1] if line.count(" ") >= 2 else line.split()[-1])
+          for line in sys.stdin if line.startswith("scrape_samples_scraped{")]
+print(round(sum(values) / len(values)) if values else 0)')
+        echo "   samples per cAdvisor scrape: $series"
+    fi
     if [ "$name" = "crowsnest+consumer" ]; then
         (
             end=$(( $(date +%s) + window + 2 * interval ))

@@ -14,6 +14,8 @@ enum PeerConfigs {
         var caFile: String
         var tokenFile: String
         var podNames: [String]
+        /// Nodes whose cAdvisor is scraped through the node proxy.
+        var nodeNames: [String] = []
     }
 
     /// Writes `crowsnest.yaml`, `vmagent.yaml`, `prometheus.yml` (+ `file_sd/NAME.json`) and `kubeconfig`.
@@ -57,7 +59,10 @@ enum PeerConfigs {
     /// and `__metrics_path__` at the pod proxy path.
     static func vmagentYAML(clusters: [Cluster], interval: Int) -> String {
         var text = scrapeConfigsHeader(interval: interval)
-        for cluster in clusters {
+        for cluster in clusters where !cluster.nodeNames.isEmpty {
+            text += nodeJob(cluster)
+        }
+        for cluster in clusters where !cluster.podNames.isEmpty {
             text +=
                 jobHeader(cluster) + """
                         bearer_token_file: \(cluster.tokenFile)
@@ -75,6 +80,36 @@ enum PeerConfigs {
                 + ArticleRelabeling.proxyRewrites(apiHostPort: cluster.hostPort, indent: 6)
         }
         return text
+    }
+
+    /// The standard cAdvisor job (prometheus/prometheus#9052's relabeling) for vmagent: `role: node`, `__address__`
+    /// the API server, `__metrics_path__` the node proxy path of the kubelet's cAdvisor.
+    static func nodeJob(_ cluster: Cluster) -> String {
+        """
+          - job_name: nodes-\(cluster.name)
+            scheme: https
+            tls_config:
+              ca_file: \(cluster.caFile)
+            bearer_token_file: \(cluster.tokenFile)
+            kubernetes_sd_configs:
+              - role: node
+                api_server: \(cluster.apiServer)
+                tls_config:
+                  ca_file: \(cluster.caFile)
+                bearer_token_file: \(cluster.tokenFile)
+            relabel_configs:
+              - target_label: __address__
+                replacement: \(cluster.hostPort)
+              - source_labels: [__meta_kubernetes_node_name]
+                regex: (.+)
+                target_label: __metrics_path__
+                replacement: /api/v1/nodes/${1}/proxy/metrics/cadvisor
+              - source_labels: [__meta_kubernetes_node_name]
+                target_label: node
+              - target_label: cluster
+                replacement: \(cluster.name)
+
+        """
     }
 
     /// Prometheus (Debian's build has no Kubernetes discovery): one job per cluster whose `file_sd` targets are
@@ -96,13 +131,19 @@ enum PeerConfigs {
 
     /// One file_sd group per pod: the labels vmagent's relabeling would produce, and the proxy path.
     static func fileSDJSON(cluster: Cluster, namespace: String, port: Int) -> String {
-        let groups = cluster.podNames.map { pod in
+        let nodeGroups = cluster.nodeNames.map { node in
+            """
+            {"targets":["\(cluster.hostPort)"],"labels":{"__metrics_path__":"/api/v1/nodes/\(node)/proxy/metrics/cadvisor",\
+            "node":"\(node)","cluster":"\(cluster.name)"}}
+            """
+        }
+        let podGroups = cluster.podNames.map { pod in
             """
             {"targets":["\(cluster.hostPort)"],"labels":{"__metrics_path__":"/api/v1/namespaces/\(namespace)/pods/\(pod):\(port)/proxy/metrics",\
             "namespace":"\(namespace)","pod_name":"\(pod)","cluster":"\(cluster.name)","service":"shop","tier":"backend","type":"api"}}
             """
         }
-        return "[\n" + groups.joined(separator: ",\n") + "\n]\n"
+        return "[\n" + (nodeGroups + podGroups).joined(separator: ",\n") + "\n]\n"
     }
 
     static func save(_ path: String, _ text: String, permissions: Int = 0o644) throws {

@@ -2,8 +2,11 @@
 // vmagent, Prometheus) scrape through each API server's TLS pod proxy.
 //
 //   ScrapeBench sim --clusters N --pods P --series S --interval 5s --dir DIR [--max-seconds 3600]
+//   ScrapeBench sim --clusters N --nodes K --pods-per-node P --interval 5s --dir DIR [--max-seconds 3600]
 //
-// Runs N KubeSim clusters of P exporter pods (S changing series each, gzip on request) and writes into DIR:
+// Runs N KubeSim clusters of P exporter pods (S changing series each, gzip on request) and, with --nodes, K nodes
+// whose simulated kubelets serve cAdvisor for --pods-per-node plain pods each (scraped through
+// /api/v1/nodes/{node}/proxy/metrics/cadvisor; --pods 0 leaves out the exporter pods), and writes into DIR:
 //   clusters.d/*.yaml, ca/*.crt, tokens/*  the gateway's cluster files (crowsnest serve --config-dir DIR/clusters.d)
 //   crowsnest.yaml                          the global scrape interval (crowsnest serve --config DIR/crowsnest.yaml)
 //   vmagent.yaml                            kubernetes_sd_configs per cluster + the article's proxy relabeling
@@ -22,30 +25,36 @@ struct SimOptions {
     var interval = 5
     var directory = ""
     var maxSeconds = 3600
+    /// Nodes per cluster; 0 = the pod case.
+    var nodes = 0
+    var podsPerNode = 110
 
     /// The namespace every benchmark pod lives in.
     static let namespace = "bench"
 
     static let usage =
-        "usage: ScrapeBench sim --clusters N --pods P --series S --interval SECONDS --dir DIR [--max-seconds T]"
+        "usage: ScrapeBench sim --clusters N (--pods P --series S | --nodes K --pods-per-node P) --interval SECONDS "
+        + "--dir DIR [--max-seconds T]"
 
     init(arguments: [String]) throws(UsageError) {
         var rest = arguments[...]
         while let flag = rest.popFirst() {
             guard let value = rest.popFirst() else { throw UsageError("\(flag) needs a value") }
-            func number() throws(UsageError) -> Int {
+            func number(allowZero: Bool = false) throws(UsageError) -> Int {
                 let digits = value.hasSuffix("s") ? String(value.dropLast()) : value
-                guard let parsed = Int(digits), parsed > 0 else {
+                guard let parsed = Int(digits), parsed > 0 || (allowZero && parsed == 0) else {
                     throw UsageError("\(flag): not a positive number: \(value)")
                 }
                 return parsed
             }
             switch flag {
             case "--clusters": clusters = try number()
-            case "--pods": pods = try number()
+            case "--pods": pods = try number(allowZero: true)
             case "--series": series = try number()
             case "--interval": interval = try number()
             case "--max-seconds": maxSeconds = try number()
+            case "--nodes": nodes = try number(allowZero: true)
+            case "--pods-per-node": podsPerNode = try number()
             case "--dir": directory = value
             default: throw UsageError("unknown option \(flag)")
             }
@@ -60,6 +69,28 @@ struct UsageError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// `--pods-per-node` plain Running pods on each node (two containers each, as a typical app with a sidecar), for
+/// the kubelets' cAdvisor bodies: the pods themselves are not scraped.
+func nodePods(_ options: SimOptions) -> [SimulatedPod] {
+    var pods: [SimulatedPod] = []
+    for node in 1...options.nodes {
+        for index in 0..<options.podsPerNode {
+            pods.append(
+                SimulatedPod(
+                    namespace: "ns-\(index % 10)",
+                    name: "app-\(node)-\(index)",
+                    labels: ["app": "app-\(index % 10)"],
+                    owner: .init(kind: "ReplicaSet", name: "app-\(index % 10)-5d8f7c9b6"),
+                    nodeName: "node-\(node)",
+                    containers: [.init(name: "app"), .init(name: "sidecar")],
+                    podIP: "10.\(100 + node / 250).\(node % 250).\(index + 2)"
+                )
+            )
+        }
+    }
+    return pods
+}
+
 func runSimulation(_ options: SimOptions) async throws {
     let root = URL(fileURLWithPath: options.directory).standardizedFileURL.path
     let scraper = Identity.serviceAccount(namespace: "monitoring", name: "scraper")
@@ -70,13 +101,20 @@ func runSimulation(_ options: SimOptions) async throws {
         )
         cluster.policy.allowScraping(.user(scraper.user))
         let token = cluster.issueToken(for: scraper)
-        try cluster.addExporterPods(
-            namespace: SimOptions.namespace,
-            count: options.pods,
-            seriesPerPod: options.series,
-            namePrefix: "app",
-            labels: ["service": "shop", "tier": "backend", "type": "api"]
-        )
+        if options.nodes > 0 {
+            cluster.policy.allowNodeScraping(.user(scraper.user))
+            try cluster.addNodes(count: options.nodes)
+            try cluster.pods.add(contentsOf: nodePods(options))
+        }
+        if options.pods > 0 {
+            try cluster.addExporterPods(
+                namespace: SimOptions.namespace,
+                count: options.pods,
+                seriesPerPod: options.series,
+                namePrefix: "app",
+                labels: ["service": "shop", "tier": "backend", "type": "api"]
+            )
+        }
         members.append((cluster, token))
     }
     let started = ContinuousClock.now
@@ -85,6 +123,13 @@ func runSimulation(_ options: SimOptions) async throws {
         var contexts: [KubeconfigContext] = []
         for (cluster, token) in members {
             let files = try ClusterFiles.write(cluster: cluster, token: token, labels: ["bench": "scrape"], into: root)
+            if options.nodes > 0 {
+                // Node targets only: kubelet cAdvisor through the node proxy (the plain pods are not annotated).
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: files.clusterFile))
+                handle.seekToEndOfFile()
+                handle.write(Data("nodes:\n  cadvisor: true\n".utf8))
+                try handle.close()
+            }
             let server = cluster.apiServerURL!
             written.append(
                 PeerConfigs.Cluster(
@@ -93,7 +138,8 @@ func runSimulation(_ options: SimOptions) async throws {
                     hostPort: "127.0.0.1:\(cluster.port!)",
                     caFile: files.caFile,
                     tokenFile: files.tokenFile,
-                    podNames: (0..<options.pods).map { "app-\($0)" }
+                    podNames: (0..<options.pods).map { "app-\($0)" },
+                    nodeNames: (0..<options.nodes).map { "node-\($0 + 1)" }
                 )
             )
             contexts.append(
