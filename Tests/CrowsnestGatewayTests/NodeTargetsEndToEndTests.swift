@@ -114,4 +114,44 @@ struct NodeTargetsEndToEndTests {
             )
         }
     }
+
+    @Test("the RBAC self-check lists exactly the node and Service permissions a cluster lacks; discovery says why")
+    func permissionSelfCheck() async throws {
+        let granted = try SimulatedCluster(ClusterConfiguration(name: "granted"))
+        let lacking = try SimulatedCluster(ClusterConfiguration(name: "lacking"))
+        for cluster in [granted, lacking] {
+            try cluster.addExporterPods(namespace: "shop", count: 1, seriesPerPod: 3, namePrefix: "web")
+            try cluster.addNodes(count: 1)
+        }
+        granted.policy.allowNodeScraping(.user(GatewayHarness.gatewayIdentity.user))
+        granted.policy.allowServiceDiscovery(.user(GatewayHarness.gatewayIdentity.user))
+        let settings = "nodes:\n  cadvisor: true\nservices: true\n"
+        try await GatewayHarness.run([granted, lacking], scrapeSettings: settings) { harness, _ in
+            _ = try await harness.waitForMetrics { families in
+                Self.nodeUp(families, cluster: "granted")["node-1 /metrics/cadvisor"] == 1
+            }
+            func report(_ name: String) async throws -> [String: Any] {
+                let (_, body, _) = try await harness.get("/api/v1/clusters/\(name)")
+                return try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
+            }
+            let ok = try await report("granted")
+            #expect((ok["apiServer"] as? [String: Any])?["missingPermissions"] as? [String] == [])
+            let missing = try await report("lacking")
+            let names = (missing["apiServer"] as? [String: Any])?["missingPermissions"] as? [String] ?? []
+            #expect(
+                Set(names) == [
+                    "list services", "watch services", "list endpointslices", "watch endpointslices", "list nodes",
+                    "watch nodes", "get nodes/proxy",
+                ],
+                "\(names)"
+            )
+            #expect(missing["discovery"] as? String == "failing")
+            #expect((missing["discoveryError"] as? String ?? "").contains("403"), "\(missing["discoveryError"] ?? "")")
+            let (_, page, _) = try await harness.get("/clusters/lacking")
+            #expect(page.contains("missing: list services"), "the page shows the missing permissions")
+            // The pod targets keep working meanwhile.
+            let families = try await harness.metrics()
+            #expect(families.up(cluster: "lacking")["web-0"] == 1)
+        }
+    }
 }
