@@ -104,8 +104,9 @@ extension APIServer {
             query: request.rawQuery,
             headers: forwarded
         )
-        let pods = cluster.pods.all()
-        switch node.kubelet.respond(to: kubeletRequest, node: node, pods: pods) {
+        let pods = cluster.pods
+        let generation = pods.resourceVersion &* 31 &+ cluster.nodes.resourceVersion
+        switch node.kubelet.respond(to: kubeletRequest, node: node, generation: generation, pods: { pods.all() }) {
         case .unreachable(let reason, let after):
             if after > .zero { try await Task.sleep(for: after) }
             try await writer.status(
