@@ -35,19 +35,10 @@ extension APIServer {
             return
         }
         guard let address = node.preferredAddress else {
+            // GetPreferredNodeAddress's NoMatchError: not an API status, so a 500 without reason.
             let known = node.addresses.map { "{\($0.type) \($0.address)}" }.joined(separator: " ")
             try await writer.status(
-                KubeStatus(
-                    code: 500,
-                    reason: "InternalError",
-                    message: "Internal error occurred: no preferred addresses found; known addresses: [\(known)]",
-                    causes: [
-                        KubeStatus.Cause(
-                            reason: "",
-                            message: "no preferred addresses found; known addresses: [\(known)]"
-                        )
-                    ]
-                )
+                KubeStatus(code: 500, reason: "", message: "no preferred addresses found; known addresses: [\(known)]")
             )
             return
         }
