@@ -23,6 +23,22 @@ struct DemoTopologyTests {
             )
             #expect(pods.contains { $0.phase == .pending && $0.podIP == nil })
             let gateway = DemoTopology.gatewayIdentity
+            let nodeNames = Set(cluster.nodes.all().map(\.name))
+            #expect(nodeNames == ["node-1", "node-2", "node-3"])
+            #expect(pods.allSatisfy { $0.nodeName.map(nodeNames.contains) ?? true })
+            #expect(cluster.services.all().map(\.name) == ["ledger", "web"])
+            for service in cluster.services.all() {
+                #expect(service.annotations["prometheus.io/scrape"] == "true")
+                let slices = cluster.endpointSlices.all().filter { $0.serviceName == service.name }
+                #expect(slices.flatMap(\.endpoints).count >= 2, "\(service.name)")
+            }
+            let webPods = pods.filter { $0.namespace == "shop" && $0.labels["app"] == "web" }
+            #expect(webPods.allSatisfy { $0.annotations["prometheus.io/scrape"] == "true" })
+            let ledgerPods = pods.filter { $0.namespace == "payments" && $0.labels["app"] == "ledger" }
+            #expect(ledgerPods.allSatisfy { $0.annotations["prometheus.io/scrape"] == nil })
+            #expect(cluster.policy.isAllowed(gateway, verb: "watch", resource: "nodes"))
+            #expect(cluster.policy.isAllowed(gateway, verb: "get", resource: "nodes/proxy"))
+            #expect(cluster.policy.isAllowed(gateway, verb: "list", resource: "endpointslices"))
             #expect(cluster.policy.isAllowed(gateway, verb: "list", resource: "pods"))
             #expect(cluster.policy.isAllowed(gateway, verb: "get", resource: "pods/proxy", namespace: "shop"))
             #expect(

@@ -237,6 +237,9 @@ struct NodeTests {
                 #expect(response.status == status, "\(path): \(response.text)")
                 #expect(response.json["kind"] as? String == "Status", "\(path)")
             }
+            let bare = try await client.send("/api/v1/nodes/bare/proxy/metrics")
+            #expect(bare.json["message"] as? String == "no preferred addresses found; known addresses: []")
+            #expect(bare.json["reason"] == nil)
             // Paths that climb out stay inside the kubelet (which has nothing there).
             let climbing = try await client.send("/api/v1/nodes/node-1/proxy/metrics/..%2F..%2F..%2Fapi")
             #expect(climbing.status == 404)

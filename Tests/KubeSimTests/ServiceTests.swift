@@ -63,6 +63,8 @@ struct ServiceTests {
             let missing = try await client.send("/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/nope")
             #expect(missing.status == 404)
             #expect(missing.json["message"] as? String == "endpointslices.discovery.k8s.io \"nope\" not found")
+            #expect(missing.json[path: "details", "group"] as? String == "discovery.k8s.io")
+            #expect(missing.json[path: "details", "kind"] as? String == "endpointslices")
         }
     }
 

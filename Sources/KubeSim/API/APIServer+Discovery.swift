@@ -16,6 +16,8 @@ extension APIServer {
                 ("kind", "APIGroup"), ("apiVersion", "v1"),
             ]),
             "/apis/authorization.k8s.io/v1": APIServer.authorizationResourceList,
+            "/apis/discovery.k8s.io": APIServer.discoveryGroup.merging([("kind", "APIGroup"), ("apiVersion", "v1")]),
+            "/apis/discovery.k8s.io/v1": APIServer.discoveryResourceList,
         ]
         let health = ["/healthz", "/livez", "/readyz"]
         guard documents[path] != nil || health.contains(path) else {
@@ -68,8 +70,32 @@ extension APIServer {
         ("preferredVersion", .object([("groupVersion", "authorization.k8s.io/v1"), ("version", "v1")])),
     ])
 
+    static let discoveryGroup: JSONValue = .object([
+        ("name", "discovery.k8s.io"),
+        ("versions", .array([.object([("groupVersion", "discovery.k8s.io/v1"), ("version", "v1")])])),
+        ("preferredVersion", .object([("groupVersion", "discovery.k8s.io/v1"), ("version", "v1")])),
+    ])
+
+    static let discoveryResourceList: JSONValue = .object([
+        ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", "discovery.k8s.io/v1"),
+        (
+            "resources",
+            .array([
+                .object([
+                    ("name", "endpointslices"), ("singularName", "endpointslice"), ("namespaced", true),
+                    ("kind", "EndpointSlice"),
+                    (
+                        "verbs",
+                        .array(["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"])
+                    ),
+                    ("storageVersionHash", "Nx3SIv6I0mE="),
+                ])
+            ])
+        ),
+    ])
+
     static let groupListDocument: JSONValue = .object([
-        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([authorizationGroup])),
+        ("kind", "APIGroupList"), ("apiVersion", "v1"), ("groups", .array([authorizationGroup, discoveryGroup])),
     ])
 
     static let coreResourceList: JSONValue = .object([
@@ -81,6 +107,22 @@ extension APIServer {
                     ("name", "namespaces"), ("singularName", "namespace"), ("namespaced", false), ("kind", "Namespace"),
                     ("verbs", .array(["get", "list"])), ("shortNames", .array(["ns"])),
                     ("storageVersionHash", "Q3oi5N2YM8M="),
+                ]),
+                .object([
+                    ("name", "nodes"), ("singularName", "node"), ("namespaced", false), ("kind", "Node"),
+                    (
+                        "verbs",
+                        .array(["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"])
+                    ),
+                    ("shortNames", .array(["no"])), ("storageVersionHash", "XwShjMxG9Fs="),
+                ]),
+                .object([
+                    ("name", "nodes/proxy"), ("singularName", ""), ("namespaced", false), ("kind", "NodeProxyOptions"),
+                    ("verbs", .array(["create", "delete", "get", "patch", "update"])),
+                ]),
+                .object([
+                    ("name", "nodes/status"), ("singularName", ""), ("namespaced", false), ("kind", "Node"),
+                    ("verbs", .array(["get", "patch", "update"])),
                 ]),
                 .object([
                     ("name", "pods"), ("singularName", "pod"), ("namespaced", true), ("kind", "Pod"),
@@ -97,6 +139,23 @@ extension APIServer {
                 ]),
                 .object([
                     ("name", "pods/status"), ("singularName", ""), ("namespaced", true), ("kind", "Pod"),
+                    ("verbs", .array(["get", "patch", "update"])),
+                ]),
+                .object([
+                    ("name", "services"), ("singularName", "service"), ("namespaced", true), ("kind", "Service"),
+                    (
+                        "verbs",
+                        .array(["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"])
+                    ),
+                    ("shortNames", .array(["svc"])), ("categories", .array(["all"])),
+                    ("storageVersionHash", "0/CO1lhkEBI="),
+                ]),
+                .object([
+                    ("name", "services/proxy"), ("singularName", ""), ("namespaced", true),
+                    ("kind", "ServiceProxyOptions"), ("verbs", .array(["create", "delete", "get", "patch", "update"])),
+                ]),
+                .object([
+                    ("name", "services/status"), ("singularName", ""), ("namespaced", true), ("kind", "Service"),
                     ("verbs", .array(["get", "patch", "update"])),
                 ]),
             ])

@@ -35,19 +35,10 @@ extension APIServer {
             return
         }
         guard let address = node.preferredAddress else {
+            // GetPreferredNodeAddress's NoMatchError: not an API status, so a 500 without reason.
             let known = node.addresses.map { "{\($0.type) \($0.address)}" }.joined(separator: " ")
             try await writer.status(
-                KubeStatus(
-                    code: 500,
-                    reason: "InternalError",
-                    message: "Internal error occurred: no preferred addresses found; known addresses: [\(known)]",
-                    causes: [
-                        KubeStatus.Cause(
-                            reason: "",
-                            message: "no preferred addresses found; known addresses: [\(known)]"
-                        )
-                    ]
-                )
+                KubeStatus(code: 500, reason: "", message: "no preferred addresses found; known addresses: [\(known)]")
             )
             return
         }
@@ -104,8 +95,9 @@ extension APIServer {
             query: request.rawQuery,
             headers: forwarded
         )
-        let pods = cluster.pods.all()
-        switch node.kubelet.respond(to: kubeletRequest, node: node, pods: pods) {
+        let pods = cluster.pods
+        let generation = pods.resourceVersion &* 31 &+ cluster.nodes.resourceVersion
+        switch node.kubelet.respond(to: kubeletRequest, node: node, generation: generation, pods: { pods.all() }) {
         case .unreachable(let reason, let after):
             if after > .zero { try await Task.sleep(for: after) }
             try await writer.status(

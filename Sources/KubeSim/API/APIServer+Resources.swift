@@ -199,7 +199,7 @@ extension APIServer {
         }
         let key = ResourceStore<Object>.key(info.namespace, info.name)
         guard let stored = store.state.withLock({ $0.objects[key] }) else {
-            try await writer.status(.notFound(resource: APIServer.qualified(kind), name: info.name))
+            try await writer.status(.notFound(resource: kind.resource, group: info.apiGroup, name: info.name))
             return
         }
         let encoder = ResourceEventEncoder(kind: kind, representation: representation, include: .metadata)
@@ -222,12 +222,6 @@ extension APIServer {
         case .partialMetadata(let version):
             try await writer.json(200, encoder.partialMetadata(stored, version: version))
         }
-    }
-
-    /// `nodes`, or `endpointslices.discovery.k8s.io` for a resource in a named group (as NotFound words it).
-    static func qualified<Object>(_ kind: ResourceKind<Object>) -> String {
-        guard let slash = kind.apiVersion.firstIndex(of: "/") else { return kind.resource }
-        return kind.resource + "." + kind.apiVersion[..<slash]
     }
 
     /// A watch of a resource store: HTTP 200 with a chunked stream of newline-terminated JSON events, chunk

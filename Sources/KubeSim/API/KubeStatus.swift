@@ -28,8 +28,10 @@ struct KubeStatus: Error, Sendable, Equatable {
         if let continueToken { metadata.append(("continue", .string(continueToken))) }
         var members: [(String, JSONValue)] = [
             ("kind", "Status"), ("apiVersion", "v1"), ("metadata", .object(metadata)), ("status", "Failure"),
-            ("message", .string(message)), ("reason", .string(reason)),
+            ("message", .string(message)),
         ]
+        // `reason` is omitted when empty (StatusReasonUnknown, as for errors that are not API statuses).
+        if !reason.isEmpty { members.append(("reason", .string(reason))) }
         var details: [(String, JSONValue)] = []
         if let detailsName { details.append(("name", .string(detailsName))) }
         if let detailsGroup { details.append(("group", .string(detailsGroup))) }
@@ -82,13 +84,14 @@ struct KubeStatus: Error, Sendable, Equatable {
         )
     }
 
-    /// `errors.NewNotFound`: `pods "web-0" not found`.
-    static func notFound(resource: String, name: String) -> KubeStatus {
+    /// `errors.NewNotFound`: `pods "web-0" not found`, `endpointslices.discovery.k8s.io "x" not found`.
+    static func notFound(resource: String, group: String = "", name: String) -> KubeStatus {
         KubeStatus(
             code: 404,
             reason: "NotFound",
-            message: "\(resource) \"\(name)\" not found",
+            message: "\(group.isEmpty ? resource : resource + "." + group) \"\(name)\" not found",
             detailsName: name,
+            detailsGroup: group.isEmpty ? nil : group,
             detailsKind: resource
         )
     }

@@ -37,6 +37,28 @@ struct ExpositionText {
         buffer.writeInteger(UInt8(ascii: "\n"))
     }
 
+    /// One sample line whose labels are already rendered (`a="1",b="2"`, escaped).
+    mutating func sample(_ name: String, labelText: String, _ value: Double, _ timestamp: Int64?) {
+        buffer.writeString(name)
+        buffer.writeInteger(UInt8(ascii: "{"))
+        buffer.writeString(labelText)
+        buffer.writeInteger(UInt8(ascii: "}"))
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(GoFloat.format(value))
+        if let timestamp {
+            buffer.writeInteger(UInt8(ascii: " "))
+            buffer.writeString(String(timestamp))
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    /// `name="value"` with the value escaped.
+    static func pair(_ name: String, _ value: String) -> String {
+        var buffer = ByteBuffer()
+        writeEscaped(value, into: &buffer)
+        return name + "=\"" + String(buffer: buffer) + "\""
+    }
+
     /// Escapes `\`, `"` and newlines in a label value.
     static func writeEscaped(_ value: String, into buffer: inout ByteBuffer) {
         guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A }) else {

@@ -74,14 +74,15 @@ struct KubeletMetrics {
         var podTotals: (cpu: Double, memory: Double) = (0, 0)
         let bootTime = startedAt.timeIntervalSince1970.rounded(.down)
         for pod in runningPods {
-            let podSeed = StableHash.fnv1a(pod.uid.isEmpty ? pod.key : pod.uid) ^ seed
+            let uid = pod.uid.isEmpty ? SimulatedPod.stableUID("pod/" + pod.key) : pod.uid
+            let podSeed = StableHash.fnv1a(uid) ^ seed
             let slice =
                 "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
-                + pod.uid.replacingOccurrences(of: "-", with: "_") + ".slice"
+                + uid.replacingOccurrences(of: "-", with: "_") + ".slice"
             let started = max(bootTime, pod.creationTimestamp.timeIntervalSince1970.rounded(.down))
             let lag = Int64(podSeed % 10) * 1000
             var children: [Entity] = []
-            let sandboxID = SimulatedPod.stableUID(pod.uid + "/sandbox").replacingOccurrences(of: "-", with: "")
+            let sandboxID = SimulatedPod.stableUID(uid + "/sandbox").replacingOccurrences(of: "-", with: "")
             children.append(
                 Entity(
                     kind: .sandbox,
@@ -99,7 +100,7 @@ struct KubeletMetrics {
             )
             for container in pod.containers where KubeletMetrics.isRunning(container, in: pod) {
                 let containerSeed = podSeed ^ StableHash.fnv1a(container.name)
-                let containerID = SimulatedPod.stableUID(pod.uid + container.name).replacingOccurrences(
+                let containerID = SimulatedPod.stableUID(uid + container.name).replacingOccurrences(
                     of: "-",
                     with: ""
                 )
@@ -214,14 +215,33 @@ struct KubeletMetrics {
             nil
         )
 
-        func labels(_ entity: Entity, _ extra: [(String, String)] = []) -> [(String, String)] {
-            var pairs: [(String, String)] = [
-                ("container", entity.container), ("id", entity.id), ("image", entity.image), ("name", entity.name),
-                ("namespace", entity.namespace), ("pod", entity.pod),
-            ]
-            pairs.append(contentsOf: extra)
-            if !extra.isEmpty { pairs.sort { $0.0 < $1.0 } }
-            return pairs
+        // Each cgroup's label text, escaped once, in three parts so extra labels slot in at their sorted place:
+        // `container` | `id,image` | `name,namespace,pod`.
+        let fragments = entities.map { entity -> (head: String, middle: String, tail: String) in
+            (
+                ExpositionText.pair("container", entity.container),
+                ExpositionText.pair("id", entity.id) + "," + ExpositionText.pair("image", entity.image),
+                ExpositionText.pair("name", entity.name) + "," + ExpositionText.pair("namespace", entity.namespace)
+                    + "," + ExpositionText.pair("pod", entity.pod)
+            )
+        }
+        let fragmentIndex = Dictionary(entities.enumerated().map { ($1.id, $0) }) { first, _ in first }
+        func labels(_ entity: Entity, _ extra: [(String, String)] = []) -> String {
+            let parts = fragments[fragmentIndex[entity.id]!]
+            var early = ""
+            var between = ""
+            var late = ""
+            for (key, value) in extra {
+                let pair = "," + ExpositionText.pair(key, value)
+                if key < "id" {
+                    early += pair
+                } else if key < "name" {
+                    between += pair
+                } else {
+                    late += pair
+                }
+            }
+            return parts.head + early + "," + parts.middle + between + "," + parts.tail + late
         }
         func each(
             _ name: String,
@@ -234,7 +254,7 @@ struct KubeletMetrics {
             out.family(name, help, type)
             for entity in entities where include(entity) {
                 for (index, extra) in extras.enumerated() {
-                    out.sample(name, labels(entity, extra), value(entity, index), timestamp(entity))
+                    out.sample(name, labelText: labels(entity, extra), value(entity, index), timestamp(entity))
                 }
             }
         }
@@ -401,7 +421,7 @@ struct KubeletMetrics {
             for entity in entities where withNetwork(entity) {
                 for extra in interfaces(entity) {
                     let value = counter(entity, rate: entity.kind == .root ? rate * 50 : rate, salt: salt)
-                    out.sample(name, labels(entity, extra), value, timestamp(entity))
+                    out.sample(name, labelText: labels(entity, extra), value, timestamp(entity))
                 }
             }
         }

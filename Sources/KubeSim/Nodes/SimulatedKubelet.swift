@@ -9,6 +9,11 @@ import Synchronization
 /// Values are a deterministic function of the seed, each pod's identity and the time since ``startedAt``;
 /// ``freeze(at:)`` fixes that time, so every scrape returns the same bytes and two scrapers can be compared sample
 /// for sample (as a ``SimulatedExporter`` started in the future does). Faults: ``behavior``.
+///
+/// As in a real kubelet, cAdvisor and resource values only move when cAdvisor's housekeeping runs: through the
+/// proxy they are those of the last ``housekeepingInterval`` boundary (same bytes, same timestamps within it),
+/// and the rendered body (and its gzip form) is kept until the boundary passes or the cluster's pods or nodes
+/// change, so many scrapers of many full nodes cost the simulator little.
 public final class SimulatedKubelet: Sendable {
     private struct State: Sendable {
         var behavior: KubeletBehavior = .normal
@@ -16,18 +21,34 @@ public final class SimulatedKubelet: Sendable {
         var timestamps = true
         var scrapeCounts: [KubeletMetricsPath: Int] = [:]
         var recentRequests: [ExporterRequest] = []
+        var cache: [KubeletMetricsPath: CachedBody] = [:]
+    }
+
+    /// A rendered body, valid for one render instant and one cluster generation.
+    private struct CachedBody: Sendable {
+        var instantMilliseconds: Int64
+        var generation: Int
+        var plain: ByteBuffer
+        var gzip: ByteBuffer?
     }
 
     /// Makes values differ between kubelets.
     public let seed: UInt64
     /// When the kubelet (and the node's counters) started.
     public let startedAt: Date
+    /// How often cAdvisor and resource values move when scraped through the proxy (cAdvisor's housekeeping).
+    public let housekeepingInterval: Duration
     private let state = Mutex(State())
 
     /// Creates a kubelet; `startedAt` defaults to a day ago, so counters have realistic sizes.
-    public init(seed: UInt64 = 0, startedAt: Date = Date().addingTimeInterval(-86_400)) {
+    public init(
+        seed: UInt64 = 0,
+        startedAt: Date = Date().addingTimeInterval(-86_400),
+        housekeepingInterval: Duration = .seconds(10)
+    ) {
         self.seed = seed
         self.startedAt = startedAt
+        self.housekeepingInterval = housekeepingInterval
     }
 
     /// How the kubelet answers now.
@@ -89,8 +110,14 @@ public final class SimulatedKubelet: Sendable {
         }
     }
 
-    /// What the kubelet does with one proxied request.
-    func respond(to request: ExporterRequest, node: SimulatedNode, pods: [SimulatedPod]) -> KubeletAnswer {
+    /// What the kubelet does with one proxied request. `generation` changes whenever the cluster's pods or nodes
+    /// do; `pods` (every pod of the cluster) is only read when a body must be rendered.
+    func respond(
+        to request: ExporterRequest,
+        node: SimulatedNode,
+        generation: Int,
+        pods: () -> [SimulatedPod]
+    ) -> KubeletAnswer {
         let behavior = state.withLock { state -> KubeletBehavior in
             state.recentRequests.append(request)
             if state.recentRequests.count > 64 { state.recentRequests.removeFirst() }
@@ -127,12 +154,59 @@ public final class SimulatedKubelet: Sendable {
             )
         }
         state.withLock { $0.scrapeCounts[metricsPath, default: 0] += 1 }
-        var body = render(metricsPath, node: node, pods: pods)
+        let gzip = (request.header("Accept-Encoding") ?? "").lowercased().contains("gzip")
+        let body = cachedBody(metricsPath, node: node, generation: generation, gzip: gzip, pods: pods)
         var headers = [("Content-Type", ExporterFormat.text.contentType)]
-        if (request.header("Accept-Encoding") ?? "").lowercased().contains("gzip") {
-            body = Gzip.compress(body)
-            headers.append(("Content-Encoding", "gzip"))
-        }
+        if gzip { headers.append(("Content-Encoding", "gzip")) }
         return .response(ExporterResponse(status: 200, headers: headers, body: .bytes(body), delay: delay))
+    }
+
+    /// The body of `path` now: cAdvisor and resource bodies at the last housekeeping boundary (or the frozen
+    /// instant), reused while neither that instant nor `generation` changes; the others rendered afresh.
+    private func cachedBody(
+        _ path: KubeletMetricsPath,
+        node: SimulatedNode,
+        generation: Int,
+        gzip: Bool,
+        pods: () -> [SimulatedPod]
+    ) -> ByteBuffer {
+        let frozenAt = self.frozenAt
+        guard path == .cadvisor || path == .resource else {
+            let body = render(path, node: node, pods: pods())
+            return gzip ? Gzip.compress(body) : body
+        }
+        let instant: Date
+        if let frozenAt {
+            instant = frozenAt
+        } else {
+            let interval = max(1, Double(housekeepingInterval.components.seconds))
+            instant = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / interval).rounded(.down) * interval)
+        }
+        let milliseconds = Int64((instant.timeIntervalSince1970 * 1000).rounded(.down))
+        let cached = state.withLock { state -> CachedBody? in
+            guard let entry = state.cache[path], entry.instantMilliseconds == milliseconds,
+                entry.generation == generation
+            else { return nil }
+            return entry
+        }
+        if let cached, !gzip { return cached.plain }
+        if let cached, let compressed = cached.gzip { return compressed }
+        let plain = cached?.plain ?? render(path, node: node, pods: pods(), at: instant)
+        let compressed = gzip ? Gzip.compress(plain) : nil
+        state.withLock { state in
+            if let entry = state.cache[path], entry.instantMilliseconds == milliseconds,
+                entry.generation == generation
+            {
+                if state.cache[path]?.gzip == nil { state.cache[path]?.gzip = compressed }
+            } else {
+                state.cache[path] = CachedBody(
+                    instantMilliseconds: milliseconds,
+                    generation: generation,
+                    plain: plain,
+                    gzip: compressed
+                )
+            }
+        }
+        return compressed ?? plain
     }
 }

@@ -4,7 +4,10 @@ import Foundation
 /// `aws-eu-west-1` (EKS-style: also accepts `aws eks get-token` tokens), `azure-eastus` and `onprem-lab` —
 /// with a few namespaces, 10–30 pods each carrying `prometheus.io/*` annotations and/or `metrics` ports served
 /// by simulated exporters, one crash-looping pod per cluster, and a `restricted` namespace the gateway's
-/// ServiceAccount is denied.
+/// ServiceAccount is denied. Each cluster has the three nodes its pods run on (kubelets with cAdvisor behind the
+/// node proxy) and two `prometheus.io`-annotated Services with their EndpointSlices (`shop/web`, whose pods are
+/// annotated too, and `payments/ledger`, whose pods are not); the gateway may read nodes, `nodes/proxy`,
+/// Services and EndpointSlices.
 public struct DemoTopology: Sendable {
     /// One cluster of the demo and its credentials.
     public struct Member: Sendable {
@@ -57,6 +60,8 @@ public struct DemoTopology: Sendable {
             )
             let gateway = DemoTopology.gatewayIdentity
             cluster.policy.allowScraping(.user(gateway.user))
+            cluster.policy.allowNodeScraping(.user(gateway.user))
+            cluster.policy.allowServiceDiscovery(.user(gateway.user))
             cluster.policy.allow(.user(gateway.user), verbs: ["get", "list"], resources: ["namespaces"])
             cluster.policy.deny(.user(gateway.user), namespaces: [DemoTopology.deniedNamespace])
             let gatewayToken = cluster.issueToken(for: gateway)
@@ -329,6 +334,42 @@ public struct DemoTopology: Sendable {
             )
         )
         try cluster.pods.add(contentsOf: pods)
+        try populateNodesAndServices(cluster, clusterIndex: clusterIndex, startedAt: startedAt)
+    }
+
+    /// The nodes the pods run on (`node-1` … `node-3`, each with its simulated kubelet) and two annotated
+    /// Services: `shop/web`, whose pods are annotated too (a target both roles find), and `payments/ledger`,
+    /// whose pods are not (a target only the Service finds).
+    private static func populateNodesAndServices(
+        _ cluster: SimulatedCluster,
+        clusterIndex: Int,
+        startedAt: Date
+    ) throws(KubeSimError) {
+        let zones = ["eu-west-1a", "eastus-1", "lab-rack-1"]
+        let nodes = try cluster.addNodes(
+            count: 3,
+            labels: ["topology.kubernetes.io/zone": zones[clusterIndex % zones.count]],
+            startedAt: startedAt.addingTimeInterval(-86_400)
+        )
+        if let first = nodes.first {
+            try cluster.nodes.update(first.name) { $0.labels["node-role.kubernetes.io/control-plane"] = "" }
+        }
+        try cluster.addService(
+            namespace: "shop",
+            name: "web",
+            selector: ["app": "web"],
+            ports: [.init(name: "http", port: 80, targetPort: "http")],
+            scrapePort: 8080,
+            scrapePath: "/metrics"
+        )
+        try cluster.addService(
+            namespace: "payments",
+            name: "ledger",
+            selector: ["app": "ledger"],
+            ports: [.init(name: "db-metrics", port: 9187, targetPort: "db-metrics")],
+            scrapePort: 9187,
+            scrapePath: "/metrics"
+        )
     }
 }
 
