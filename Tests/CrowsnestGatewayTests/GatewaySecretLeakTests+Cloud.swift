@@ -226,4 +226,37 @@ extension GatewaySecretLeakTests {
             try? await Task.sleep(for: .milliseconds(250))
         }
     }
+
+    /// The cloud clusters on the health page, in the JSON API and in `/-/metrics`: kind, identity, expiry.
+    static func checkCloudHealth(_ client: HTTPClient, base: String) async {
+        func json(_ name: String) async -> [String: Any] {
+            let (_, body) = await LoopbackHTTP.get(client, base + "/api/v1/clusters/\(name)")
+            return (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+        }
+        let expected = [
+            ("aws-keys", "aws", "aws profile planted (shared files)"),
+            ("aws-webid", "aws", "arn:aws:sts::123456789012:assumed-role/leaky/leaky"),
+            ("gcp-key", "gcp", "planted-gcp@sim-project.iam.gserviceaccount.com"),
+            ("azure-secret", "azure", "client leaky-spn (tenant leaky-tenant)"),
+        ]
+        let (_, page) = await LoopbackHTTP.get(client, base + "/")
+        let (_, metrics) = await LoopbackHTTP.get(client, base + "/-/metrics")
+        for (name, kind, identity) in expected {
+            let report = await json(name)
+            #expect(report["credentialKind"] as? String == kind, "\(name): \(report)")
+            #expect(report["credentialIdentity"] as? String == identity, "\(name): \(report)")
+            #expect(report["credentialExpiresAt"] != nil, "\(name): \(report)")
+            #expect(page.contains(identity), "the health page does not show \(identity)")
+            #expect(
+                metrics.contains("crowsnest_credential_expiry_timestamp_seconds{cluster=\"\(name)\"}"),
+                "no expiry metric for \(name)"
+            )
+        }
+        let failing = await json("azure-wrong")
+        #expect(
+            (failing["lastError"] as? String)?.contains("invalid_client: AADSTS7000215: Invalid client secret provided")
+                == true,
+            "azure-wrong: \(failing)"
+        )
+    }
 }

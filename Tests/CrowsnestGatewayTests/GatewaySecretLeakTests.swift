@@ -408,6 +408,7 @@ struct GatewaySecretLeakTests {
         let response = try await client.execute(openMetrics, timeout: .seconds(10))
         outputs.append(("GET /metrics (OpenMetrics)", String(buffer: try await response.body.collect(upTo: 64 << 20))))
         #expect(paths.contains { $0.contains("/targets/") }, "no raw scrape view was fetched")
+        await Self.checkCloudHealth(client, base: base)
         for name in setup.failing {
             let failing = await report(name)
             #expect(failing?.status != "ok" && failing?.lastError != nil, "\(name): \(String(describing: failing))")

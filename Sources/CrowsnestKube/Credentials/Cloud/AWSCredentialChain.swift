@@ -116,7 +116,8 @@ struct AWSCredentialChain: Sendable {
                     roleARN,
                     tokenFile: tokenFile,
                     region: region,
-                    step: "aws profile \(name) (web_identity_token_file)"
+                    step: "aws profile \(name) (web_identity_token_file)",
+                    sessionName: settings["role_session_name"]
                 )
             }
             guard let sourceName = settings["source_profile"], !sourceName.isEmpty else {
@@ -140,7 +141,8 @@ struct AWSCredentialChain: Sendable {
                 with: sourceKeys,
                 region: region,
                 step: "aws profile \(name) (role_arn with source_profile \(sourceName))",
-                durationSeconds: settings["duration_seconds"].flatMap { Int($0) }
+                durationSeconds: settings["duration_seconds"].flatMap { Int($0) },
+                sessionName: settings["role_session_name"]
             )
         }
         if settings["credential_process"] != nil || settings["sso_session"] != nil || settings["sso_start_url"] != nil {
@@ -202,7 +204,8 @@ struct AWSCredentialChain: Sendable {
         _ roleARN: String,
         tokenFile: String,
         region: String,
-        step: String
+        step: String,
+        sessionName profileSessionName: String? = nil
     ) async throws(CloudCredentialError) -> AWSCredentials {
         let token: String
         switch CredentialFiles.read(expandHome(tokenFile), what: "web identity token file") {
@@ -214,7 +217,7 @@ struct AWSCredentialChain: Sendable {
         }
         let body = CloudHTTP.form([
             ("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
-            ("RoleSessionName", sessionName()), ("WebIdentityToken", token),
+            ("RoleSessionName", sessionName(profileSessionName)), ("WebIdentityToken", token),
         ])
         return try await callSTS(
             "AssumeRoleWithWebIdentity",
@@ -232,11 +235,12 @@ struct AWSCredentialChain: Sendable {
         with credentials: AWSCredentials,
         region: String,
         step: String,
-        durationSeconds: Int? = nil
+        durationSeconds: Int? = nil,
+        sessionName profileSessionName: String? = nil
     ) async throws(CloudCredentialError) -> AWSCredentials {
         var pairs = [
             ("Action", "AssumeRole"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
-            ("RoleSessionName", sessionName()),
+            ("RoleSessionName", sessionName(profileSessionName)),
         ]
         if let durationSeconds { pairs.append(("DurationSeconds", String(durationSeconds))) }
         let body = CloudHTTP.form(pairs)
@@ -353,8 +357,10 @@ struct AWSCredentialChain: Sendable {
         return (nonEmpty("HOME") ?? NSHomeDirectory()) + path.dropFirst()
     }
 
-    /// `AWS_ROLE_SESSION_NAME`, else `crowsnest-` and the Unix time (what STS requires: 2–64 of `[\w+=,.@-]`).
-    func sessionName() -> String {
-        nonEmpty("AWS_ROLE_SESSION_NAME") ?? "crowsnest-\(Int(now().timeIntervalSince1970))"
+    /// The profile's `role_session_name`, else `AWS_ROLE_SESSION_NAME`, else `crowsnest-` and the Unix time (what
+    /// STS requires: 2–64 of `[\w+=,.@-]`).
+    func sessionName(_ fromProfile: String? = nil) -> String {
+        if let fromProfile, !fromProfile.isEmpty { return fromProfile }
+        return nonEmpty("AWS_ROLE_SESSION_NAME") ?? "crowsnest-\(Int(now().timeIntervalSince1970))"
     }
 }
