@@ -35,6 +35,8 @@ final class ClusterCredentials: Sendable {
         var execWaiters: [CheckedContinuation<Result<ExecCredential, KubeClientError>, Never>] = []
         /// Why the last refresh of a still-valid plugin or cloud credential failed (it is used until it expires).
         var refreshError: String?
+        /// The error of the last fetch when it failed (for callers that decided to wait while it was finishing).
+        var lastFetchError: KubeClientError?
         /// When that refresh failed: another is tried at most every ``retryInterval`` while the credential is valid.
         var refreshFailedAt: Date?
         var tlsMaterial: ClusterTLSMaterial?
@@ -341,12 +343,25 @@ final class ClusterCredentials: Sendable {
         case .cached(let credential): return credential
         case .wait:
             let result = await withCheckedContinuation { continuation in
-                let resumeWith: ExecCredential? = state.withLock { state in
-                    if !state.execRunning, let credential = state.exec { return credential }
+                // The run may have finished between the decision and here: take its outcome instead of waiting for
+                // a resume that already happened.
+                let resumeWith: Result<ExecCredential, KubeClientError>? = state.withLock { state in
+                    if !state.execRunning {
+                        if let credential = state.exec { return .success(credential) }
+                        // Nothing to wait for any more (a failed fetch, or the credential dropped after a 401).
+                        return .failure(
+                            state.lastFetchError
+                                ?? KubeClientError(
+                                    .credentials,
+                                    cluster: cluster,
+                                    "cluster \(cluster): the credential was reset while this request waited for it"
+                                )
+                        )
+                    }
                     state.execWaiters.append(continuation)
                     return nil
                 }
-                if let resumeWith { continuation.resume(returning: .success(resumeWith)) }
+                if let resumeWith { continuation.resume(returning: resumeWith) }
             }
             return try result.get()
         case .run:
@@ -364,9 +379,11 @@ final class ClusterCredentials: Sendable {
                         switch result {
                         case .success(let credential):
                             state.exec = credential
+                            state.lastFetchError = nil
                             state.refreshError = nil
                             state.refreshFailedAt = nil
                         case .failure(let error):
+                            state.lastFetchError = error
                             if error.code != .cancelled, let old = state.exec, let expiry = old.expiry, expiry > Date()
                             {
                                 state.refreshError = error.message + " (using the previous credential until it expires)"
