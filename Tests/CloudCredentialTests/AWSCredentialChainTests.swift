@@ -122,6 +122,30 @@ struct AWSCredentialChainTests {
         }
         #expect(missing?.step == "aws shared files")
         #expect(missing?.reason.contains("no profile nope in \(credentialsFile)") == true)
+        // Where STS calls go: the per-service variable, the global one, the profile's endpoint_url, else AWS.
+        let endpoints = try folder.write("endpoints", "[profile local]\nendpoint_url = http://127.0.0.1:4566\n")
+        let local = AWSAuthConfig(clusterName: "c", region: "eu-west-1", profile: "local")
+        #expect(
+            Self.chain(local, ["AWS_CONFIG_FILE": endpoints]).stsEndpoint(region: "eu-west-1")
+                == "http://127.0.0.1:4566"
+        )
+        #expect(
+            Self.chain(local, ["AWS_CONFIG_FILE": endpoints, "AWS_ENDPOINT_URL": "http://127.0.0.1:1/"])
+                .stsEndpoint(region: "eu-west-1") == "http://127.0.0.1:1"
+        )
+        #expect(
+            Self.chain(
+                local,
+                [
+                    "AWS_CONFIG_FILE": endpoints, "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+                    "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:2",
+                ]
+            ).stsEndpoint(region: "eu-west-1") == "http://127.0.0.1:2"
+        )
+        #expect(
+            Self.chain(local, ["AWS_CONFIG_FILE": endpoints, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"])
+                .stsEndpoint(region: "cn-north-1") == "https://sts.cn-north-1.amazonaws.com.cn"
+        )
         let noRegion = await Self.failure { () async throws(CloudCredentialError) in
             try await Self.chain(AWSAuthConfig(clusterName: "c", profile: "nope"), [:]).resolve()
         }

@@ -28,10 +28,17 @@ struct AWSCredentialChain: Sendable {
         )
     }
 
-    /// The STS endpoint for calls (not the host signed into EKS tokens, which is always STS's regional one).
+    /// The STS endpoint for calls (not the host signed into EKS tokens, which is always STS's regional one):
+    /// `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, then the profile's `endpoint_url`, unless
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or the profile's `ignore_configured_endpoint_urls`) is `true`.
     func stsEndpoint(region: String) -> String {
-        if nonEmpty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")?.lowercased() != "true",
+        let profileSettings = (try? profile(configFile: true)) ?? nil
+        let ignore =
+            nonEmpty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")?.lowercased() == "true"
+            || profileSettings?["ignore_configured_endpoint_urls"]?.lowercased() == "true"
+        if !ignore,
             let url = nonEmpty("AWS_ENDPOINT_URL_STS") ?? nonEmpty("AWS_ENDPOINT_URL")
+                ?? profileSettings?["endpoint_url"].flatMap({ $0.isEmpty ? nil : $0 })
         {
             return url.hasSuffix("/") ? String(url.dropLast()) : url
         }
