@@ -25,3 +25,16 @@ for service in prometheus prometheus-node-exporter; do
 done
 command -v kubectl >/dev/null || echo "warning: kubectl not found (KubeSim's kubectl tests will fail naming it)"
 command -v aws >/dev/null || echo "warning: aws CLI not found (the EKS token tests will fail naming it)"
+# The cloud credential tests' real peers from PyPI: moto_server as STS, botocore's signer, Google's google-auth
+# (with requests) and Microsoft's msal. Installed into the Python that runs `python3` when a module is missing.
+python_modules=(moto.server:moto[server] botocore:botocore google.auth.transport.requests:google-auth msal:msal requests:requests)
+python_missing=()
+for entry in "${python_modules[@]}"; do
+    python3 -c "import ${entry%%:*}" >/dev/null 2>&1 || python_missing+=("${entry#*:}")
+done
+if ((${#python_missing[@]})); then
+    echo "installing from PyPI: ${python_missing[*]}"
+    python3 -m pip install --quiet "${python_missing[@]}" 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages "${python_missing[@]}"
+fi
+command -v moto_server >/dev/null || echo "warning: moto_server not on PATH (the AWS STS tests will fail naming moto[server])"

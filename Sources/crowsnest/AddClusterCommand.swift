@@ -39,6 +39,14 @@ struct AddClusterCommand: AsyncParsableCommand {
     @Flag(help: "Overwrite existing files.")
     var force = false
 
+    @Flag(
+        help: ArgumentHelp(
+            "Keep a cloud exec plugin (aws eks get-token, aws-iam-authenticator, kubelogin, gke-gcloud-auth-plugin) "
+                + "instead of writing the built-in aws / azure / gcp credentials."
+        )
+    )
+    var keepExec = false
+
     @Option(
         help: ArgumentHelp(
             "Print the commands to create a ServiceAccount NS/NAME with a long-lived token instead of writing.",
@@ -92,7 +100,8 @@ struct AddClusterCommand: AsyncParsableCommand {
                 context: resolved,
                 name: name,
                 outputDirectory: out,
-                kubeconfigPath: kubeconfigPath
+                kubeconfigPath: kubeconfigPath,
+                keepExec: keepExec
             )
             try ClusterFileWriter.write(plan, force: force)
             var text = "wrote cluster \(plan.clusterName) (\(plan.authKind)) from context \"\(resolved.name)\":\n"

@@ -9,7 +9,7 @@ struct Crowsnest: AsyncParsableCommand {
         abstract: "Scrape pods in many Kubernetes clusters through their API servers and serve one /metrics.",
         subcommands: [
             ServeCommand.self, CheckCommand.self, DemoCommand.self, RBACCommand.self, AddClusterCommand.self,
-            FetchCACommand.self,
+            FetchCACommand.self, GetTokenCommand.self,
         ]
     )
 

@@ -29,6 +29,10 @@ struct GatewaySecretLeakTests {
         var execMarker = ""
         var envFileMarker = ""
         var clusterNames: [String] = []
+        /// The gateway's environment (the cloud credentials' standard variables).
+        var environment: [String: String] = [:]
+        /// Clusters whose credential must fail (their error path must run).
+        var failing: [String] = []
 
         mutating func plant(_ name: String) -> String {
             let value = "cnp-\(name)-\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
@@ -238,12 +242,44 @@ struct GatewaySecretLeakTests {
         let crowsnest = try PeerBinary.crowsnest()
         let scratch = try TemporaryDirectory("crowsnest-secrets")
         defer { scratch.remove() }
-        let cluster = try SimulatedCluster(ClusterConfiguration(name: "leaky"))
+        let keys = LeakAWSKeys()
+        var configuration = ClusterConfiguration(name: "leaky")
+        var eks = EKSAuthentication(clusterName: "leaky", credentials: [])
+        eks.lookup = { keys.lookup($0) }
+        configuration.eks = eks
+        let cluster = try SimulatedCluster(configuration)
         try cluster.addFrozenExporterPod(namespace: "app", name: "web-0", series: 10)
         try cluster.addFrozenExporterPod(namespace: "app", name: "web-1", series: 10)
+        let (moto, motoEndpoint) = try await Self.startMoto(scratch)
+        defer { moto.stop() }
+        let google = GoogleIdentityServer(tokens: cluster.tokens)
+        let entra = try EntraIDServer(tokens: cluster.tokens, tenant: "leaky-tenant")
         try await cluster.withRunning { cluster in
-            let setup = try Self.prepare(cluster, scratch)
-            try await Self.serveAndSearch(cluster: cluster, setup: setup, scratch: scratch, crowsnest: crowsnest)
+            try await google.withRunning { google in
+                try await entra.withRunning { entra in
+                    let peers = CloudPeers(
+                        moto: moto,
+                        motoEndpoint: motoEndpoint,
+                        google: google,
+                        entra: entra,
+                        keys: keys
+                    )
+                    var setup = try Self.prepare(cluster, scratch)
+                    try Self.prepareCloud(cluster, scratch, &setup, peers)
+                    let prepared = setup
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { await Self.acceptSTSSessions(peers) }
+                        try await Self.serveAndSearch(
+                            cluster: cluster,
+                            setup: prepared,
+                            scratch: scratch,
+                            crowsnest: crowsnest,
+                            peers: peers
+                        )
+                        group.cancelAll()
+                    }
+                }
+            }
         }
     }
 
@@ -252,11 +288,13 @@ struct GatewaySecretLeakTests {
         cluster: SimulatedCluster,
         setup: Setup,
         scratch: TemporaryDirectory,
-        crowsnest: PeerBinary
+        crowsnest: PeerBinary,
+        peers: CloudPeers
     ) async throws {
         let gateway = try PeerProcess(
             crowsnest,
             ["serve", "--config-dir", scratch.file("clusters.d"), "--listen", "127.0.0.1:0", "--log-level", "trace"],
+            environment: setup.environment,
             home: scratch.path
         )
         defer { gateway.stop() }
@@ -275,7 +313,8 @@ struct GatewaySecretLeakTests {
                 cluster: cluster,
                 setup: setup,
                 scratch: scratch,
-                crowsnest: crowsnest
+                crowsnest: crowsnest,
+                peers: peers
             )
         }
     }
@@ -288,7 +327,8 @@ struct GatewaySecretLeakTests {
         cluster: SimulatedCluster,
         setup: Setup,
         scratch: TemporaryDirectory,
-        crowsnest: PeerBinary
+        crowsnest: PeerBinary,
+        peers: CloudPeers
     ) async throws {
         func report(_ name: String) async -> ClusterHealth? {
             let (status, body) = await LoopbackHTTP.get(client, base + "/api/v1/clusters/\(name)")
@@ -368,9 +408,15 @@ struct GatewaySecretLeakTests {
         let response = try await client.execute(openMetrics, timeout: .seconds(10))
         outputs.append(("GET /metrics (OpenMetrics)", String(buffer: try await response.body.collect(upTo: 64 << 20))))
         #expect(paths.contains { $0.contains("/targets/") }, "no raw scrape view was fetched")
+        await Self.checkCloudHealth(client, base: base)
+        for name in setup.failing {
+            let failing = await report(name)
+            #expect(failing?.status != "ok" && failing?.lastError != nil, "\(name): \(String(describing: failing))")
+        }
         let check = try await PeerProcess.run(
             crowsnest,
             ["check", "config", scratch.file("clusters.d")],
+            environment: setup.environment,
             home: scratch.path
         )
         outputs.append(("crowsnest check config (stdout)", check.stdout))
@@ -385,15 +431,17 @@ struct GatewaySecretLeakTests {
             gateway.stderr.contains("execenvbroken.yaml") && gateway.stderr.contains("line 2: expected KEY=VALUE"),
             "the logs do not report the broken exec env file"
         )
-        for name in ["rotated", "tlsfail", "execfail", "execbadjson"] {
+        for name in ["rotated", "tlsfail", "execfail", "execbadjson"] + setup.failing {
             #expect(
                 gateway.stderr.contains("cluster=\(name)"),
                 "the logs do not mention \(name): the error path did not run"
             )
         }
 
+        let issued = try await Self.issuedSecrets(peers)
+        #expect(issued.count >= 5, "the cloud peers issued too few sessions and tokens: \(issued.map(\.name))")
         var leaks: [String] = []
-        for secret in setup.secrets {
+        for secret in setup.secrets + issued {
             let forms = [secret.value, Data(secret.value.utf8).base64EncodedString()]
             for (output, text) in outputs {
                 for form in forms where text.contains(form) {

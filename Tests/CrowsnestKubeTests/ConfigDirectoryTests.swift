@@ -290,18 +290,23 @@ struct ConfigDirectoryTests {
         #expect(!scan.hasErrors, "\(scan.problems.map(\.description).joined(separator: "\n"))")
         #expect(scan.clusters.map(\.name) == ["aws-prod-eu", "azure-prod-we", "dc1-prod", "gcp-prod-ew4"])
         let byName = Dictionary(uniqueKeysWithValues: scan.clusters.map { ($0.name, $0) })
-        #expect(byName["aws-prod-eu"]?.auth.kind == "exec")
-        #expect(byName["azure-prod-we"]?.auth.kind == "exec")
-        #expect(byName["gcp-prod-ew4"]?.auth.kind == "exec")
+        #expect(byName["aws-prod-eu"]?.auth == .aws(AWSAuthConfig(clusterName: "prod-eu", region: "eu-west-1")))
+        #expect(
+            byName["azure-prod-we"]?.auth
+                == .azure(
+                    AzureAuthConfig(
+                        tenantID: "00000000-0000-0000-0000-000000000000",
+                        clientID: "11111111-1111-1111-1111-111111111111",
+                        clientSecretFile: "\(folder)/secrets/azure-prod-we.secret"
+                    )
+                )
+        )
+        #expect(
+            byName["gcp-prod-ew4"]?.auth == .gcp(GCPAuthConfig(credentialsFile: "/etc/crowsnest/gcp/crowsnest-sa.json"))
+        )
         #expect(byName["dc1-prod"]?.auth == .bearerTokenFile(path: "\(folder)/tokens/dc1-prod"))
         #expect(byName["dc1-prod"]?.tls.certificateAuthority == .file(path: "\(folder)/ca/dc1-prod.crt"))
         #expect(byName["dc1-prod"]?.relabelConfigs.count == 4)
-        if case .exec(let exec) = byName["aws-prod-eu"]?.auth {
-            #expect(exec.command == "aws")
-            #expect(Array(exec.args.prefix(2)) == ["eks", "get-token"])
-        }
-        if case .exec(let exec) = byName["azure-prod-we"]?.auth { #expect(exec.command == "kubelogin") }
-        if case .exec(let exec) = byName["gcp-prod-ew4"]?.auth { #expect(exec.command == "gke-gcloud-auth-plugin") }
         // The examples themselves are never loaded from the repository folder.
         let repository = ClusterDirectory(path: source).scan(validateReferencedFiles: false)
         #expect(repository.files.filter { $0.path.hasSuffix(".example") }.isEmpty)

@@ -9,6 +9,7 @@ extension ClusterConfig {
     ]
     static let authKeys = [
         "bearer_token_file", "bearer_token", "client_cert_file", "client_key_file", "kubeconfig", "context", "exec",
+        "aws", "gcp", "azure",
     ]
     static let execKeys = ["command", "args", "env", "env_file", "api_version", "timeout"]
     static let discoveryKeys = ["namespaces", "exclude_namespaces", "label_selector", "field_selector"]
@@ -369,13 +370,14 @@ private struct ClusterDecoding {
             methods.append(fields.has("kubeconfig") ? "kubeconfig" : "context")
         }
         if fields.has("exec") { methods.append("exec") }
+        for cloud in ["aws", "gcp", "azure"] where fields.keys[cloud] != nil { methods.append(cloud) }
         if methods.count > 1 {
             d.error(
                 .conflict,
                 at: fields.keys[methods[1]],
                 fields.path(methods[1]),
                 "set exactly one of bearer_token_file, bearer_token, client_cert_file + client_key_file, kubeconfig, "
-                    + "exec (also set: \(methods[0]))"
+                    + "exec, aws, gcp, azure (also set: \(methods[0]))"
             )
         }
 
@@ -437,6 +439,48 @@ private struct ClusterDecoding {
             if let kubeconfigPath { auth = .kubeconfig(path: kubeconfigPath, context: contextName) }
         }
         if let node = fields["exec"], let exec = decodeExec(node) { auth = .exec(exec) }
+        if let keyNode = fields.keys["aws"] {
+            if let node = fields["aws"] {
+                if let aws = CloudAuthDecoding.decodeAWS(node, decoder: d) { auth = .aws(aws) }
+            } else {
+                d.error(.missingField, at: keyNode, fields.path("aws.cluster_name"), "required: the EKS cluster's name")
+            }
+        }
+        if fields.keys["gcp"] != nil {
+            var file: String?
+            if let node = fields["gcp"],
+                let gcp = d.mapping(node, field: "auth.gcp", known: CloudAuthDecoding.gcpKeys),
+                let value = gcp["credentials_file"], value.scalarText.map(ConfigText.trimmed) != ""
+            {
+                file = resolvePath(gcp, "credentials_file", kind: .gcpCredentials)
+            }
+            auth = .gcp(GCPAuthConfig(credentialsFile: file))
+        }
+        if fields.keys["azure"] != nil {
+            var azure: AzureAuthConfig?
+            if let node = fields["azure"],
+                let block = d.mapping(node, field: "auth.azure", known: CloudAuthDecoding.azureKeys)
+            {
+                var federated: String?
+                var secret: String?
+                for key in ["federated_token_file", "client_secret_file"]
+                where block[key].flatMap(\.scalarText).map(ConfigText.trimmed).map({ !$0.isEmpty }) == true {
+                    let kind: ConfigFileReference.Kind =
+                        key == "client_secret_file" ? .azureClientSecret : .azureFederatedToken
+                    let path = resolvePath(block, key, kind: kind)
+                    if key == "client_secret_file" { secret = path } else { federated = path }
+                }
+                azure = CloudAuthDecoding.decodeAzure(
+                    block,
+                    federatedTokenFile: federated,
+                    clientSecretFile: secret,
+                    decoder: d
+                )
+            } else if fields["azure"] == nil {
+                azure = AzureAuthConfig()
+            }
+            if let azure { auth = .azure(azure) }
+        }
         return d.problems.count == before || !d.problems[before...].containsError ? auth : nil
     }
 

@@ -130,9 +130,15 @@ public enum ClusterAuth: Sendable, Hashable {
     case kubeconfig(path: String, context: String?)
     /// `exec`: a credential plugin (`client.authentication.k8s.io` ExecCredential).
     case exec(ExecConfig)
+    /// `aws`: an EKS token minted in process (no `aws` CLI needed).
+    case aws(AWSAuthConfig)
+    /// `gcp`: a Google access token from a service-account key or the metadata server (no gcloud plugin needed).
+    case gcp(GCPAuthConfig)
+    /// `azure`: an Entra ID token from the client-credentials grant (no kubelogin needed).
+    case azure(AzureAuthConfig)
 
     /// A short name for logs and the health page: `anonymous`, `bearer_token_file`, `bearer_token`, `client_certificate`,
-    /// `kubeconfig`, `exec`.
+    /// `kubeconfig`, `exec`, `aws`, `gcp`, `azure`.
     public var kind: String {
         switch self {
         case .anonymous: "anonymous"
@@ -141,6 +147,9 @@ public enum ClusterAuth: Sendable, Hashable {
         case .clientCertificate: "client_certificate"
         case .kubeconfig: "kubeconfig"
         case .exec: "exec"
+        case .aws: "aws"
+        case .gcp: "gcp"
+        case .azure: "azure"
         }
     }
 }
@@ -285,6 +294,12 @@ public struct ConfigFileReference: Sendable, Hashable {
         case password = "password_file"
         /// `web.bearer_token_file`.
         case webBearerToken = "web_bearer_token_file"
+        /// `auth.gcp.credentials_file`: a service-account key.
+        case gcpCredentials = "gcp_credentials_file"
+        /// `auth.azure.federated_token_file`.
+        case azureFederatedToken = "azure_federated_token_file"
+        /// `auth.azure.client_secret_file`.
+        case azureClientSecret = "azure_client_secret_file"
 
         /// Whether the field's value may be a secret pasted where a file name belongs (a token or password), so a
         /// message about the file must not quote the name.
@@ -293,7 +308,8 @@ public struct ConfigFileReference: Sendable, Hashable {
         /// Whether the file holds a secret (so it should not be readable by group or others).
         public var holdsSecret: Bool {
             switch self {
-            case .bearerToken, .clientKey, .kubeconfig, .serverKey, .password, .webBearerToken, .execEnvironmentFile:
+            case .bearerToken, .clientKey, .kubeconfig, .serverKey, .password, .webBearerToken, .execEnvironmentFile,
+                .gcpCredentials, .azureFederatedToken, .azureClientSecret:
                 true
             case .certificateAuthority, .clientCertificate, .execCommand, .serverCertificate: false
             }

@@ -174,6 +174,9 @@ public struct ClusterReport: Encodable, Sendable {
     public var lastDiscoveryEvent: String? { lastDiscoveryEventTime.map(Self.iso) }
     /// The credential kind.
     public var credentialKind: String?
+    /// Who the credential authenticates as, when known (built-in cloud credentials: a role ARN, a service account,
+    /// a client id, or where the keys came from).
+    public var credentialIdentity: String?
     /// When the credential expires, ISO 8601.
     public var credentialExpiresAt: String? { credentialExpiresTime.map(Self.iso) }
     /// When the CA certificate expires, ISO 8601.
@@ -208,7 +211,7 @@ public struct ClusterReport: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case name, file, status, configProblems, runningLastGoodVersion, discovery, discoveryError, lastDiscoveryEvent
         case discoveredObjects
-        case credentialKind, credentialExpiresAt, caExpiresAt, insecureSkipVerify, auth, apiServer
+        case credentialKind, credentialIdentity, credentialExpiresAt, caExpiresAt, insecureSkipVerify, auth, apiServer
         case targetsUp, targetsTotal, duplicateTargets, series, lastError, targets, refusedPods
     }
 
@@ -225,6 +228,7 @@ public struct ClusterReport: Encodable, Sendable {
         try container.encodeIfPresent(lastDiscoveryEvent, forKey: .lastDiscoveryEvent)
         if !discoveredObjects.isEmpty { try container.encode(discoveredObjects, forKey: .discoveredObjects) }
         try container.encodeIfPresent(credentialKind, forKey: .credentialKind)
+        try container.encodeIfPresent(credentialIdentity, forKey: .credentialIdentity)
         try container.encodeIfPresent(credentialExpiresAt, forKey: .credentialExpiresAt)
         try container.encodeIfPresent(caExpiresAt, forKey: .caExpiresAt)
         try container.encodeIfPresent(insecureSkipVerify, forKey: .insecureSkipVerify)
@@ -338,6 +342,7 @@ public struct ClusterReport: Encodable, Sendable {
             uniqueKeysWithValues: discovery.objects.map { ($0.key.rawValue, $0.value) }
         )
         report.credentialKind = credential.kind
+        report.credentialIdentity = credential.identity
         report.credentialExpiresTime = credential.expiry?.timeIntervalSince1970
         report.caExpiresTime = credential.certificateAuthorityExpiry?.timeIntervalSince1970
         report.insecureSkipVerify = credential.insecureSkipVerify

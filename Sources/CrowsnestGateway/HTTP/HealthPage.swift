@@ -384,6 +384,11 @@ public enum HealthPage {
             html.text(kind, limit: 60)
             html.raw(")</small>")
         }
+        if let identity = report.credentialIdentity {
+            html.raw("<br><small>")
+            html.text(identity, limit: 120)
+            html.raw("</small>")
+        }
         if let expires = report.credentialExpiresTime {
             let left = expires - now
             html.raw("<br><span class=\"")

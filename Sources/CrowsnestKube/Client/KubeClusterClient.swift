@@ -76,7 +76,8 @@ public final class KubeClusterClient: Sendable {
         burst: Int,
         credentialCheckInterval: Duration,
         maxRetryAfterRetries: Int = 10,
-        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.metricsFactory = metricsFactory
         self.name = config.name
@@ -88,7 +89,12 @@ public final class KubeClusterClient: Sendable {
         self.requestLogger =
             logger.logLevel <= .debug
             ? logger : Logger(label: logger.label, factory: { _ in SwiftLogNoOpLogHandler() })
-        self.credentials = ClusterCredentials(config: config, checkInterval: credentialCheckInterval)
+        self.credentials = ClusterCredentials(
+            config: config,
+            checkInterval: credentialCheckInterval,
+            httpClient: httpClient,
+            environment: environment
+        )
         self.rateLimit = TokenBucket(ratePerSecond: queriesPerSecond, burst: burst)
         self.maxRetryAfterRetries = maxRetryAfterRetries
         let status = credentials.status

@@ -102,6 +102,9 @@ enum ReferencedFiles {
         case .serverCertificate: "certificate file"
         case .serverKey: "key file"
         case .password: "password file"
+        case .gcpCredentials: "GCP credentials file"
+        case .azureFederatedToken: "federated token file"
+        case .azureClientSecret: "client secret file"
         }
     }
 
@@ -198,13 +201,17 @@ enum ReferencedFiles {
                 if !(text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----")) {
                     error(reference, "\(noun) \(path) holds no PEM private key (-----BEGIN … PRIVATE KEY-----)")
                 }
-            case .bearerToken, .webBearerToken, .password:
+            case .bearerToken, .webBearerToken, .password, .azureFederatedToken, .azureClientSecret:
                 if text.allSatisfy(\.isWhitespace) { error(reference, "\(noun) \(path) is empty") }
             case .execEnvironmentFile:
                 do throws(ExecEnvironmentFile.ParseError) {
                     _ = try ExecEnvironmentFile.parse(text)
                 } catch let failure {
                     error(reference, "\(noun) \(path): \(failure.description) (expected KEY=VALUE lines)")
+                }
+            case .gcpCredentials:
+                if !text.contains("\"type\"") {
+                    error(reference, "\(noun) \(path) is not a Google credentials JSON file")
                 }
             case .kubeconfig, .execCommand:
                 break

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import CrowsnestCore
 import Foundation
 import NIOSSL
@@ -32,6 +33,12 @@ final class ClusterCredentials: Sendable {
         var execFetchedAt: ContinuousClock.Instant?
         var execRunning = false
         var execWaiters: [CheckedContinuation<Result<ExecCredential, KubeClientError>, Never>] = []
+        /// Why the last refresh of a still-valid plugin or cloud credential failed (it is used until it expires).
+        var refreshError: String?
+        /// The error of the last fetch when it failed (for callers that decided to wait while it was finishing).
+        var lastFetchError: KubeClientError?
+        /// When that refresh failed: another is tried at most every ``retryInterval`` while the credential is valid.
+        var refreshFailedAt: Date?
         var tlsMaterial: ClusterTLSMaterial?
         var tls: TLSConfiguration?
         /// NotAfter of the CA bundle and the client certificate of `tlsMaterial` (parsed once per change).
@@ -48,6 +55,8 @@ final class ClusterCredentials: Sendable {
 
     let setup: ClusterSetup?
     let setupError: KubeClientError?
+    /// The built-in cloud credential (`auth.aws`, `auth.gcp`), when the cluster uses one.
+    let cloud: (any CloudTokenProvider)?
     let cluster: String
     let state: Mutex<State>
     /// How often changed files are noticed.
@@ -55,13 +64,51 @@ final class ClusterCredentials: Sendable {
     /// The longest a token file's content is used without re-reading (client-go: 1 minute).
     let tokenFileMaxAge: Duration
 
-    init(config: ClusterConfig, checkInterval: Duration = .seconds(5), tokenFileMaxAge: Duration = .seconds(60)) {
+    /// Creates the credential context of `config`'s cluster.
+    ///
+    /// - Parameters:
+    ///   - httpClient: the client the built-in cloud credentials call their token endpoints with.
+    ///   - environment: where the cloud credentials read their standard variables (`AWS_*`, `GCE_METADATA_HOST`, …).
+    convenience init(
+        config: ClusterConfig,
+        checkInterval: Duration = .seconds(5),
+        tokenFileMaxAge: Duration = .seconds(60),
+        httpClient: HTTPClient? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
+        self.init(
+            config: config,
+            checkInterval: checkInterval,
+            tokenFileMaxAge: tokenFileMaxAge,
+            cloud: httpClient.flatMap {
+                CloudTokenProviders.make(for: config.auth, http: CloudHTTP(client: $0, environment: environment))
+            }
+        )
+    }
+
+    /// Creates the credential context with an explicit cloud token provider.
+    ///
+    /// - Parameter cloud: the token provider of a built-in cloud kind (required for those kinds).
+    init(
+        config: ClusterConfig,
+        checkInterval: Duration = .seconds(5),
+        tokenFileMaxAge: Duration = .seconds(60),
+        cloud: (any CloudTokenProvider)?
+    ) {
         cluster = config.name
+        self.cloud = cloud
         self.checkInterval = checkInterval
         self.tokenFileMaxAge = tokenFileMaxAge
         var status = CredentialStatus(kind: config.auth.kind, insecureSkipVerify: config.tls.insecureSkipVerify)
         do throws(KubeClientError) {
             let setup = try ClusterSetup.resolve(config)
+            if cloud == nil && CloudTokenProviders.isCloud(config.auth) {
+                throw KubeClientError(
+                    .configuration,
+                    cluster: config.name,
+                    "cluster \(config.name): \(config.auth.kind) credentials need an HTTP client"
+                )
+            }
             self.setup = setup
             self.setupError = nil
             status.insecureSkipVerify = setup.insecureSkipVerify
@@ -92,7 +139,8 @@ final class ClusterCredentials: Sendable {
                 defer { state.forceReload = false }
                 return (state.forceReload, state.recent)
             }
-            if !force, setup.exec == nil, let recent, now - recent.builtAt < checkInterval { return recent.credentials }
+            let usesPlugin = setup.exec != nil || cloud != nil
+            if !force, !usesPlugin, let recent, now - recent.builtAt < checkInterval { return recent.credentials }
             var material = ClusterTLSMaterial(
                 serverName: setup.serverName,
                 insecureSkipVerify: setup.insecureSkipVerify
@@ -127,8 +175,20 @@ final class ClusterCredentials: Sendable {
                 material.certificatePEM = try pem(certificate, what: "client certificate file", now: now, force: force)
                 material.keyPEM = try pem(key, what: "client key file", now: now, force: force)
             }
+            var identity: String?
+            if let cloud {
+                let credential = try await pluginCredential { () async throws(KubeClientError) -> ExecCredential in
+                    try await Self.cloudCredential(cloud, cluster: self.cluster)
+                }
+                if let token = credential.token { authorization = "Bearer " + token.revealed }
+                if let expiry = credential.expiry { expiries.append(expiry) }
+                identity = credential.identity
+            }
             if let exec = setup.exec {
-                let credential = try await execCredential(exec)
+                let cluster = self.cluster
+                let credential = try await pluginCredential { () async throws(KubeClientError) -> ExecCredential in
+                    try await ExecPlugin(config: exec, cluster: cluster).run()
+                }
                 if let token = credential.token { authorization = "Bearer " + token.revealed }
                 if let certificate = credential.clientCertificatePEM, let key = credential.clientKeyPEM {
                     material.certificatePEM = certificate.revealed
@@ -140,19 +200,20 @@ final class ClusterCredentials: Sendable {
             let derived = state.withLock { state in (state.caExpiry, state.certificateExpiry) }
             caExpiry = derived.0
             if let certificateExpiry = derived.1 { expiries.append(certificateExpiry) }
-            if setup.exec == nil, let authorization, let tokenExpiry = jwtExpiry(String(authorization.dropFirst(7))) {
+            if !usesPlugin, let authorization, let tokenExpiry = jwtExpiry(String(authorization.dropFirst(7))) {
                 expiries.append(tokenExpiry)
             }
             state.withLock { state in
                 if state.status.lastError != nil || state.status.lastRefresh == nil || force {
                     state.status.lastRefresh = Date()
                 }
-                state.status.lastError = nil
+                state.status.lastError = usesPlugin ? state.refreshError : nil
+                state.status.identity = identity
                 state.status.expiry = expiries.min()
                 state.status.certificateAuthorityExpiry = caExpiry
             }
             let credentials = RequestCredentials(authorization: authorization, tls: tls, caPEM: material.caPEM)
-            if setup.exec == nil { state.withLock { $0.recent = (credentials, now) } }
+            if !usesPlugin { state.withLock { $0.recent = (credentials, now) } }
             return credentials
         } catch let error as KubeClientError {
             state.withLock {
@@ -234,8 +295,34 @@ final class ClusterCredentials: Sendable {
         }
     }
 
-    /// The cached exec credential, or a fresh one (one run shared by concurrent callers).
-    private func execCredential(_ config: ExecConfig) async throws(KubeClientError) -> ExecCredential {
+    /// A token from the built-in cloud credential, as an ``ExecCredential`` (cached and refreshed the same way).
+    static func cloudCredential(
+        _ cloud: any CloudTokenProvider,
+        cluster: String
+    ) async throws(KubeClientError)
+        -> ExecCredential
+    {
+        do throws(CloudCredentialError) {
+            let token = try await cloud.token()
+            return ExecCredential(
+                token: token.token,
+                expiry: token.expiry,
+                refreshMargin: token.refreshMargin,
+                identity: token.identity
+            )
+        } catch {
+            if Task.isCancelled { throw KubeClientError(.cancelled, cluster: cluster, "cluster \(cluster): cancelled") }
+            throw KubeClientError(.credentials, cluster: cluster, "cluster \(cluster): \(error.description)")
+        }
+    }
+
+    /// The cached exec or cloud credential, or a fresh one from `fetch` (one fetch shared by concurrent callers).
+    ///
+    /// When a refresh fails while the cached credential has not expired yet, that one is used and the failure is
+    /// kept for the health page.
+    private func pluginCredential(
+        _ fetch: @Sendable () async throws(KubeClientError) -> ExecCredential
+    ) async throws(KubeClientError) -> ExecCredential {
         enum Decision {
             case cached(ExecCredential)
             case run, wait
@@ -243,6 +330,11 @@ final class ClusterCredentials: Sendable {
         let now = Date()
         let decision: Decision = state.withLock { state in
             if let credential = state.exec, Self.isUsable(credential, now: now) { return .cached(credential) }
+            if let credential = state.exec, let expiry = credential.expiry, expiry > now,
+                let failedAt = state.refreshFailedAt, now.timeIntervalSince(failedAt) < Self.retryInterval
+            {
+                return .cached(credential)
+            }
             if state.execRunning { return .wait }
             state.execRunning = true
             return .run
@@ -251,38 +343,72 @@ final class ClusterCredentials: Sendable {
         case .cached(let credential): return credential
         case .wait:
             let result = await withCheckedContinuation { continuation in
-                let resumeWith: ExecCredential? = state.withLock { state in
-                    if !state.execRunning, let credential = state.exec { return credential }
+                // The run may have finished between the decision and here: take its outcome instead of waiting for
+                // a resume that already happened.
+                let resumeWith: Result<ExecCredential, KubeClientError>? = state.withLock { state in
+                    if !state.execRunning {
+                        if let credential = state.exec { return .success(credential) }
+                        // Nothing to wait for any more (a failed fetch, or the credential dropped after a 401).
+                        return .failure(
+                            state.lastFetchError
+                                ?? KubeClientError(
+                                    .credentials,
+                                    cluster: cluster,
+                                    "cluster \(cluster): the credential was reset while this request waited for it"
+                                )
+                        )
+                    }
                     state.execWaiters.append(continuation)
                     return nil
                 }
-                if let resumeWith { continuation.resume(returning: .success(resumeWith)) }
+                if let resumeWith { continuation.resume(returning: resumeWith) }
             }
             return try result.get()
         case .run:
             let result: Result<ExecCredential, KubeClientError>
             do throws(KubeClientError) {
-                result = .success(try await ExecPlugin(config: config, cluster: cluster).run())
+                result = .success(try await fetch())
             } catch {
                 result = .failure(error)
             }
-            let waiters = state.withLock { state in
-                state.execRunning = false
-                if case .success(let credential) = result { state.exec = credential }
-                defer { state.execWaiters = [] }
-                return state.execWaiters
-            }
-            for waiter in waiters { waiter.resume(returning: result) }
-            return try result.get()
+            let (waiters, stillValid):
+                ([CheckedContinuation<Result<ExecCredential, KubeClientError>, Never>], ExecCredential?) =
+                    state.withLock { state in
+                        state.execRunning = false
+                        var stillValid: ExecCredential?
+                        switch result {
+                        case .success(let credential):
+                            state.exec = credential
+                            state.lastFetchError = nil
+                            state.refreshError = nil
+                            state.refreshFailedAt = nil
+                        case .failure(let error):
+                            state.lastFetchError = error
+                            if error.code != .cancelled, let old = state.exec, let expiry = old.expiry, expiry > Date()
+                            {
+                                state.refreshError = error.message + " (using the previous credential until it expires)"
+                                stillValid = old
+                                state.refreshFailedAt = Date()
+                            }
+                        }
+                        defer { state.execWaiters = [] }
+                        return (state.execWaiters, stillValid)
+                    }
+            let outcome = stillValid.map { Result<ExecCredential, KubeClientError>.success($0) } ?? result
+            for waiter in waiters { waiter.resume(returning: outcome) }
+            return try outcome.get()
         }
     }
+
+    /// How often a failing refresh is retried while the previous credential is still valid.
+    static let retryInterval: TimeInterval = 10
 
     /// Whether an exec credential may still be used: no expiry, or expiry minus a margin (a fifth of the remaining
     /// lifetime at fetch, at most 30 s) not reached.
     static func isUsable(_ credential: ExecCredential, now: Date) -> Bool {
         guard let expiry = credential.expiry else { return true }
         let lifetime = max(0, expiry.timeIntervalSince(credential.fetchedAt))
-        let margin = min(30, lifetime / 5)
+        let margin = credential.refreshMargin ?? min(30, lifetime / 5)
         return expiry.timeIntervalSince(now) > margin
     }
 }

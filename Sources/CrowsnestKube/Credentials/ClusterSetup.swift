@@ -38,6 +38,7 @@ struct ClusterSetup: Sendable {
         case .clientCertificate(let certificate, let key):
             setup.clientCertificate = (.file(path: certificate), .file(path: key))
         case .exec(let exec): setup.exec = exec
+        case .aws, .gcp, .azure: break  // ClusterCredentials mints these tokens (CloudTokenProvider)
         case .kubeconfig(let path, let context):
             let resolved: ResolvedKubeContext
             do {

@@ -3,8 +3,11 @@ public import Foundation
 /// A cluster's credential as the health page shows it: what kind, when it (and the CA) expires, the last error.
 /// Never holds a secret.
 public struct CredentialStatus: Sendable, Hashable {
-    /// `anonymous`, `bearer_token`, `bearer_token_file`, `client_certificate`, `kubeconfig`, `exec`.
+    /// `anonymous`, `bearer_token`, `bearer_token_file`, `client_certificate`, `kubeconfig`, `exec`, `aws`, `gcp`.
     public var kind: String
+    /// Who the credential authenticates as, when the gateway knows it (built-in cloud credentials: an assumed role's
+    /// ARN, a service account's email, or the source the keys came from); never a secret.
+    public var identity: String?
     /// When the credential in use expires: a JWT's `exp`, an exec credential's `expirationTimestamp`, or a client
     /// certificate's NotAfter (the earliest of those that apply); nil when unknown or never.
     public var expiry: Date?

@@ -8,6 +8,10 @@ struct ExecCredential: Sendable, CustomStringConvertible {
     var clientKeyPEM: Secret?
     var expiry: Date?
     var fetchedAt = Date()
+    /// How long before `expiry` a new one is fetched; nil = a fifth of the lifetime, at most 30 s.
+    var refreshMargin: TimeInterval?
+    /// Who it authenticates as, when known (built-in cloud credentials), for the health page.
+    var identity: String?
 
     var description: String { "ExecCredential(expiry: \(expiry.map { "\($0)" } ?? "none"))" }
 }

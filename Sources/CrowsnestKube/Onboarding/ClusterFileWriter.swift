@@ -71,13 +71,16 @@ public enum ClusterFileWriter {
     ///     directory).
     ///   - kubeconfigPath: the kubeconfig's path, for the file's header comment.
     ///   - fileExists: whether a file referenced by the kubeconfig exists (default: the real file system).
+    ///   - keepExec: keep a cloud exec plugin (`aws eks get-token`, `aws-iam-authenticator`,
+    ///     `gke-gcloud-auth-plugin`) instead of converting it to the built-in `aws` / `gcp` kind.
     /// - Throws: `AddClusterError` naming what is missing or unsupported.
     public static func plan(
         context: ResolvedKubeContext,
         name: String?,
         outputDirectory: String,
         kubeconfigPath: String,
-        fileExists: ((String) -> Bool)? = nil
+        fileExists: ((String) -> Bool)? = nil,
+        keepExec: Bool = false
     ) throws(AddClusterError) -> Plan {
         let fileExists = fileExists ?? { FileManager.default.fileExists(atPath: $0) }
         let clusterName: String
@@ -207,7 +210,32 @@ public enum ClusterFileWriter {
             }
             yaml += "auth:\n  client_cert_file: \(quote(certificatePath))\n  client_key_file: \(quote(keyPath))\n"
             authKind = "client_certificate"
+        } else if let exec = user.exec, !keepExec,
+            case .converted(let block, let kind, let notes) = ExecPluginConversion.convert(exec)
+        {
+            yaml += "auth:\n" + block
+            authKind = kind
+            warnings += notes
+        } else if let exec = user.exec, !keepExec,
+            case .convertedWithSecret(let block, let kind, let notes, let secret) = ExecPluginConversion.convert(exec)
+        {
+            // The client secret goes to a 0600 side file, never into the cluster file.
+            let file = beside(".azure-secret")
+            files.append(
+                PlannedFile(
+                    path: file.path,
+                    contents: Secret(terminated(secret.revealed)),
+                    permissions: 0o600,
+                    role: "client secret"
+                )
+            )
+            yaml += "auth:\n" + block + "    client_secret_file: \(quote(file.written))\n"
+            authKind = kind
+            warnings += notes
         } else if let exec = user.exec {
+            if !keepExec, case .kept(let reason?) = ExecPluginConversion.convert(exec) {
+                warnings.append("the exec plugin \(exec.command) is kept: \(reason)")
+            }
             yaml += "auth:\n  exec:\n"
             yaml += "    command: \(quote(exec.command))\n"
             yaml += "    args: [\(exec.args.map(quote).joined(separator: ", "))]\n"

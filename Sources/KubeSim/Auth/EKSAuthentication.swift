@@ -19,12 +19,16 @@ public struct EKSAuthentication: Sendable {
         public var secretAccessKey: String
         /// The Kubernetes identity the principal maps to (the `aws-auth` ConfigMap / access entries).
         public var identity: Identity
+        /// `AWS_SESSION_TOKEN` of temporary credentials: the token must carry it as `X-Amz-Security-Token` (STS
+        /// rejects a session key without its session token).
+        public var sessionToken: String?
 
         /// Creates a credential.
-        public init(accessKeyID: String, secretAccessKey: String, identity: Identity) {
+        public init(accessKeyID: String, secretAccessKey: String, identity: Identity, sessionToken: String? = nil) {
             self.accessKeyID = accessKeyID
             self.secretAccessKey = secretAccessKey
             self.identity = identity
+            self.sessionToken = sessionToken
         }
     }
 
@@ -47,6 +51,9 @@ public struct EKSAuthentication: Sendable {
     public var expiryRule: ExpiryRule
     /// The clock (replace it to test expiry).
     public var now: @Sendable () -> Date
+    /// Principals not in ``credentials``, looked up by access key id (temporary credentials a test's STS issued
+    /// while the cluster runs, as the real authenticator asks STS about any key).
+    public var lookup: (@Sendable (String) -> Credential?)?
 
     /// Creates an EKS authenticator for `clusterName`.
     public init(
@@ -135,8 +142,13 @@ public struct EKSAuthentication: Sendable {
         guard scope.count == 5, scope[2].isEmpty == false, scope[3] == "sts", scope[4] == "aws4_request",
             scope[1] == String(dateText.prefix(8))
         else { return .failure(.malformed("bad credential scope")) }
-        guard let credential = credentials.first(where: { $0.accessKeyID == scope[0] }) else {
+        guard let credential = credentials.first(where: { $0.accessKeyID == scope[0] }) ?? lookup?(scope[0]) else {
             return .failure(.unknownAccessKey)
+        }
+        if let sessionToken = credential.sessionToken,
+            !SigV4.constantTimeEquals(parameters["X-Amz-Security-Token"] ?? "", sessionToken)
+        {
+            return .failure(.badSignature)
         }
         guard let signature = parameters["X-Amz-Signature"] else { return .failure(.malformed("no signature")) }
 
