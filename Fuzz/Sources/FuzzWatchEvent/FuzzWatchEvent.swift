@@ -24,7 +24,10 @@ public func fuzzWatchEventMain(_ argc: CInt, _ argv: UnsafeMutablePointer<Unsafe
 /// 2. the line splitter yields the same lines whatever the chunking;
 /// 3. every target computed from a decoded pod has a proxy path that `ProxyPath.build` accepts and that stays
 ///    under `/api/v1/namespaces/{namespace}/pods/` with no `.`/`..` segment, `?` or `#`;
-/// 4. every target carries the `cluster` label, and its key names the pod it came from.
+/// 4. every target carries the `cluster` label, and its key names the pod it came from;
+/// 5. each line is also decoded as a node, Service and EndpointSlice event: a node's targets stay under
+///    `/api/v1/nodes/{node}/proxy/`, the targets behind a Service (with the slices and pods of the same input)
+///    under its namespace's pod proxy, with the same path checks.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWatchEvent(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     var input = FuzzInput(start, count)
@@ -33,6 +36,7 @@ public func fuzzWatchEvent(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let rules = selector & 8 == 0 ? WatchFuzzRules.defaultRules : WatchFuzzRules.relabeled
     let decoder = JSONDecoder()
 
+    var others = OtherResources()
     let lines = splitLines(stream, chunkSize: WatchFuzzRules.chunkSizes[Int(selector & 7)])
     let reference = splitLines(stream, chunkSize: 0)
     fuzzCheck(lines == reference, "chunked line splitting differs from whole-buffer splitting for \(excerpt(stream))")
@@ -43,11 +47,14 @@ public func fuzzWatchEvent(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
             _ = try? decoder.decode(StatusWatchEvent.self, from: data)
             continue
         }
+        decodeOtherResources(data, decoder: decoder, into: &others)
         guard let event = try? decoder.decode(PodWatchEvent.self, from: data), let pod = event.object.podInfo else {
             continue
         }
+        others.pods[pod.key] = pod
         checkTargets(rules.targets(for: pod), pod: pod, rules: rules)
     }
+    checkOtherResources(others, rules: rules)
 
     if let list = try? decoder.decode(PodListJSON.self, from: Data(stream)) {
         for item in (list.items ?? []).prefix(64) {
@@ -147,5 +154,55 @@ private func checkTargets(_ result: PodTargets, pod: PodInfo, rules: PodTargetRu
             !segments.contains { $0 == "." || $0 == ".." } && !path.contains("?") && !path.contains("#"),
             "proxy path \(path.debugDescription) has a dot segment, ? or #"
         )
+    }
+}
+
+/// Nodes, Services, EndpointSlices and pods decoded from one input.
+private struct OtherResources {
+    var nodes: [NodeInfo] = []
+    var services: [ServiceInfo] = []
+    var slices: [EndpointSliceInfo] = []
+    var pods: [String: PodInfo] = [:]
+}
+
+/// Decodes `data` as a node, a Service and an EndpointSlice event (each may fail; none may crash).
+private func decodeOtherResources(_ data: Data, decoder: JSONDecoder, into others: inout OtherResources) {
+    if let node = try? decoder.decode(ResourceWatchEvent<NodeJSON>.self, from: data).object.nodeInfo {
+        others.nodes.append(node)
+    }
+    if let service = try? decoder.decode(ResourceWatchEvent<ServiceJSON>.self, from: data).object.serviceInfo {
+        others.services.append(service)
+    }
+    if let slice = try? decoder.decode(ResourceWatchEvent<EndpointSliceJSON>.self, from: data).object.sliceInfo {
+        others.slices.append(slice)
+    }
+}
+
+/// Invariant 5.
+private func checkOtherResources(_ others: OtherResources, rules: PodTargetRules) {
+    let nodeRules = NodeTargetRules(cluster: rules.cluster, paths: KubeletPath.allCases)
+    for node in others.nodes.prefix(16) {
+        for target in nodeRules.targets(for: node).targets {
+            guard let path = try? ProxyPath.node(target.key.pod, path: target.path) else {
+                fuzzCheck(false, "a node target's proxy path is refused: \(target)")
+                return
+            }
+            let prefix = "/api/v1/nodes/\(ProxyPath.encode(node.name))/proxy/"
+            fuzzCheck(target.key.pod == node.name, "node target key \(target.key) for node \(node.name)")
+            fuzzCheck(path.hasPrefix(prefix), "node proxy path \(path.debugDescription) escapes \(prefix)")
+            fuzzCheck(
+                !path.split(separator: "/").contains { $0 == "." || $0 == ".." } && !path.contains("?"),
+                "node proxy path \(path.debugDescription) has a dot segment or ?"
+            )
+        }
+    }
+    for service in others.services.prefix(8) {
+        let slices = others.slices.filter { $0.serviceKey == service.key }
+        let result = rules.targets(for: service, slices: slices, pods: others.pods)
+        for target in result.targets {
+            fuzzCheck(target.key.namespace == service.namespace, "service target \(target.key) outside \(service.key)")
+            let pod = PodInfo(namespace: target.key.namespace, name: target.key.pod)
+            checkTargets(PodTargets(targets: [target]), pod: pod, rules: rules)
+        }
     }
 }

@@ -45,8 +45,11 @@ final class HealthPageProbe: Sendable {
                     check.permissionsCheckedAtTime = previous?.permissionsCheckedAtTime
                     check.missingPermissions = previous?.missingPermissions
                     let due = (previous?.permissionsCheckedAtTime).map { now - $0 >= permissionsMaxAge } ?? true
-                    if due, check.reachable, let status = check.httpStatus, status < 400 || status == 403 {
-                        check.missingPermissions = await Self.permissions(runtime.client, timeout: timeout)
+                    if due, check.reachable, let status = check.httpStatus, status < 400 || status == 403,
+                        let missing = await Self.permissions(runtime.client, timeout: timeout * 3)
+                    {
+                        // A check that could not be asked is tried again with the next API server check.
+                        check.missingPermissions = missing
                         check.permissionsCheckedAtTime = now
                     }
                     return (name, check)

@@ -45,11 +45,13 @@ public struct KubeconfigContext: Sendable {
 
 /// Writes cluster files (SPEC §3), CA and token files, and kubeconfigs for simulated clusters.
 public enum ClusterFiles {
-    /// Writes `DIR/ca/NAME.crt`, `DIR/tokens/NAME` and `DIR/clusters.d/NAME.yaml` for a running cluster.
+    /// Writes `DIR/ca/NAME.crt`, `DIR/tokens/NAME` and `DIR/clusters.d/NAME.yaml` for a running cluster; `extra`
+    /// (top-level YAML lines, such as a `nodes:` block) ends the cluster file.
     public static func write(
         cluster: SimulatedCluster,
         token: String,
         labels: [String: String],
+        extra: String = "",
         into directory: String
     ) throws(KubeSimError) -> ClusterFileSet {
         guard let server = cluster.apiServerURL else {
@@ -69,7 +71,7 @@ public enum ClusterFiles {
                 caFile: caFile,
                 tokenFile: tokenFile,
                 labels: labels
-            ),
+            ) + extra,
             permissions: 0o600
         )
         return ClusterFileSet(clusterName: cluster.name, clusterFile: clusterFile, caFile: caFile, tokenFile: tokenFile)

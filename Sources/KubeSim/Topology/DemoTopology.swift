@@ -83,6 +83,9 @@ public struct DemoTopology: Sendable {
                 cluster: member.cluster,
                 token: member.gatewayToken,
                 labels: member.labels,
+                // The gateway scrapes the nodes' kubelets (cAdvisor: container CPU and memory) and the annotated
+                // Services' pods too.
+                extra: "nodes:\n  kubelet: true\n  cadvisor: true\nservices: true\n",
                 into: directory
             )
             sets.append(set)
