@@ -27,6 +27,8 @@ final class ScriptedReceiver: Sendable {
         /// parse of the fragments is enough to attribute samples).
         var samples: Int
         var clusters: Set<String>
+        /// `MetricMetadata` entries: family name → type number.
+        var metadata: [String: Int]
     }
 
     private let state = Mutex<(mode: Mode, received: [Received])>((.accept, []))
@@ -42,9 +44,11 @@ final class ScriptedReceiver: Sendable {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
         let payload = try SnappyBlock.decompress(Array(body.readableBytesView))
-        let (samples, clusters) = Self.summary(payload)
+        let (samples, clusters, metadata) = Self.summary(payload)
         let mode = state.withLock { state in
-            state.received.append(Received(at: .now, headers: headers, samples: samples, clusters: clusters))
+            state.received.append(
+                Received(at: .now, headers: headers, samples: samples, clusters: clusters, metadata: metadata)
+            )
             return state.mode
         }
         switch mode {
@@ -66,9 +70,10 @@ final class ScriptedReceiver: Sendable {
     }
 
     /// Samples in a `WriteRequest` and the `cluster` label values they carry (a minimal protobuf walk).
-    static func summary(_ payload: [UInt8]) -> (Int, Set<String>) {
+    static func summary(_ payload: [UInt8]) -> (Int, Set<String>, [String: Int]) {
         var samples = 0
         var clusters = Set<String>()
+        var metadata: [String: Int] = [:]
         func fields(_ bytes: ArraySlice<UInt8>) -> [(Int, ArraySlice<UInt8>)] {
             var result: [(Int, ArraySlice<UInt8>)] = []
             var index = bytes.startIndex
@@ -98,6 +103,20 @@ final class ScriptedReceiver: Sendable {
             }
             return result
         }
+        for (number, entry) in fields(payload[...]) where number == 3 {
+            var name = ""
+            var type = 0
+            var index = entry.startIndex
+            // type (field 1, varint) comes first when set; then the name (field 2).
+            if index < entry.endIndex && entry[index] == 0x08 {
+                type = Int(entry[index + 1])
+                index += 2
+            }
+            if let (field, text) = fields(entry[index...]).first, field == 2 {
+                name = String(decoding: text, as: UTF8.self)
+            }
+            metadata[name] = type
+        }
         for (number, series) in fields(payload[...]) where number == 1 {
             for (field, content) in fields(series) {
                 if field == 2 { samples += 1 }
@@ -108,7 +127,7 @@ final class ScriptedReceiver: Sendable {
                 }
             }
         }
-        return (samples, clusters)
+        return (samples, clusters, metadata)
     }
 
     /// Serves on a free loopback port while `body` runs.
@@ -177,6 +196,17 @@ struct RemoteWriteFaultTests {
 
     static func stats(_ harness: GatewayHarness) throws -> RemoteWriteStats.Snapshot {
         try #require(harness.gateway.remoteWrite?.destinations.first).stats.snapshot
+    }
+
+    /// `MetricMetadata.MetricType` of a text-format type.
+    static func metadataType(_ type: MetricType) -> Int {
+        switch type {
+        case .counter: 1
+        case .gauge: 2
+        case .histogram: 3
+        case .summary: 5
+        default: 0
+        }
     }
 
     static func waitUntil(seconds: Int = 15, _ condition: () throws -> Bool) async throws -> Bool {
@@ -254,6 +284,23 @@ struct RemoteWriteFaultTests {
                 let stats = try Self.stats(harness)
                 #expect(stats.sent > 0 && stats.failed == 0 && stats.dropped == 0)
                 #expect(stats.highestSentTimestamp > 0)
+
+                // Family metadata went out (a few seconds after the start), per tenant, as the scrapes declare it.
+                #expect(try await Self.waitUntil { receiver.received.contains { !$0.metadata.isEmpty } })
+                let metadata = receiver.received.filter { !$0.metadata.isEmpty }
+                #expect(metadata.allSatisfy { $0.samples == 0 })
+                #expect(Set(metadata.compactMap { $0.headers["x-scope-orgid"] }) == ["tenant-east", "tenant-west"])
+                let served = try await harness.metrics()
+                for request in metadata {
+                    #expect(request.metadata["up"] == 2, "up is a gauge")
+                    for family in served where family.name != "up" && request.metadata[family.name] != nil {
+                        #expect(
+                            request.metadata[family.name] == Self.metadataType(family.type),
+                            "\(family.name): \(family.type)"
+                        )
+                    }
+                }
+                #expect(metadata.first.map { $0.metadata.count >= served.count / 2 } == true)
             }
         }
     }

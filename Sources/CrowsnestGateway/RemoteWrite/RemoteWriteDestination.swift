@@ -60,6 +60,33 @@ public final class RemoteWriteDestination: Sendable {
         }
     }
 
+    /// Sends family metadata (per cluster, by name), each lane its clusters' in requests of at most 500 entries.
+    func sendMetadata(_ byCluster: [String: [String: FamilyMetadata]], logger: Logger) async {
+        var byLane: [String: [String: FamilyMetadata]] = [:]
+        for (cluster, families) in byCluster {
+            byLane[lane(cluster: cluster), default: [:]].merge(families) { first, _ in first }
+        }
+        for (lane, families) in byLane.sorted(by: { $0.key < $1.key }) {
+            let sorted = families.values.sorted { $0.name < $1.name }
+            for start in stride(from: 0, to: sorted.count, by: 500) {
+                var payload: [UInt8] = []
+                for family in sorted[start..<min(start + 500, sorted.count)] {
+                    WriteRequestEncoding.appendMetadata(
+                        family: family.name,
+                        type: family.type,
+                        help: family.help,
+                        unit: nil,
+                        into: &payload
+                    )
+                }
+                let result = await client.send(payload, cluster: lane)
+                if result.response != .accepted {
+                    logger.debug("remote-write metadata not delivered", metadata: ["reason": "\(result.problem ?? "")"])
+                }
+            }
+        }
+    }
+
     /// The folder of a lane's buffer.
     func laneDirectory(_ lane: String, buffer: RemoteWriteBufferConfig) -> String {
         guard !lane.isEmpty else { return buffer.directory + "/all" }

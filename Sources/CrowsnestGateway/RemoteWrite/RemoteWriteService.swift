@@ -21,6 +21,12 @@ public final class RemoteWriteService: Service, SnapshotObserver {
     /// Each target's series (hashes of the rendered series text, sorted) at its last scrape.
     private let lastSeries = Mutex<[TargetKey: [UInt64]]>([:])
     private let stopping = Atomic<Bool>(false)
+    /// Family metadata (type, HELP) per cluster and family name, from the targets' scrapes: sent to every
+    /// destination every ``metadataInterval`` as Prometheus sends it (`WriteRequest.metadata`).
+    private let metadata = Mutex<[String: [String: FamilyMetadata]]>([:])
+    /// How often metadata goes out (Prometheus' `metadata_config.send_interval`); the first time a few seconds
+    /// after the start.
+    let metadataInterval: Duration
 
     /// Creates the service for `configs`; an entry whose `write_relabel_configs` do not compile is left out and
     /// logged (the config decoder already refuses those).
@@ -28,7 +34,8 @@ public final class RemoteWriteService: Service, SnapshotObserver {
         configs: [RemoteWriteConfig],
         httpClient: HTTPClient,
         metricsFactory: any MetricsFactory,
-        logger: Logger
+        logger: Logger,
+        metadataInterval: Duration = .seconds(60)
     ) {
         var destinations: [RemoteWriteDestination] = []
         for config in configs {
@@ -51,6 +58,7 @@ public final class RemoteWriteService: Service, SnapshotObserver {
         }
         self.destinations = destinations
         self.logger = logger
+        self.metadataInterval = metadataInterval
     }
 
     /// Sends until graceful shutdown.
@@ -67,6 +75,7 @@ public final class RemoteWriteService: Service, SnapshotObserver {
                             isStopping: { [self] in stopping.load(ordering: .relaxed) }
                         )
                     }
+                    group.addTask { await self.sendMetadata(to: destination) }
                 }
             }
         } onGracefulShutdown: {
@@ -76,6 +85,12 @@ public final class RemoteWriteService: Service, SnapshotObserver {
 
     public func snapshotReplaced(_ snapshot: TargetSnapshot, previous: TargetSnapshot?) {
         guard !destinations.isEmpty else { return }
+        if !SnapshotStore.sameMetadata(previous, snapshot) {
+            let families = snapshot.metadata
+            metadata.withLock { all in
+                for family in families { all[snapshot.key.cluster, default: [:]][family.name] = family }
+            }
+        }
         let timestamp = snapshot.health.timestampMilliseconds
         var hashes: [UInt64] = []
         for (index, destination) in destinations.enumerated() {
@@ -121,6 +136,20 @@ public final class RemoteWriteService: Service, SnapshotObserver {
                 )
                 destination.submit(output.shards, cluster: snapshot.key.cluster)
             }
+        }
+    }
+
+    /// Sends every family's metadata to `destination` a few seconds after the start, then every
+    /// ``metadataInterval``, until shutdown; best effort, as Prometheus does (not buffered, not retried).
+    private func sendMetadata(to destination: RemoteWriteDestination) async {
+        var next = ContinuousClock.now + min(.seconds(5), metadataInterval)
+        while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            guard ContinuousClock.now >= next else {
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            next = ContinuousClock.now + metadataInterval
+            await destination.sendMetadata(metadata.withLock { $0 }, logger: logger)
         }
     }
 
