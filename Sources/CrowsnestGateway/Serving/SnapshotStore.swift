@@ -61,7 +61,7 @@ public final class SnapshotStore: Sendable {
         let removed = state.withLock { state -> [TargetSnapshot] in
             let removed = state.snapshots.values.filter { predicate($0.key) }
             guard !removed.isEmpty else { return [] }
-            for snapshot in removed { state.snapshots[snapshot.key] = nil }
+            state.snapshots = state.snapshots.filter { !predicate($0.key) }
             state.metadataGeneration += 1
             state.snapshotsGeneration += 1
             return removed
