@@ -163,7 +163,7 @@ for line in open(sys.argv[1]):
     if parts[0] == "outage":
         memory = line.split("=")[1].split("x")[0].strip()
     else:
-        cost[parts[0]], wire[parts[0]] = float(parts[1]), float(parts[3])
+        cost[parts[0]], wire[parts[0]] = float(parts[1]), float(parts[4])
 print(f"== crowsnest ÷ vmagent: CPU per sample delivered {cost['crowsnest'] / cost['vmagent']:.2f}x (goal <= 0.5x); "
       f"bytes per sample {wire['crowsnest'] / wire['vmagent']:.2f}x (goal <= 1x)"
       + (f"; outage memory {memory}x steady (goal < 1.2x)" if memory else ""))
