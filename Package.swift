@@ -77,12 +77,15 @@ let package = Package(
         // I/O: the gateway — scraping, serving, clusters.d watching, health pages.
         // glibc's mallopt (malloc.h is not part of the Glibc module).
         .target(name: "CAllocatorTuning"),
+        // Snappy block compression for remote-write bodies: Debian's libsnappy-dev (scripts/install-deps.sh).
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .target(
             name: "CrowsnestGateway",
             dependencies: [
                 "CrowsnestCore",
                 "CrowsnestKube",
                 "CAllocatorTuning",
+                "CSnappy",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -95,6 +98,7 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The Kubernetes API simulator used by tests, benchmarks and `crowsnest demo`.
@@ -269,6 +273,6 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets {
+for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + upcomingFeatures
 }

@@ -7,6 +7,8 @@ packages=(
     prometheus-node-exporter                    # a real exporter behind the simulated pod proxy
     victoria-metrics                            # vmagent: real Kubernetes discovery against KubeSim
     chromium                                    # the health page in a real browser
+    libsnappy-dev                               # snappy block compression of remote-write bodies
+    python3-protobuf python3-snappy protobuf-compiler   # remote-write bodies decoded by the reference decoders
 )
 missing=()
 for package in "${packages[@]}"; do

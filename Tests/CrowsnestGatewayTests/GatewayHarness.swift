@@ -41,13 +41,15 @@ struct GatewayHarness: Sendable {
     }
 
     /// Starts `clusters`, writes their files, runs the gateway and calls `body`; everything stops afterwards.
-    /// `web` protects the gateway's endpoints (and serves HTTPS with its TLS files); `discoveryOptions` are the
+    /// `web` protects the gateway's endpoints (and serves HTTPS with its TLS files); `remoteWrite` are
+    /// `crowsnest.yaml`'s `remote_write` entries; `discoveryOptions` are the
     /// connector's (backoffs, list timeout); the gateway logs from `logLevel` up.
     static func run(
         _ clusters: [SimulatedCluster],
         writeFiles: Bool = true,
         scrapeSettings: String = "",
         web: WebConfig = WebConfig(),
+        remoteWrite: [RemoteWriteConfig] = [],
         discoveryOptions: DiscoveryOptions = DiscoveryOptions(),
         logLevel: Logger.Level = .warning,
         logHandler: InMemoryLogHandler? = nil,
@@ -76,7 +78,7 @@ struct GatewayHarness: Sendable {
                     options: GatewayOptions(
                         listen: ListenAddress(host: "127.0.0.1", port: 0),
                         configDirectory: directory + "/clusters.d",
-                        globalConfig: GlobalConfig(web: web),
+                        globalConfig: GlobalConfig(web: web, remoteWrite: remoteWrite),
                         pollInterval: .milliseconds(200),
                         discoveryOptions: discoveryOptions
                     ),

@@ -9,6 +9,8 @@
 ///   tls_key_file: server.key
 ///   basic_auth: { username: prom, password_file: prom.password }
 ///   bearer_token_file: scrape.token   # with basic_auth too, either one is accepted
+/// remote_write:                   # Prometheus' remote_write entries (see RemoteWriteConfig)
+///   - url: http://127.0.0.1:8428/api/v1/write
 /// ```
 public struct GlobalConfig: Sendable, Hashable {
     /// `listen`, when set; `nil` leaves it to `--listen` or `GlobalConfig.defaultListen`.
@@ -19,24 +21,28 @@ public struct GlobalConfig: Sendable, Hashable {
     public var timestamps: Bool
     /// The `scrape:` block: defaults for every cluster, which a cluster file's own block overrides field by field.
     public var scrape: PartialScrapeConfig
+    /// The `remote_write:` destinations (``RemoteWriteConfig``), in file order.
+    public var remoteWrite: [RemoteWriteConfig] = []
 
     /// The default listen address, `127.0.0.1:9464`.
     public static let defaultListen = ListenAddress(host: "127.0.0.1", port: 9464)
 
     /// The top-level keys of `crowsnest.yaml`.
-    public static let fieldNames = ["listen", "web", "timestamps", "scrape"]
+    public static let fieldNames = ["listen", "web", "timestamps", "scrape", "remote_write"]
 
     /// Creates a global configuration; the defaults are those of a missing `crowsnest.yaml`.
     public init(
         listen: ListenAddress? = nil,
         web: WebConfig = WebConfig(),
         timestamps: Bool = true,
-        scrape: PartialScrapeConfig = PartialScrapeConfig()
+        scrape: PartialScrapeConfig = PartialScrapeConfig(),
+        remoteWrite: [RemoteWriteConfig] = []
     ) {
         self.listen = listen
         self.web = web
         self.timestamps = timestamps
         self.scrape = scrape
+        self.remoteWrite = remoteWrite
     }
 }
 
@@ -282,6 +288,14 @@ extension GlobalConfig {
                     "authentication without tls_cert_file: credentials cross the network in clear text"
                 )
             }
+        }
+        if let node = fields["remote_write"] {
+            config.remoteWrite = RemoteWriteConfig.decodeList(
+                node,
+                decoder: d,
+                baseDirectory: base,
+                homeDirectory: homeDirectory
+            )
         }
         report.fileReferences = references
         report.problems = d.problems.sorted()

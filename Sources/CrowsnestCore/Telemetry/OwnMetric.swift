@@ -55,8 +55,9 @@ public struct OwnMetric: Sendable, Hashable {
     public static let seriesHeld = OwnMetric("crowsnest_series_held", "Series held in target snapshots.")
 
     /// Every own metric.
-    public static let all: [OwnMetric] = [
-        scrapes, scrapeDuration, kubeRequests, watchRestarts, configReloads, clusterUp, targets, credentialExpiry,
-        seriesHeld,
-    ]
+    public static let all: [OwnMetric] =
+        [
+            scrapes, scrapeDuration, kubeRequests, watchRestarts, configReloads, clusterUp, targets, credentialExpiry,
+            seriesHeld,
+        ] + remoteWrite
 }

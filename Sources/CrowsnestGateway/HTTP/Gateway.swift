@@ -49,6 +49,8 @@ public struct Gateway: Sendable {
     public let store: SnapshotStore
     /// The gateway's own metrics.
     public let metrics: GatewayMetrics
+    /// Remote write, when `crowsnest.yaml` has `remote_write` entries.
+    public var remoteWrite: RemoteWriteService? = nil
 }
 
 /// Builds the gateway: the snapshot store, the clusters.d service and the HTTP server, in one service group
@@ -64,7 +66,16 @@ public func buildGateway(
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> Gateway {
-    let store = SnapshotStore()
+    let remoteWrite =
+        options.globalConfig.remoteWrite.isEmpty
+        ? nil
+        : RemoteWriteService(
+            configs: options.globalConfig.remoteWrite,
+            httpClient: httpClient,
+            metricsFactory: metrics.factory,
+            logger: logger
+        )
+    let store = SnapshotStore(observer: remoteWrite)
     let directory = ClusterSupervisor(
         directory: ClusterDirectory(path: options.configDirectory, globalConfig: options.globalConfig),
         httpClient: httpClient,
@@ -85,7 +96,7 @@ public func buildGateway(
         )
     }
     FederationEndpoint(store: store, knownClusters: { directory.entries.map(\.name) }).register(on: router)
-    GatewayRoutes(directory: directory, store: store, metrics: metrics).register(on: router)
+    GatewayRoutes(directory: directory, store: store, metrics: metrics, remoteWrite: remoteWrite).register(on: router)
     let application = Application(
         router: router,
         server: server,
@@ -93,9 +104,17 @@ public func buildGateway(
             address: .hostname(options.listen.host, port: options.listen.port),
             serverName: "crowsnest"
         ),
-        services: [directory],
+        // Remote write first: services stop in reverse order, so it stops after the clusters and sends (or buffers)
+        // their last scrapes.
+        services: (remoteWrite.map { [$0] } ?? []) + [directory],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )
-    return Gateway(application: application, directory: directory, store: store, metrics: metrics)
+    return Gateway(
+        application: application,
+        directory: directory,
+        store: store,
+        metrics: metrics,
+        remoteWrite: remoteWrite
+    )
 }

@@ -11,17 +11,25 @@ public struct GatewayRoutes: Sendable {
     public let store: SnapshotStore
     /// The gateway's own metrics.
     public let metrics: GatewayMetrics
+    /// Remote write, when configured.
+    public let remoteWrite: RemoteWriteService?
 
     /// Creates the routes.
-    public init(directory: ClusterSupervisor, store: SnapshotStore, metrics: GatewayMetrics) {
+    public init(
+        directory: ClusterSupervisor,
+        store: SnapshotStore,
+        metrics: GatewayMetrics,
+        remoteWrite: RemoteWriteService? = nil
+    ) {
         self.directory = directory
         self.store = store
         self.metrics = metrics
+        self.remoteWrite = remoteWrite
     }
 
     /// Registers the routes (the health pages and the cluster JSON API are ``HealthPageRoutes``).
     public func register<Context: RequestContext>(on router: Router<Context>) {
-        HealthPageRoutes(directory: directory, store: store).register(on: router)
+        HealthPageRoutes(directory: directory, store: store, remoteWrite: remoteWrite).register(on: router)
         router.get("/-/healthy") { _, _ in "Healthy\n" }
         router.get("/-/ready") { _, _ -> Response in
             directory.isReady

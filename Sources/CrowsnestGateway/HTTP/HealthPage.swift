@@ -26,11 +26,13 @@ public enum HealthPage {
     ///   - refreshSeconds: when set, the page reloads itself every so many seconds (meta refresh, no JavaScript).
     ///   - directoryProblems: why the cluster directory cannot be read, when it cannot (then the summary says so
     ///     instead of counting clusters that were never loaded).
+    ///   - remoteWrite: the remote-write destinations, shown below the clusters.
     public static func overview(
         _ reports: [ClusterReport],
         now: Double,
         refreshSeconds: Int? = nil,
-        directoryProblems: [String] = []
+        directoryProblems: [String] = [],
+        remoteWrite: [RemoteWriteReport] = []
     ) -> String {
         var html = HTMLText(capacity: 4_096 + reports.count * 1_500)
         let sorted = reports.sorted { a, b in
@@ -49,6 +51,7 @@ public enum HealthPage {
             html.raw("<tr><td colspan=\"9\">No cluster files yet: add one to the cluster directory.</td></tr>\n")
         }
         html.raw("</tbody>\n</table>\n")
+        Self.remoteWrite(&html, remoteWrite, now: now)
         footer(&html, now: now, refreshSeconds: refreshSeconds, path: "/")
         return html.string
     }

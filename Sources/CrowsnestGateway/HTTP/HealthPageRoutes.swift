@@ -16,12 +16,15 @@ public struct HealthPageRoutes: Sendable {
     public let directory: ClusterSupervisor
     /// The snapshots.
     public let store: SnapshotStore
+    /// Remote write, when configured (its destinations are shown on the overview).
+    public let remoteWrite: RemoteWriteService?
     private let probe = HealthPageProbe()
 
     /// Creates the routes.
-    public init(directory: ClusterSupervisor, store: SnapshotStore) {
+    public init(directory: ClusterSupervisor, store: SnapshotStore, remoteWrite: RemoteWriteService? = nil) {
         self.directory = directory
         self.store = store
+        self.remoteWrite = remoteWrite
     }
 
     /// Registers the routes.
@@ -35,7 +38,8 @@ public struct HealthPageRoutes: Sendable {
                     reports,
                     now: Date().timeIntervalSince1970,
                     refreshSeconds: Self.refresh(request),
-                    directoryProblems: directory.directoryProblems.map(\.description)
+                    directoryProblems: directory.directoryProblems.map(\.description),
+                    remoteWrite: remoteWrite?.reports ?? []
                 )
             )
         }

@@ -26,17 +26,23 @@ public final class SnapshotStore: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Told about every change (remote write), outside the lock.
+    private let observer: (any SnapshotObserver)?
 
-    /// Creates an empty store.
-    public init() {}
+    /// Creates an empty store; `observer` hears of every snapshot replaced or removed.
+    public init(observer: (any SnapshotObserver)? = nil) {
+        self.observer = observer
+    }
 
     /// Replaces (or adds) a target's snapshot.
     public func replace(_ snapshot: TargetSnapshot) {
-        state.withLock { state in
+        let previous = state.withLock { state in
             let previous = state.snapshots.updateValue(snapshot, forKey: snapshot.key)
             if !Self.sameMetadata(previous, snapshot) { state.metadataGeneration += 1 }
             state.snapshotsGeneration += 1
+            return previous
         }
+        observer?.snapshotReplaced(snapshot, previous: previous)
     }
 
     /// Whether two snapshots of a target declare the same families (names, types, HELP, in order): then the merge
@@ -52,14 +58,15 @@ public final class SnapshotStore: Sendable {
 
     /// Removes the snapshots of targets for which `predicate` holds (a deleted pod, a removed cluster).
     public func remove(where predicate: (TargetKey) -> Bool) {
-        state.withLock { state in
-            let before = state.snapshots.count
+        let removed = state.withLock { state -> [TargetSnapshot] in
+            let removed = state.snapshots.values.filter { predicate($0.key) }
+            guard !removed.isEmpty else { return [] }
             state.snapshots = state.snapshots.filter { !predicate($0.key) }
-            if state.snapshots.count != before {
-                state.metadataGeneration += 1
-                state.snapshotsGeneration += 1
-            }
+            state.metadataGeneration += 1
+            state.snapshotsGeneration += 1
+            return removed
         }
+        if !removed.isEmpty { observer?.snapshotsRemoved(removed) }
     }
 
     /// The snapshot of one target.
