@@ -109,6 +109,7 @@ public final class SimulatedCluster: Sendable {
         self.endpointSliceController = controller
         pods.observe { [weak controller] in controller?.reconcile() }
         services.observe { [weak controller] in controller?.reconcile() }
+        nodes.observe { [weak controller] in controller?.reconcile() }  // endpoint zones come from node labels
         self.tokens = BearerTokens()
         self.policy = AccessPolicy()
         self.requestLog = RequestLog(capacity: configuration.requestLogCapacity)
