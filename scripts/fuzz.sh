@@ -5,7 +5,7 @@
 #
 # Targets: FuzzExposition (parser, writer round trip, renderer), FuzzRelabelRegex (PrometheusRegex, relabel rules),
 # FuzzClusterFile (clusters.d/*.yaml and crowsnest.yaml loaders), FuzzWatchEvent (pod list / watch JSON decoding).
-# Corpora are seeded from ../shared/testdata, clusters.d/*.example and the committed Fuzz/seeds/<target>/; the
+# Corpora are seeded from Tests/TestData, clusters.d/*.example and the committed Fuzz/seeds/<target>/; the
 # committed Fuzz/regressions/<target>/ inputs run first, every time. The working corpus (Fuzz/corpus-work/) and
 # crash artifacts (Fuzz/artifacts/) are git-ignored and grow across local runs.
 #
@@ -18,7 +18,7 @@
 #   FUZZ_JOBS           targets run at once (default 2: one per core of the 2-core CI machine)
 #   FUZZ_CONFIGURATION  debug or release (default debug: builds fastest; bounds checks of unsafe buffers stay on)
 #   FUZZ_SANITIZERS     -sanitize= value (default fuzzer; fuzzer,address adds AddressSanitizer to Swift code)
-#   CROWSNEST_TESTDATA  the test data folder (default ../shared/testdata)
+#   CROWSNEST_TESTDATA  the test data folder (default Tests/TestData)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -29,7 +29,7 @@ targets=(${FUZZ_TARGETS:-FuzzExposition FuzzRelabelRegex FuzzClusterFile FuzzWat
 jobs=${FUZZ_JOBS:-2}
 configuration=${FUZZ_CONFIGURATION:-debug}
 sanitizers=${FUZZ_SANITIZERS:-fuzzer}
-testdata=${CROWSNEST_TESTDATA:-$root/../shared/testdata}
+testdata=${CROWSNEST_TESTDATA:-$root/Tests/TestData}
 work=$fuzz/corpus-work
 artifacts=$fuzz/artifacts
 

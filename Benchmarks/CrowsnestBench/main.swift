@@ -111,7 +111,7 @@ func benchScrapeRender(_ payload: [UInt8]) {
 
 func benchExposition() throws {
     MallocInterposerSwift.initialize()
-    let testdata = option("--testdata") ?? "../shared/testdata"
+    let testdata = option("--testdata") ?? "Tests/TestData"
     let files = [
         "corpora/prometheus-textparse/alltypes.237mfs.prom.txt",
         "corpora/node_exporter/collector/fixtures/e2e-output.txt",

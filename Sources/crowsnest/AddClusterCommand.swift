@@ -24,8 +24,8 @@ struct AddClusterCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "The kubeconfig to read (~ is $HOME).")
-    var kubeconfig: String
+    @Option(help: "The kubeconfig to read (~ is $HOME; default: the first file of $KUBECONFIG, else ~/.kube/config).")
+    var kubeconfig: String?
 
     @Option(help: "The context to use (default: the kubeconfig's current-context).")
     var context: String?
@@ -118,8 +118,12 @@ struct AddClusterCommand: AsyncParsableCommand {
         }
     }
 
-    /// The kubeconfig path with `~` expanded.
+    /// The kubeconfig path with `~` expanded: `--kubeconfig`, else the first entry of `$KUBECONFIG` (as kubectl
+    /// reads it, a `:`-separated list), else `~/.kube/config`.
     var kubeconfigPath: String {
+        let environment = ProcessInfo.processInfo.environment
+        let fromEnvironment = environment["KUBECONFIG"]?.split(separator: ":").first.map(String.init)
+        let kubeconfig = kubeconfig ?? fromEnvironment ?? "~/.kube/config"
         guard kubeconfig == "~" || kubeconfig.hasPrefix("~/") else { return kubeconfig }
         return (ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()) + kubeconfig.dropFirst()
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CrowsnestCore
 import Foundation
 
 /// The `crowsnest` command: a multi-cluster federation gateway for Prometheus.
@@ -7,9 +8,10 @@ struct Crowsnest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crowsnest",
         abstract: "Scrape pods in many Kubernetes clusters through their API servers and serve one /metrics.",
+        version: BuildInfo.versionLine,
         subcommands: [
             ServeCommand.self, CheckCommand.self, DemoCommand.self, RBACCommand.self, AddClusterCommand.self,
-            FetchCACommand.self, GetTokenCommand.self,
+            FetchCACommand.self, GetTokenCommand.self, HealthCheckCommand.self,
         ]
     )
 

@@ -8,13 +8,13 @@ struct GlobalOptions: ParsableArguments {
         case text, json
     }
 
-    /// `--log-level` values.
+    /// `--log-level` values; `warn` is `warning` as Prometheus and most Go programs spell it.
     enum LogLevel: String, ExpressibleByArgument, CaseIterable {
-        case trace, debug, info, notice, warning, error, critical
-        var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .info }
+        case trace, debug, info, notice, warning, warn, error, critical
+        var level: Logger.Level { self == .warn ? .warning : Logger.Level(rawValue: rawValue) ?? .info }
     }
 
-    @Option(help: "Lowest level logged: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "Lowest level logged: trace, debug, info, notice, warning (or warn), error, critical.")
     var logLevel: LogLevel = .info
 
     @Option(help: "Log line format: text or json.")

@@ -27,8 +27,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Optional crowsnest.yaml with global defaults.")
     var config: String?
 
-    @Option(help: "Keep only this replica's share of targets: INDEX/COUNT (e.g. 0/2).")
+    @Option(
+        help: """
+            Keep only this replica's share of targets: INDEX/COUNT (e.g. 0/2), or auto (the index from the \
+            StatefulSet pod name's ordinal: POD_NAME or HOSTNAME). Default: CROWSNEST_SHARD.
+            """
+    )
     var shard: String?
+
+    @Option(help: "The shard count for --shard auto (the StatefulSet's replicas). Default: CROWSNEST_SHARD_COUNT.")
+    var shardCount: Int?
 
     func run() async throws {
         global.bootstrapLogging()
@@ -45,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
             globalConfig = loaded
         }
         var options = GatewayOptions(configDirectory: configDir, globalConfig: globalConfig)
+        options.globalConfigFile = config
         if let listen {
             do { options.listen = try ListenAddress(parsing: listen) } catch {
                 throw ValidationError("--listen: \(error)")
@@ -52,7 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
         } else if let configured = globalConfig.listen {
             options.listen = configured
         }
-        if let shard { options.shard = try Self.parseShard(shard) }
+        if let spec = try Self.resolveShard(shard, count: shardCount) {
+            options.shard = (spec.index, spec.count)
+            logger.info("keeping this replica's share of the targets", metadata: ["shard": "\(spec)"])
+        }
         Self.warnAboutPermissions(configDirectory: configDir, globalConfig: globalConfig, logger: logger)
         try await Self.runGateway(options: options, logger: logger)
     }
@@ -69,14 +81,18 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    static func parseShard(_ text: String) throws -> (index: Int, count: Int) {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1,
-            (0..<count).contains(index)
-        else {
-            throw ValidationError("--shard must be INDEX/COUNT with 0 <= INDEX < COUNT, not \(text)")
+    /// `--shard`/`--shard-count` (or their environment variables) as a spec; nil without sharding.
+    static func resolveShard(_ text: String?, count: Int?) throws -> ShardSpec? {
+        do {
+            return try ShardSpec.resolve(
+                argument: text,
+                count: count,
+                environment: ProcessInfo.processInfo.environment,
+                hostName: ProcessInfo.processInfo.hostName
+            )
+        } catch {
+            throw ValidationError("--shard: \(error)")
         }
-        return (index, count)
     }
 
     /// Runs the gateway until SIGTERM/SIGINT; SIGHUP re-reads the config directory.
@@ -107,6 +123,12 @@ struct ServeCommand: AsyncParsableCommand {
                         "gateway listening",
                         metadata: ["address": "\(scheme)://\(options.listen.host):\(port)"]
                     )
+                    let health = options.listen.localURL(
+                        port: port,
+                        tls: options.globalConfig.web.servesTLS,
+                        path: "/-/healthy"
+                    )
+                    if let failure = HealthCheckCommand.record(health) { logger.warning("\(failure)") }
                     await onServerRunning(port)
                 }
             )

@@ -1,11 +1,11 @@
 import Foundation
 
-/// Locates `../shared/testdata` (beside the repository) for tests.
+/// Locates `Tests/TestData` (inside the checkout: upstream corpora with their licences, see its README) for tests.
 enum TestData {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static let root = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
+    static let root = repositoryRoot.appendingPathComponent("Tests/TestData")
 
     static func url(_ path: String) -> URL { root.appendingPathComponent(path) }
 
@@ -19,7 +19,7 @@ enum TestData {
 
     struct MissingTestData: Error, CustomStringConvertible {
         let path: String
-        var description: String { "test data not found at \(path) (expected ../shared/testdata beside the checkout)" }
+        var description: String { "test data not found at \(path) (committed under Tests/TestData)" }
     }
 
     /// The OpenMetrics conformance cases: (name, shouldParse).

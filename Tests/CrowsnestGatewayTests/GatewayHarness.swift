@@ -53,6 +53,8 @@ struct GatewayHarness: Sendable {
         discoveryOptions: DiscoveryOptions = DiscoveryOptions(),
         logLevel: Logger.Level = .warning,
         logHandler: InMemoryLogHandler? = nil,
+        globalConfigYAML: String? = nil,
+        timestamps: Bool = true,
         body: @Sendable (GatewayHarness, [SimulatedCluster]) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -74,14 +76,21 @@ struct GatewayHarness: Sendable {
                 }
                 let port = Mutex<Int?>(nil)
                 let metrics = GatewayMetrics()
+                var options = GatewayOptions(
+                    listen: ListenAddress(host: "127.0.0.1", port: 0),
+                    configDirectory: directory + "/clusters.d",
+                    globalConfig: GlobalConfig(web: web, remoteWrite: remoteWrite),
+                    pollInterval: .milliseconds(200),
+                    discoveryOptions: discoveryOptions
+                )
+                options.globalConfig.timestamps = timestamps
+                if let globalConfigYAML {
+                    // A crowsnest.yaml beside clusters.d, re-read on every requested reload (its `web` is not used).
+                    options.globalConfigFile = directory + "/crowsnest.yaml"
+                    try globalConfigYAML.write(toFile: directory + "/crowsnest.yaml", atomically: true, encoding: .utf8)
+                }
                 let gateway = buildGateway(
-                    options: GatewayOptions(
-                        listen: ListenAddress(host: "127.0.0.1", port: 0),
-                        configDirectory: directory + "/clusters.d",
-                        globalConfig: GlobalConfig(web: web, remoteWrite: remoteWrite),
-                        pollInterval: .milliseconds(200),
-                        discoveryOptions: discoveryOptions
-                    ),
+                    options: options,
                     httpClient: httpClient,
                     metrics: metrics,
                     server: try WebListener.serverBuilder(for: web),

@@ -176,17 +176,23 @@ struct OnboardingDockerTests {
         #expect(!user.arguments.hasPrefix("root") && !user.arguments.hasPrefix("0"))
         #expect(runtime.contains { $0.keyword == "VOLUME" && $0.arguments == "/etc/crowsnest/clusters.d" })
         #expect(runtime.contains { $0.keyword == "EXPOSE" && $0.arguments == "9464" })
+        // The health check asks the URL `serve` recorded (it follows --listen and TLS), with the binary itself.
         let healthcheck = try #require(runtime.first { $0.keyword == "HEALTHCHECK" })
-        #expect(healthcheck.arguments.contains("/-/healthy"))
-        #expect(healthcheck.arguments.contains("curl"))
-        #expect(
-            runtime.contains {
-                $0.keyword == "RUN" && $0.arguments.contains("install") && $0.arguments.contains("curl")
-            }
-        )
+        #expect(healthcheck.arguments.hasSuffix(#"CMD ["crowsnest", "healthcheck"]"#), "\(healthcheck.arguments)")
+        #expect(runtime.contains { $0.keyword == "ENV" && $0.arguments.hasPrefix("CROWSNEST_HEALTH_FILE=") })
+        // The runtime needs no curl and no Swift image: the static binary's libraries, CA certificates, tini.
+        let installs = runtime.filter { $0.keyword == "RUN" && $0.arguments.contains("install") }.map(\.arguments)
+        #expect(installs.contains { $0.contains("tini") && $0.contains("libstdc++6") && $0.contains("zlib1g") })
+        #expect(!installs.contains { $0.contains("curl") })
         #expect(runtime.contains { $0.keyword == "COPY" && $0.arguments.contains("--from=build") })
+        // OCI labels carry the version and the revision given as build arguments.
+        let labels = runtime.filter { $0.keyword == "LABEL" }.map(\.arguments).joined(separator: " ")
+        #expect(labels.contains(#"org.opencontainers.image.version="${VERSION}""#))
+        #expect(labels.contains(#"org.opencontainers.image.revision="${REVISION}""#))
+        let stamp = instructions[..<lastFrom].filter { $0.keyword == "RUN" }.map(\.arguments)
+        #expect(stamp.contains { $0.contains("${REVISION}") && $0.contains("BuildRevision.swift") })
 
-        // ENTRYPOINT + CMD = crowsnest serve --config-dir /etc/crowsnest/clusters.d --listen 0.0.0.0:9464
+        // ENTRYPOINT + CMD = tini -- crowsnest serve --config-dir /etc/crowsnest/clusters.d --listen 0.0.0.0:9464
         func array(_ keyword: String) throws -> [String] {
             let instruction = try #require(runtime.last { $0.keyword == keyword })
             return try #require(
@@ -196,7 +202,8 @@ struct OnboardingDockerTests {
         }
         #expect(
             try array("ENTRYPOINT") + array("CMD") == [
-                "crowsnest", "serve", "--config-dir", "/etc/crowsnest/clusters.d", "--listen", "0.0.0.0:9464",
+                "/usr/bin/tini", "--", "crowsnest", "serve", "--config-dir", "/etc/crowsnest/clusters.d", "--listen",
+                "0.0.0.0:9464",
             ]
         )
     }

@@ -24,9 +24,9 @@ public struct PeerBinary: Sendable {
             "\(name) is not installed: install the Debian package '\(debianPackage)' (apt-get install -y \(debianPackage))"
         switch debianPackage {
         case "kubectl":
-            message +=
-                " from the Google Cloud SDK apt repository (its dispatcher picks kubectl 1.27-1.33), "
-                + "not Debian's kubernetes-client"
+            message =
+                "kubectl is not installed: install Debian's 'kubernetes-client' (scripts/install-deps.sh does when no "
+                + "kubectl is present; the tests pass with it and with the Google Cloud SDK's kubectl)"
         case "awscli":
             message += " or `pip install awscli`"
         default:

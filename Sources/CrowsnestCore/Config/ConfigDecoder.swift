@@ -57,7 +57,9 @@ final class ConfigDecoder {
             }
             guard known.contains(key) else {
                 var reason = "unknown field"
-                if let suggestion = ConfigText.suggestion(for: key, among: known) {
+                if let spelled = PrometheusSpelling.suggestion(for: key, known: known, field: field) {
+                    reason += "; did you mean '\(spelled)'? (Prometheus spells it '\(key)')"
+                } else if let suggestion = ConfigText.suggestion(for: key, among: known) {
                     reason += "; did you mean '\(suggestion)'?"
                 } else if let section = misplaced[key] {
                     reason += "; did you mean '\(section).\(key)' (under '\(section):')?"

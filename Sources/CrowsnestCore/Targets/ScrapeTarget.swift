@@ -66,9 +66,10 @@ public struct TargetKey: Sendable, Hashable, Comparable, CustomStringConvertible
         return hash
     }
 
-    /// Whether this target belongs to shard `index` of `count` (`count <= 1`: every target does).
+    /// Whether this target belongs to shard `index` of `count` (`count <= 1`: every target does), by the jump
+    /// consistent hash of ``ShardSpec``.
     public func belongs(toShard index: Int, of count: Int) -> Bool {
-        count <= 1 || stableHash % UInt64(count) == UInt64(index)
+        count <= 1 || ShardSpec.jumpHash(stableHash, buckets: count) == index
     }
 }
 

@@ -31,10 +31,49 @@ public struct OwnMetric: Sendable, Hashable {
         "crowsnest_watch_restarts_total",
         "Ends of a pod list or watch followed by a new one, per cluster and reason."
     )
-    /// Reads of the cluster directory (counter).
+    /// Reloads (counter): asked for (SIGHUP, `POST /-/reload`) or a changed directory; unchanged polls are not.
     public static let configReloads = OwnMetric(
         "crowsnest_config_reloads_total",
-        "Reads of the cluster directory by result."
+        "Reloads of the configuration (asked for, or a changed cluster directory) by result."
+    )
+    /// Whether the last reload succeeded (gauge), as Prometheus' `prometheus_config_last_reload_successful`.
+    public static let configLastReloadSuccessful = OwnMetric(
+        "crowsnest_config_last_reload_successful",
+        "Whether the last configuration reload attempt was successful."
+    )
+    /// When a reload last succeeded (gauge).
+    public static let configLastReloadSuccessTimestamp = OwnMetric(
+        "crowsnest_config_last_reload_success_timestamp_seconds",
+        "Timestamp of the last successful configuration reload."
+    )
+    /// The build (gauge, always 1).
+    public static let buildInfo = OwnMetric(
+        "crowsnest_build_info",
+        "A metric with a constant '1' value labeled by version, revision and swift_version from which crowsnest was built."
+    )
+    /// CPU time (counter), the name every Prometheus client library uses.
+    public static let processCPU = OwnMetric(
+        "process_cpu_seconds_total",
+        "Total user and system CPU time spent in seconds."
+    )
+    /// Resident memory (gauge).
+    public static let processResidentMemory = OwnMetric(
+        "process_resident_memory_bytes",
+        "Resident memory size in bytes."
+    )
+    /// Virtual memory (gauge).
+    public static let processVirtualMemory = OwnMetric(
+        "process_virtual_memory_bytes",
+        "Virtual memory size in bytes."
+    )
+    /// Open file descriptors (gauge).
+    public static let processOpenFDs = OwnMetric("process_open_fds", "Number of open file descriptors.")
+    /// The file descriptor limit (gauge).
+    public static let processMaxFDs = OwnMetric("process_max_fds", "Maximum number of open file descriptors.")
+    /// The start time (gauge).
+    public static let processStartTime = OwnMetric(
+        "process_start_time_seconds",
+        "Start time of the process since unix epoch in seconds."
     )
     /// Whether each cluster runs and lists (gauge).
     public static let clusterUp = OwnMetric(
@@ -55,9 +94,9 @@ public struct OwnMetric: Sendable, Hashable {
     public static let seriesHeld = OwnMetric("crowsnest_series_held", "Series held in target snapshots.")
 
     /// Every own metric.
-    public static let all: [OwnMetric] =
-        [
-            scrapes, scrapeDuration, kubeRequests, watchRestarts, configReloads, clusterUp, targets, credentialExpiry,
-            seriesHeld,
-        ] + remoteWrite
+    public static let all: [OwnMetric] = [
+        scrapes, scrapeDuration, kubeRequests, watchRestarts, configReloads, clusterUp, targets, credentialExpiry,
+        seriesHeld, configLastReloadSuccessful, configLastReloadSuccessTimestamp, buildInfo, processCPU,
+        processResidentMemory, processVirtualMemory, processOpenFDs, processMaxFDs, processStartTime,
+    ] + remoteWrite
 }

@@ -20,6 +20,8 @@ public struct GatewayOptions: Sendable {
     public var pollInterval: Duration
     /// Discovery's page size, backoff and timeouts (client-go's defaults unless a test shortens them).
     public var discoveryOptions: DiscoveryOptions
+    /// The `crowsnest.yaml` that `globalConfig` came from, re-read on every requested reload (nil: none).
+    public var globalConfigFile: String?
 
     /// Creates options.
     public init(
@@ -85,7 +87,8 @@ public func buildGateway(
         pollInterval: options.pollInterval,
         timestamps: options.globalConfig.timestamps,
         shard: options.shard,
-        metricsFactory: metrics.factory
+        metricsFactory: metrics.factory,
+        globalConfigFile: options.globalConfigFile
     )
     let router = Router()
     if options.globalConfig.web.requiresAuthentication {

@@ -38,6 +38,7 @@ public final class GatewayMetrics: Sendable {
     func render(directory: ClusterSupervisor, store: SnapshotStore) -> [UInt8] {
         let entries = directory.entries
         var families = Self.stateFamilies(entries: entries, store: store)
+        families += Self.componentFamilies(reload: directory.reloadStatus)
         // The registry keeps a deleted cluster's event series; they leave the output with the cluster (and come back
         // with their counts if a file of that name returns, which counters allow).
         let clusters = Set(entries.map(\.name))

@@ -39,9 +39,17 @@ public struct GatewayRoutes: Sendable {
                     body: ResponseBody(byteBuffer: ByteBuffer(string: "Not ready: first discovery pending\n"))
                 )
         }
+        // As Prometheus' own: answers once the reload is done, 200, or 500 with what is wrong (the last good
+        // configuration keeps serving).
         router.post("/-/reload") { _, _ -> Response in
-            directory.reload()
-            return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "Reloading\n")))
+            let outcome = await directory.reloadAndWait()
+            guard !outcome.successful else {
+                return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "Reloaded\n")))
+            }
+            let text =
+                "Reload failed; the last good configuration keeps serving:\n"
+                + outcome.problems.map { $0 + "\n" }.joined()
+            return Response(status: .internalServerError, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/-/metrics") { _, _ -> Response in
             Response(

@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 public import CoreMetrics
 public import CrowsnestCore
 public import CrowsnestKube
+import Foundation
 public import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -42,6 +43,12 @@ public final class ClusterSupervisor: Service, Sendable {
         var pendingStarts: [(String, RunningCluster)] = []
         /// The problems last logged, per file (and "" for the directory), so each is logged once, not every scan.
         var loggedProblems: [String: [ConfigProblem]] = [:]
+        /// Reload requests, their waiters and the last reload's result.
+        var reloads = ReloadLedger<CheckedContinuation<ReloadOutcome, Never>>()
+        /// The global configuration in force (re-read from `globalConfigFile` on each requested reload).
+        var globalConfig: GlobalConfig
+        /// Problems of the last reading of `globalConfigFile` (its last good version stays in force).
+        var globalConfigProblems: [ConfigProblem] = []
     }
 
     private let directory: ClusterDirectory
@@ -53,7 +60,8 @@ public final class ClusterSupervisor: Service, Sendable {
     private let timestamps: Bool
     private let shard: (index: Int, count: Int)
     private let metricsFactory: any MetricsFactory
-    private let state = Mutex(State())
+    private let globalConfigFile: String?
+    private let state: Mutex<State>
     private let reloadRequests: AsyncStream<Void>
     private let reloadContinuation: AsyncStream<Void>.Continuation
 
@@ -67,9 +75,12 @@ public final class ClusterSupervisor: Service, Sendable {
         pollInterval: Duration = .seconds(2),
         timestamps: Bool = true,
         shard: (index: Int, count: Int) = (0, 1),
-        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
+        globalConfigFile: String? = nil
     ) {
         self.metricsFactory = metricsFactory
+        self.globalConfigFile = globalConfigFile
+        self.state = Mutex(State(globalConfig: directory.globalConfig))
         self.directory = directory
         self.httpClient = httpClient
         self.discoveryOptions = discoveryOptions
@@ -84,8 +95,23 @@ public final class ClusterSupervisor: Service, Sendable {
         )
     }
 
-    /// Asks for an immediate re-read of the directory.
-    public func reload() { reloadContinuation.yield() }
+    /// Asks for an immediate re-read of the directory (and of `crowsnest.yaml`); counted as a reload.
+    public func reload() {
+        state.withLock { $0.reloads.request(nil) }
+        reloadContinuation.yield()
+    }
+
+    /// Re-reads the directory (and `crowsnest.yaml`) and returns once that reload is done, with its outcome. A request
+    /// made while a reload runs waits for the next one, so the answer covers the files as they were when it asked.
+    public func reloadAndWait() async -> ReloadOutcome {
+        await withCheckedContinuation { continuation in
+            state.withLock { $0.reloads.request(continuation) }
+            reloadContinuation.yield()
+        }
+    }
+
+    /// How the last reload went; nil before the first.
+    public var reloadStatus: ReloadStatus? { state.withLock { $0.reloads.status } }
 
     /// The clusters and broken files, by name.
     public var entries: [ClusterEntry] {
@@ -128,6 +154,7 @@ public final class ClusterSupervisor: Service, Sendable {
             }
             group.cancelAll()
         }
+        for waiter in state.withLock({ $0.reloads.drain() }) { waiter.resume(returning: .shuttingDown) }
         let running = state.withLock { $0.machine.runningHandles }
         for cluster in running { cluster.signal.stop() }
         let stopped = running.count
@@ -164,7 +191,8 @@ public final class ClusterSupervisor: Service, Sendable {
 
     /// Logs the problems of files (and of the directory) whose problems changed since the last scan: a broken file is
     /// reported once when it breaks, and again only when it changes. Messages never hold secrets (the loader redacts).
-    private func logProblemChanges(_ scan: ClusterDirectoryScan) {
+    @discardableResult
+    private func logProblemChanges(_ scan: ClusterDirectoryScan) -> Bool {
         var current: [String: [ConfigProblem]] = ["": scan.directoryProblems]
         for report in scan.files { current[report.path] = report.problems }
         let logged = state.withLock { state in
@@ -191,6 +219,7 @@ public final class ClusterSupervisor: Service, Sendable {
                 logger.info("cluster file problems resolved", metadata: ["file": "\(path)"])
             }
         }
+        return logged != current
     }
 
     /// Re-reads the directory and starts, restarts or stops clusters to match it.
@@ -199,14 +228,11 @@ public final class ClusterSupervisor: Service, Sendable {
     /// state lock is held: ``StateMachine/plan(_:)`` under the lock, start the clusters outside it,
     /// ``StateMachine/commit(started:failed:changes:)`` under it. Reconciles run one at a time (the service's loop).
     func reconcile() {
-        let owners = state.withLock { $0.machine.owners }
+        let (owners, reload) = state.withLock { ($0.machine.owners, $0.reloads.begin()) }
+        var directory = directory
+        directory.globalConfig = reload.requested ? rereadGlobalConfig() : state.withLock { $0.globalConfig }
         let scan = directory.scan(owners: owners)
-        logProblemChanges(scan)
-        Counter(
-            label: OwnMetric.configReloads.name,
-            dimensions: [("result", scan.hasErrors ? "failure" : "success")],
-            factory: metricsFactory
-        ).increment()
+        let problemsChanged = logProblemChanges(scan)
 
         var plan = state.withLock { $0.machine.plan(scan) }
         for cluster in plan.stop {
@@ -232,11 +258,74 @@ public final class ClusterSupervisor: Service, Sendable {
                 failed.append((wanted, "\(error)"))
             }
         }
-        state.withLock { state in
+        let (outcome, counted) = state.withLock { state in
             state.machine.commit(started: started, failed: failed, changes: &plan.changes)
             state.pendingStarts += started.map { ($0.0.name, $0.1) }
+            let outcome = Self.outcome(of: state)
+            let changed = problemsChanged || !plan.changes.isEmpty
+            let counted = state.reloads.finish(
+                requested: reload.requested,
+                changed: changed,
+                outcome: outcome,
+                now: Date()
+            )
+            return (outcome, counted)
         }
         logChanges(plan.changes)
+        if counted {
+            Counter(
+                label: OwnMetric.configReloads.name,
+                dimensions: [("result", outcome.successful ? "success" : "failure")],
+                factory: metricsFactory
+            ).increment()
+        }
+        for waiter in reload.waiters { waiter.resume(returning: outcome) }
+    }
+
+    /// The current state as a reload's outcome: every error of `crowsnest.yaml`, the directory and the files, and
+    /// every cluster that cannot start.
+    private static func outcome(of state: State) -> ReloadOutcome {
+        var problems = (state.globalConfigProblems + state.machine.directoryProblems).filter(\.isError)
+            .map(\.description)
+        for entry in state.machine.entries {
+            problems += entry.problems.filter(\.isError).map(\.description)
+            if let error = entry.startError {
+                problems.append("\(entry.file): cluster \(entry.name) cannot start: \(error)")
+            }
+        }
+        return ReloadOutcome(successful: problems.isEmpty, problems: problems)
+    }
+
+    /// Re-reads `crowsnest.yaml` (when the gateway has one): its new version when valid, else the version in force,
+    /// with the problems kept for the reload's outcome and logged.
+    private func rereadGlobalConfig() -> GlobalConfig {
+        guard let globalConfigFile else { return state.withLock { $0.globalConfig } }
+        let report = GlobalConfigFile.load(
+            path: globalConfigFile,
+            fileSystem: directory.fileSystem,
+            validateReferencedFiles: true
+        )
+        let errors = report.problems.filter(\.isError)
+        let (previous, current) = state.withLock { state in
+            let previous = state.globalConfig
+            state.globalConfigProblems = errors
+            if errors.isEmpty, let config = report.config { state.globalConfig = config }
+            return (previous, state.globalConfig)
+        }
+        for problem in errors {
+            logger.error(
+                "crowsnest.yaml problem; its last good version stays in force",
+                metadata: ["file": "\(globalConfigFile)", "problem": "\(problem.summary)"]
+            )
+        }
+        if current.listen != previous.listen || current.web != previous.web || current.timestamps != previous.timestamps
+        {
+            logger.warning(
+                "crowsnest.yaml: listen, web and timestamps take effect at the next start; scrape defaults apply now",
+                metadata: ["file": "\(globalConfigFile)"]
+            )
+        }
+        return current
     }
 
     /// One line per reconcile that changed something (and per cluster that could not start), at info; nothing when

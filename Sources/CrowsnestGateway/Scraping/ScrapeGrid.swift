@@ -32,8 +32,8 @@ struct ScrapeGrid: Sendable, Equatable {
     /// The interval as the grid keeps it (`tick × slots`, so due times stay on the grid).
     var period: Duration { tick * slots }
 
-    /// The slot of a target hash. The hash is mixed first: `--shard` takes the same hash modulo the shard count,
-    /// and a shard's targets must still spread over every slot.
+    /// The slot of a target hash. The hash is mixed first: `--shard` derives the owner from the same hash, and a
+    /// shard's targets must still spread over every slot.
     func slot(of hash: UInt64) -> Int {
         Int(((hash &* 0x9E37_79B9_7F4A_7C15) >> 32) % UInt64(slots))
     }

@@ -62,7 +62,8 @@ public struct ClusterDirectory: Sendable {
                 scan.ignoredFiles.append(name)
                 continue
             }
-            guard let status = fileSystem.status(ofPath: filePath), status.kind == .file else {
+            let status = fileSystem.status(ofPath: filePath)
+            guard status?.kind == .file || (status == nil && !Self.isGone(filePath, fileSystem: fileSystem)) else {
                 scan.ignoredFiles.append(name)
                 continue
             }
@@ -72,6 +73,17 @@ public struct ClusterDirectory: Sendable {
         }
         Self.rejectDuplicateNames(&scan.files, owners: owners)
         return scan
+    }
+
+    /// Whether a listed name that cannot be looked at is simply gone (deleted since the listing, or a link to
+    /// nothing): ignored. Anything else, such as a link loop in a mounted folder, is loaded and so reported.
+    static func isGone(_ path: String, fileSystem: any ConfigFileSystem) -> Bool {
+        do {
+            _ = try fileSystem.contentsOfFile(atPath: path)
+            return false
+        } catch {
+            return error.isNotFound
+        }
     }
 
     /// Keeps each name with one file and rejects the others claiming it, each with an error naming the keeper.

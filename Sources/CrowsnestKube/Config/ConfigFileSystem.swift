@@ -136,9 +136,12 @@ public struct LocalConfigFileSystem: ConfigFileSystem {
     /// Through `FileManager` rather than `stat(2)`: the C `stat` struct is declared by several modules on Linux
     /// (Glibc, CoreFoundation, CNIOLinux), and which one the compiler credits it to depends on how it batches files,
     /// so member access on it breaks the `MemberImportVisibility` check from one build to the next.
+    ///
+    /// Links are resolved by `realpath(3)`, which also ends a link loop (`ELOOP`: nothing is there).
     public func status(ofPath path: String) -> ConfigFileStatus? {
-        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved) else { return nil }
+        guard let resolved = FileStamp.resolve(path),
+            let attributes = try? FileManager.default.attributesOfItem(atPath: resolved)
+        else { return nil }
         let type = attributes[.type] as? FileAttributeType
         let kind: ConfigFileStatus.Kind =
             type == .typeRegular ? .file : (type == .typeDirectory ? .directory : .other)

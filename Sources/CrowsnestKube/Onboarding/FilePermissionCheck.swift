@@ -52,13 +52,26 @@ public enum FilePermissionCheck {
     }
 
     /// The warnings for `paths` as `fileSystem` sees them (symbolic links followed).
+    ///
+    /// In a folder Kubernetes mounted from a Secret or ConfigMap (it holds the kubelet's `..data` link), a file that
+    /// only its group may read (`defaultMode: 0440` with the pod's `fsGroup`) is not warned about: that group is the
+    /// pod's own, the usual way to let a non-root container read a Secret. Write access or access by others still is.
     public static func warnings(for paths: [String], fileSystem: any ConfigFileSystem) -> [Warning] {
         var seen: Set<String> = []
         var result: [Warning] = []
         for path in paths where seen.insert(path).inserted {
             guard let status = fileSystem.status(ofPath: path), status.kind == .file else { continue }
+            let groupReadOnly = status.permissions & 0o077 == 0o040
+            if groupReadOnly && isKubernetesVolumeFile(path, fileSystem: fileSystem) { continue }
             if status.permissions & 0o077 != 0 { result.append(Warning(path: path, permissions: status.permissions)) }
         }
         return result
+    }
+
+    /// Whether `path` sits in a folder the kubelet manages (its `..data` link to the current timestamped folder).
+    static func isKubernetesVolumeFile(_ path: String, fileSystem: any ConfigFileSystem) -> Bool {
+        guard let slash = path.lastIndex(of: "/") else { return false }
+        let folder = path[..<slash].isEmpty ? "/" : String(path[..<slash])
+        return fileSystem.status(ofPath: folder + "/..data")?.kind == .directory
     }
 }
