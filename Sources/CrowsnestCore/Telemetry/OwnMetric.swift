@@ -94,9 +94,10 @@ public struct OwnMetric: Sendable, Hashable {
     public static let seriesHeld = OwnMetric("crowsnest_series_held", "Series held in target snapshots.")
 
     /// Every own metric.
-    public static let all: [OwnMetric] = [
-        scrapes, scrapeDuration, kubeRequests, watchRestarts, configReloads, clusterUp, targets, credentialExpiry,
-        seriesHeld, configLastReloadSuccessful, configLastReloadSuccessTimestamp, buildInfo, processCPU,
-        processResidentMemory, processVirtualMemory, processOpenFDs, processMaxFDs, processStartTime,
-    ] + remoteWrite
+    public static let all: [OwnMetric] =
+        [
+            scrapes, scrapeDuration, kubeRequests, watchRestarts, configReloads, clusterUp, targets, credentialExpiry,
+            seriesHeld, configLastReloadSuccessful, configLastReloadSuccessTimestamp, buildInfo, processCPU,
+            processResidentMemory, processVirtualMemory, processOpenFDs, processMaxFDs, processStartTime,
+        ] + remoteWrite
 }
