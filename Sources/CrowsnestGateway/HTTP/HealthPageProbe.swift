@@ -37,31 +37,33 @@ final class HealthPageProbe: Sendable {
         let permissionsMaxAge = permissionsMaxAge
         let fresh = await withTaskGroup(of: (String, ClusterReport.APIServerCheck).self) { group in
             for (name, runtime) in stale {
-                let previous = cached[name]
-                group.addTask {
-                    var check = await Self.check(runtime.client, timeout: timeout)
-                    // Permissions change rarely: asked again only after `permissionsMaxAge`, and only of a server
-                    // that accepts the credential.
-                    check.permissionsCheckedAtTime = previous?.permissionsCheckedAtTime
-                    check.missingPermissions = previous?.missingPermissions
-                    let due = (previous?.permissionsCheckedAtTime).map { now - $0 >= permissionsMaxAge } ?? true
-                    if due, check.reachable, let status = check.httpStatus, status < 400 || status == 403,
-                        let missing = await Self.permissions(runtime.client, timeout: timeout * 3)
-                    {
-                        // A check that could not be asked is tried again with the next API server check.
-                        check.missingPermissions = missing
-                        check.permissionsCheckedAtTime = now
-                    }
-                    return (name, check)
-                }
+                group.addTask { (name, await Self.check(runtime.client, timeout: timeout)) }
             }
             var results: [String: ClusterReport.APIServerCheck] = [:]
             for await (name, check) in group { results[name] = check }
             return results
         }
+        // The RBAC self-check, after the group and one cluster at a time: permissions change rarely, so they are
+        // asked again only after `permissionsMaxAge`, and only of a server that accepts the credential; a review that
+        // could not be asked keeps the previous answer and is tried with the next check.
+        var refreshed = fresh
+        for (name, runtime) in stale {
+            guard var check = refreshed[name] else { continue }
+            check.missingPermissions = cached[name]?.missingPermissions
+            check.permissionsCheckedAtTime = cached[name]?.permissionsCheckedAtTime
+            let due = check.permissionsCheckedAtTime.map { now - $0 >= permissionsMaxAge } ?? true
+            let accepted = check.httpStatus.map { $0 < 400 || $0 == 403 } ?? false
+            if due && check.reachable && accepted && !Task.isCancelled,
+                let missing = await Self.permissions(runtime.client, timeout: timeout * 3)
+            {
+                check.missingPermissions = missing
+                check.permissionsCheckedAtTime = now
+            }
+            refreshed[name] = check
+        }
         let names = Set(running.map(\.0))
         return cache.withLock { cache in
-            cache.merge(fresh) { _, new in new }
+            cache.merge(refreshed) { _, new in new }
             cache = cache.filter { names.contains($0.key) }
             return cache
         }
