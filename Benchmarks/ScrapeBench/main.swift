@@ -122,14 +122,14 @@ func runSimulation(_ options: SimOptions) async throws {
         var written: [PeerConfigs.Cluster] = []
         var contexts: [KubeconfigContext] = []
         for (cluster, token) in members {
-            let files = try ClusterFiles.write(cluster: cluster, token: token, labels: ["bench": "scrape"], into: root)
-            if options.nodes > 0 {
-                // Node targets only: kubelet cAdvisor through the node proxy (the plain pods are not annotated).
-                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: files.clusterFile))
-                handle.seekToEndOfFile()
-                handle.write(Data("nodes:\n  cadvisor: true\n".utf8))
-                try handle.close()
-            }
+            // With nodes, their kubelets' cAdvisor through the node proxy (the plain pods are not annotated).
+            let files = try ClusterFiles.write(
+                cluster: cluster,
+                token: token,
+                labels: ["bench": "scrape"],
+                extra: options.nodes > 0 ? "nodes:\n  cadvisor: true\n" : "",
+                into: root
+            )
             let server = cluster.apiServerURL!
             written.append(
                 PeerConfigs.Cluster(

@@ -19,18 +19,11 @@ extension ClusterDiscovery {
     /// Decodes a list page of `resource`.
     func decodePage(_ resource: DiscoveredResource, _ data: Data, decoder: JSONDecoder) throws -> Page {
         switch resource {
-        case .pods:
-            let list = try decoder.decode(ResourceListJSON<PodJSON>.self, from: data)
-            return Page(objects: (list.items ?? []).compactMap(object), metadata: list.metadata)
-        case .nodes:
-            let list = try decoder.decode(ResourceListJSON<NodeJSON>.self, from: data)
-            return Page(objects: (list.items ?? []).compactMap(object), metadata: list.metadata)
-        case .services:
-            let list = try decoder.decode(ResourceListJSON<ServiceJSON>.self, from: data)
-            return Page(objects: (list.items ?? []).compactMap(object), metadata: list.metadata)
+        case .pods: try page(data, decoder, object as (PodJSON) -> (key: String, object: DiscoveredObject)?)
+        case .nodes: try page(data, decoder, object as (NodeJSON) -> (key: String, object: DiscoveredObject)?)
+        case .services: try page(data, decoder, object as (ServiceJSON) -> (key: String, object: DiscoveredObject)?)
         case .endpointSlices:
-            let list = try decoder.decode(ResourceListJSON<EndpointSliceJSON>.self, from: data)
-            return Page(objects: (list.items ?? []).compactMap(object), metadata: list.metadata)
+            try page(data, decoder, object as (EndpointSliceJSON) -> (key: String, object: DiscoveredObject)?)
         }
     }
 
@@ -38,34 +31,35 @@ extension ClusterDiscovery {
     func decodeEvent(_ resource: DiscoveredResource, _ data: Data, decoder: JSONDecoder) throws -> Event {
         switch resource {
         case .pods:
-            let event = try decoder.decode(ResourceWatchEvent<PodJSON>.self, from: data)
-            return Event(
-                type: event.type,
-                resourceVersion: event.object.metadata?.resourceVersion,
-                object: object(event.object)
-            )
+            try event(data, decoder, \PodJSON.metadata?.resourceVersion, object)
         case .nodes:
-            let event = try decoder.decode(ResourceWatchEvent<NodeJSON>.self, from: data)
-            return Event(
-                type: event.type,
-                resourceVersion: event.object.metadata?.resourceVersion,
-                object: object(event.object)
-            )
+            try event(data, decoder, \NodeJSON.metadata?.resourceVersion, object)
         case .services:
-            let event = try decoder.decode(ResourceWatchEvent<ServiceJSON>.self, from: data)
-            return Event(
-                type: event.type,
-                resourceVersion: event.object.metadata?.resourceVersion,
-                object: object(event.object)
-            )
+            try event(data, decoder, \ServiceJSON.metadata?.resourceVersion, object)
         case .endpointSlices:
-            let event = try decoder.decode(ResourceWatchEvent<EndpointSliceJSON>.self, from: data)
-            return Event(
-                type: event.type,
-                resourceVersion: event.object.metadata?.resourceVersion,
-                object: object(event.object)
-            )
+            try event(data, decoder, \EndpointSliceJSON.metadata?.resourceVersion, object)
         }
+    }
+
+    /// A list page of `Item`s, each made a keyed object by `transform`.
+    private func page<Item: Decodable & Sendable>(
+        _ data: Data,
+        _ decoder: JSONDecoder,
+        _ transform: (Item) -> (key: String, object: DiscoveredObject)?
+    ) throws -> Page {
+        let list = try decoder.decode(ResourceListJSON<Item>.self, from: data)
+        return Page(objects: (list.items ?? []).compactMap(transform), metadata: list.metadata)
+    }
+
+    /// A watch event of `Item`, its resourceVersion read at `version`.
+    private func event<Item: Decodable & Sendable>(
+        _ data: Data,
+        _ decoder: JSONDecoder,
+        _ version: KeyPath<Item, String?>,
+        _ transform: (Item) -> (key: String, object: DiscoveredObject)?
+    ) throws -> Event {
+        let event = try decoder.decode(ResourceWatchEvent<Item>.self, from: data)
+        return Event(type: event.type, resourceVersion: event.object[keyPath: version], object: transform(event.object))
     }
 
     /// A pod, with its targets.
