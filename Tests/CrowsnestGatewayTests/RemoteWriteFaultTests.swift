@@ -36,7 +36,9 @@ struct RemoteWriteFaultTests {
                 batchSendDeadline: .milliseconds(100),
                 minBackoff: .milliseconds(50),
                 maxBackoff: .milliseconds(400)
-            )
+            ),
+            // Short, so a test ending while the receiver misbehaves does not wait a minute to stop.
+            flushDeadline: .seconds(2)
         )
     }
 
@@ -173,6 +175,45 @@ struct RemoteWriteFaultTests {
                 let families = try await harness.metrics()
                 #expect(families.up(cluster: "east") == ["web-0": 1])
             }
+        }
+    }
+
+    @Test("a graceful shutdown flushes what waits; a hung receiver holds it up no longer than flush_deadline")
+    func shutdownFlush() async throws {
+        let receiver = ScriptedReceiver()
+        try await receiver.withRunning { port in
+            var destination = Self.destination(port: port)
+            // Nothing goes out by itself during the run: no batch fills, none waits long enough.
+            destination.queue.batchSendDeadline = .seconds(3600)
+            destination.queue.maxSamplesPerSend = 1_000_000
+            let stats = Mutex<RemoteWriteStats?>(nil)
+            try await GatewayHarness.run(try Self.clusters(), remoteWrite: [destination]) {
+                (harness: GatewayHarness, _: [SimulatedCluster]) async throws in
+                stats.withLock { $0 = harness.gateway.remoteWrite?.destinations.first?.stats }
+                _ = try await harness.waitForMetrics(seconds: 15) {
+                    $0.up(cluster: "east") == ["web-0": 1] && $0.up(cluster: "west") == ["web-0": 1]
+                }
+                #expect(receiver.received.allSatisfy { $0.samples == 0 }, "samples sent before the batch deadline")
+            }
+            let after = try #require(stats.withLock { $0 }).snapshot
+            let delivered = receiver.received.map(\.samples).reduce(0, +)
+            #expect(after.pending == 0 && after.dropped == 0, "\(after)")
+            #expect(delivered > 20 && delivered == after.sent, "received \(delivered), counted \(after.sent)")
+            #expect(Set(receiver.received.compactMap { $0.headers["x-scope-orgid"] }) == ["tenant-east", "tenant-west"])
+
+            // A receiver that hangs: the shutdown gives up after flush_deadline (2 s), the samples counted pending.
+            receiver.mode = .hang
+            destination.flushDeadline = .seconds(2)
+            let stopStarted = Mutex<ContinuousClock.Instant?>(nil)
+            try await GatewayHarness.run(try Self.clusters(), remoteWrite: [destination]) {
+                (harness: GatewayHarness, _: [SimulatedCluster]) async throws in
+                stats.withLock { $0 = harness.gateway.remoteWrite?.destinations.first?.stats }
+                #expect(try await Self.waitUntil { try Self.stats(harness).pending > 20 })
+                stopStarted.withLock { $0 = .now }
+            }
+            let took = ContinuousClock.now - (try #require(stopStarted.withLock { $0 }))
+            #expect(took < .seconds(10), "the shutdown took \(took)")
+            #expect(try #require(stats.withLock { $0 }).snapshot.pending > 0, "unsent samples stay counted")
         }
     }
 }

@@ -72,4 +72,37 @@ struct RemoteWriteShardStateMachineTests {
         #expect(machine.attempts == 0)
         #expect(machine.next(pendingSamples: 100, now: start) == .send)
     }
+
+    @Test("a shutdown flush sends partial batches at once and finishes when nothing waits or at its deadline")
+    func flush() {
+        var machine = Machine(queue: Self.queue)
+        #expect(machine.next(pendingSamples: 10, now: start) == .wait(until: start + .seconds(5)))
+        machine.beginFlush(now: start, deadline: .seconds(30), durable: false)
+        #expect(machine.next(pendingSamples: 10, now: start) == .send, "no waiting for batch_send_deadline")
+        #expect(machine.completed(.accepted, now: start) == .commit)
+        #expect(machine.next(pendingSamples: 0, now: start) == .finish)
+
+        // In memory, a failure is retried within the deadline (the samples are lost otherwise).
+        var memory = Machine(queue: Self.queue)
+        memory.beginFlush(now: start, deadline: .seconds(1), durable: false)
+        #expect(memory.next(pendingSamples: 5, now: start) == .send)
+        #expect(memory.completed(nil, now: start) == .retry(after: .milliseconds(30)))
+        #expect(memory.next(pendingSamples: 5, now: start) == .wait(until: start + .milliseconds(30)))
+        #expect(memory.next(pendingSamples: 5, now: start + .milliseconds(30)) == .send)
+        #expect(!memory.flushExpired(now: start + .milliseconds(999)))
+        #expect(memory.flushExpired(now: start + .seconds(1)), "a send still out is abandoned at the deadline")
+        #expect(memory.completed(.recoverable(retryAfter: .seconds(60)), now: start) == .retry(after: .seconds(60)))
+        #expect(
+            memory.next(pendingSamples: 5, now: start + .milliseconds(500)) == .wait(until: start + .seconds(1)),
+            "a Retry-After past the deadline is not waited for"
+        )
+        #expect(memory.next(pendingSamples: 5, now: start + .seconds(1)) == .finish)
+
+        // On disk, the first failure ends the flush: the next start sends the rest.
+        var disk = Machine(queue: Self.queue)
+        disk.beginFlush(now: start, deadline: .seconds(30), durable: true)
+        #expect(disk.next(pendingSamples: 5, now: start) == .send)
+        #expect(disk.completed(nil, now: start) == .retry(after: .milliseconds(30)))
+        #expect(disk.next(pendingSamples: 5, now: start) == .finish)
+    }
 }

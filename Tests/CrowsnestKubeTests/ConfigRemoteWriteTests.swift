@@ -27,6 +27,7 @@ struct ConfigRemoteWriteTests {
                 queue_config: { capacity: 5000, max_shards: 4, max_samples_per_send: 500, batch_send_deadline: 2s,
                                 min_backoff: 50ms, max_backoff: 10s, retry_on_http_429: false }
                 buffer: { dir: /var/lib/crowsnest/wal/central, max_size: 256MiB, max_age: 30m }
+                flush_deadline: 0s
               - url: https://mimir.example:443/api/v1/push
                 basic_auth: { username: crowsnest, password_file: ~/mimir.password }
                 tls_config: { ca_file: ca.pem }
@@ -59,10 +60,12 @@ struct ConfigRemoteWriteTests {
         #expect(central.buffer?.directory == "/var/lib/crowsnest/wal/central")
         #expect(central.buffer?.maxSize == .mebibytes(256))
         #expect(central.buffer?.maxAge == .seconds(1800))
+        #expect(central.flushDeadline == .zero, "0s: a shutdown leaves what waits in the buffer at once")
         let mimir = config.remoteWrite[1]
         #expect(mimir.name == "mimir.example:443")
         #expect(mimir.queue == RemoteWriteQueueConfig())
         #expect(mimir.buffer == nil)
+        #expect(mimir.flushDeadline == .seconds(60), "Prometheus' --storage.remote.flush-deadline default")
         #expect(mimir.authentication == .basic(username: "crowsnest", passwordFile: "/home/ops/mimir.password"))
         #expect(mimir.tls.caFile == "/etc/crowsnest/ca.pem")
         #expect(!mimir.headersDependOnCluster)

@@ -2,7 +2,7 @@ extension RemoteWriteConfig {
     /// The keys of one `remote_write` entry.
     static let keys = [
         "url", "name", "protocol", "remote_timeout", "headers", "authorization", "basic_auth", "tls_config",
-        "write_relabel_configs", "queue_config", "buffer",
+        "write_relabel_configs", "queue_config", "buffer", "flush_deadline",
     ]
     /// The keys of `queue_config`.
     static let queueKeys = [
@@ -101,6 +101,7 @@ extension RemoteWriteConfig {
             }
         }
         if let timeout = d.duration(fields, "remote_timeout") { config.remoteTimeout = timeout }
+        if let deadline = d.duration(fields, "flush_deadline", allowZero: true) { config.flushDeadline = deadline }
         if let headersNode = fields["headers"] {
             config.headers = decodeHeaders(headersNode, field: fields.path("headers"), decoder: d)
         }

@@ -14,6 +14,7 @@
 ///     queue_config: { capacity: 10000, max_shards: 8, max_samples_per_send: 2000, batch_send_deadline: 5s,
 ///                     min_backoff: 30ms, max_backoff: 5s }
 ///     buffer: { dir: /var/lib/crowsnest/wal/central, max_size: 1GiB, max_age: 2h }
+///     flush_deadline: 1m                # how long a shutdown keeps sending what waits
 /// ```
 public struct RemoteWriteConfig: Sendable, Hashable {
     /// The receiver's write endpoint (`http` or `https`).
@@ -36,6 +37,9 @@ public struct RemoteWriteConfig: Sendable, Hashable {
     public var queue: RemoteWriteQueueConfig
     /// The on-disk buffer; `nil` keeps unsent samples in memory only (bounded by the queue capacity).
     public var buffer: RemoteWriteBufferConfig?
+    /// How long a graceful shutdown keeps sending what waits (Prometheus' `--storage.remote.flush-deadline`, per
+    /// entry here). With a buffer the flush also ends at the first failed send: the next start delivers the rest.
+    public var flushDeadline: Duration
 
     /// Creates an entry with Prometheus' defaults.
     public init(
@@ -48,7 +52,8 @@ public struct RemoteWriteConfig: Sendable, Hashable {
         tls: RemoteWriteTLS = RemoteWriteTLS(),
         writeRelabelRules: [RelabelRule] = [],
         queue: RemoteWriteQueueConfig = RemoteWriteQueueConfig(),
-        buffer: RemoteWriteBufferConfig? = nil
+        buffer: RemoteWriteBufferConfig? = nil,
+        flushDeadline: Duration = .seconds(60)
     ) {
         self.url = url
         self.name = name
@@ -60,6 +65,7 @@ public struct RemoteWriteConfig: Sendable, Hashable {
         self.writeRelabelRules = writeRelabelRules
         self.queue = queue
         self.buffer = buffer
+        self.flushDeadline = flushDeadline
     }
 
     /// The placeholder a header value may hold for the sample's cluster.

@@ -18,6 +18,8 @@ final class MemoryShardStorage: ShardStorage {
 
     var pendingSamples: Int { samples }
 
+    var isDurable: Bool { false }
+
     func append(_ batch: RemoteWriteBatch) {
         guard !batch.isEmpty else { return }
         batches.append(batch)

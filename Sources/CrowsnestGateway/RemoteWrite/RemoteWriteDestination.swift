@@ -136,7 +136,8 @@ public final class RemoteWriteDestination: Sendable {
         return String(scalars)
     }
 
-    /// Runs every shard until `isStopping`; lanes created meanwhile start within a tick.
+    /// Runs every shard until `isStopping`, then until each has flushed (``RemoteWriteConfig/flushDeadline``);
+    /// lanes created meanwhile start within a tick, and lanes created just before the stop still flush.
     func run(logger: Logger, isStopping: @escaping @Sendable () -> Bool) async {
         if config.buffer != nil {
             for (lane, count) in lanesOnDisk() { _ = shards(lane: lane, minimum: count) }
@@ -144,36 +145,41 @@ public final class RemoteWriteDestination: Sendable {
         if !config.headersDependOnCluster { _ = shards(lane: "", minimum: 0) }
         await withDiscardingTaskGroup { group in
             while !isStopping() && !Task.isCancelled {
-                let started = lanes.withLock { lanes -> [(String, [RemoteWriteShard])] in
-                    defer { lanes.unstarted = [] }
-                    return lanes.unstarted.compactMap { lane in lanes.shards[lane].map { (lane, $0) } }
-                }
-                for (lane, shards) in started {
-                    let count = shards.count
-                    for shard in shards {
-                        let client = self.client
-                        let queue = config.queue
-                        let maxAge = config.buffer?.maxAge
-                        group.addTask {
-                            // Opened in the shard's own task, which alone uses it.
-                            let storage = self.makeStorage(
-                                lane: lane,
-                                shard: shard.index,
-                                shardCount: count,
-                                logger: logger
-                            )
-                            await shard.run(
-                                storage: storage,
-                                client: client,
-                                queue: queue,
-                                maxAge: maxAge,
-                                logger: logger,
-                                isStopping: isStopping
-                            )
-                        }
-                    }
-                }
+                startNewLanes(in: &group, logger: logger, isStopping: isStopping)
                 try? await Task.sleep(for: RemoteWriteShard.tick)
+            }
+            startNewLanes(in: &group, logger: logger, isStopping: isStopping)
+        }
+    }
+
+    /// Starts one task per shard of every lane created since the last call.
+    private func startNewLanes(
+        in group: inout DiscardingTaskGroup,
+        logger: Logger,
+        isStopping: @escaping @Sendable () -> Bool
+    ) {
+        let started = lanes.withLock { lanes -> [(String, [RemoteWriteShard])] in
+            defer { lanes.unstarted = [] }
+            return lanes.unstarted.compactMap { lane in lanes.shards[lane].map { (lane, $0) } }
+        }
+        for (lane, shards) in started {
+            let count = shards.count
+            for shard in shards {
+                let client = self.client
+                let config = self.config
+                group.addTask {
+                    // Opened in the shard's own task, which alone uses it.
+                    let storage = self.makeStorage(lane: lane, shard: shard.index, shardCount: count, logger: logger)
+                    await shard.run(
+                        storage: storage,
+                        client: client,
+                        queue: config.queue,
+                        maxAge: config.buffer?.maxAge,
+                        flushDeadline: config.flushDeadline,
+                        logger: logger,
+                        isStopping: isStopping
+                    )
+                }
             }
         }
     }

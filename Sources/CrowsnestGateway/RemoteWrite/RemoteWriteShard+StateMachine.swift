@@ -6,6 +6,11 @@ extension RemoteWriteShard {
     /// recoverable failure (5xx, 429, no answer) retries the same batch after `Retry-After`, else after a backoff
     /// doubling from `min_backoff` to `max_backoff`; a rejection (other 4xx) drops the batch. ``RemoteWriteShard``
     /// does the I/O; tests drive this directly.
+    ///
+    /// On graceful shutdown the shard flushes (``beginFlush(now:deadline:durable:)``), as Prometheus does within
+    /// `--storage.remote.flush-deadline`: whatever waits goes out at once, without waiting for a full batch, until
+    /// nothing waits or the deadline passes. A shard whose samples are on disk stops at its first failed send
+    /// instead: the next start delivers them, so a receiver that is down does not hold the shutdown up.
     struct StateMachine: Sendable {
         /// Where the shard is.
         enum State: Sendable, Hashable {
@@ -23,6 +28,14 @@ extension RemoteWriteShard {
             case send
             /// Nothing to do before `until` (nil: before samples arrive).
             case wait(until: ContinuousClock.Instant?)
+            /// The flush is over (nothing waits, the deadline passed, or a durable shard's send failed): stop.
+            case finish
+        }
+
+        /// A flush under way: until when, and whether what is left survives the stop (the disk buffer).
+        struct Flush: Sendable, Hashable {
+            var until: ContinuousClock.Instant
+            var durable: Bool
         }
 
         /// What to do with the batch whose send completed.
@@ -38,14 +51,37 @@ extension RemoteWriteShard {
         private(set) var state = State.collecting(since: nil)
         /// Failed attempts of the current batch so far.
         private(set) var attempts = 0
+        /// Set once graceful shutdown began.
+        private(set) var flush: Flush?
         let queue: RemoteWriteQueueConfig
 
         init(queue: RemoteWriteQueueConfig) {
             self.queue = queue
         }
 
+        /// Starts the shutdown flush: from now on partial batches go at once and ``next(pendingSamples:now:)``
+        /// answers ``Decision/finish`` when it is over. `durable`: what is not sent survives the stop.
+        mutating func beginFlush(now: ContinuousClock.Instant, deadline: Duration, durable: Bool) {
+            guard flush == nil else { return }
+            flush = Flush(until: now + deadline, durable: durable)
+        }
+
+        /// Whether a flush ran out of time (a send still out is then abandoned; its samples stay queued).
+        func flushExpired(now: ContinuousClock.Instant) -> Bool {
+            flush.map { now >= $0.until } ?? false
+        }
+
         /// Decides, given how many samples wait.
         mutating func next(pendingSamples: Int, now: ContinuousClock.Instant) -> Decision {
+            if let flush, state != .sending {
+                if pendingSamples == 0 || now >= flush.until { return .finish }
+                if case .backingOff(let until) = state {
+                    if flush.durable { return .finish }
+                    if now < until { return .wait(until: min(until, flush.until)) }
+                }
+                state = .sending
+                return .send
+            }
             switch state {
             case .sending:
                 return .wait(until: nil)

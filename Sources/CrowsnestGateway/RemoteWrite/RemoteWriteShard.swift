@@ -56,13 +56,15 @@ final class RemoteWriteShard: Sendable {
         }
     }
 
-    /// Runs until `isStopping` returns true (graceful shutdown) or the task is cancelled; then moves what is left in
-    /// the inbox into the storage and closes it (the disk buffer keeps it for the next start).
+    /// Runs until the task is cancelled or, once `isStopping` returns true (graceful shutdown), until the flush is
+    /// over (see ``StateMachine``: at most `flushDeadline`); then moves what is left in the inbox into the storage
+    /// and closes it (the disk buffer keeps it for the next start).
     func run(
         storage: any ShardStorage,
         client: RemoteWriteClient,
         queue: RemoteWriteQueueConfig,
         maxAge: Duration?,
+        flushDeadline: Duration,
         logger: Logger,
         isStopping: @escaping @Sendable () -> Bool
     ) async {
@@ -90,10 +92,14 @@ final class RemoteWriteShard: Sendable {
         let sending = SendOutcome()
         await withDiscardingTaskGroup { group in
             var inFlight = false
-            while !Task.isCancelled && !isStopping() {
+            sending: while !Task.isCancelled {
+                if machine.flush == nil && isStopping() {
+                    machine.beginFlush(now: .now, deadline: flushDeadline, durable: storage.isDurable)
+                }
                 drain()
                 let now = ContinuousClock.now
                 if inFlight {
+                    if machine.flushExpired(now: now) { break sending }
                     guard let result = sending.take() else {
                         try? await Task.sleep(for: Self.tick)
                         continue
@@ -155,9 +161,11 @@ final class RemoteWriteShard: Sendable {
                 case .wait(let until):
                     let sleep = until.map { min(max($0 - now, .milliseconds(1)), Self.tick) } ?? Self.tick
                     try? await Task.sleep(for: sleep)
+                case .finish:
+                    break sending
                 }
             }
-            // Stopping: an answer still out is not waited for (its samples stay queued and go again next time).
+            // Stopped: an answer still out is not waited for (its samples stay queued and go again next time).
             group.cancelAll()
         }
         drain()

@@ -66,6 +66,8 @@ final class SegmentShardStorage: ShardStorage {
 
     var pendingSamples: Int { pending }
 
+    var isDurable: Bool { true }
+
     // MARK: Recovery
 
     private func recover() throws(RemoteWriteBufferError) {

@@ -16,6 +16,8 @@ protocol ShardStorage: AnyObject {
     func commit(_ request: PeekedRequest)
     /// Samples waiting, peeked ones included.
     var pendingSamples: Int { get }
+    /// Whether what waits survives a stop (the disk buffer): then a shutdown need not wait for the receiver.
+    var isDurable: Bool { get }
     /// Writes whatever must survive a restart (the disk buffer's read position); called on shutdown.
     func close()
 }
