@@ -199,7 +199,8 @@ struct RemoteWriteFaultTests {
             let delivered = receiver.received.map(\.samples).reduce(0, +)
             #expect(after.pending == 0 && after.dropped == 0, "\(after)")
             #expect(delivered > 20 && delivered == after.sent, "received \(delivered), counted \(after.sent)")
-            #expect(Set(receiver.received.compactMap { $0.headers["x-scope-orgid"] }) == ["tenant-east", "tenant-west"])
+            let tenants = Set(receiver.received.compactMap { $0.headers["x-scope-orgid"] })
+            #expect(tenants == ["tenant-east", "tenant-west"])
 
             // A receiver that hangs: the shutdown gives up after flush_deadline (2 s), the samples counted pending.
             receiver.mode = .hang

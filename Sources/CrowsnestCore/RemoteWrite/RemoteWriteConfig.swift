@@ -37,8 +37,10 @@ public struct RemoteWriteConfig: Sendable, Hashable {
     public var queue: RemoteWriteQueueConfig
     /// The on-disk buffer; `nil` keeps unsent samples in memory only (bounded by the queue capacity).
     public var buffer: RemoteWriteBufferConfig?
-    /// How long a graceful shutdown keeps sending what waits (Prometheus' `--storage.remote.flush-deadline`, per
-    /// entry here). With a buffer the flush also ends at the first failed send: the next start delivers the rest.
+    /// How long a graceful shutdown keeps sending what waits.
+    ///
+    /// Prometheus' `--storage.remote.flush-deadline`, per entry here. With a buffer the flush also ends at the
+    /// first failed send: the next start delivers the rest.
     public var flushDeadline: Duration
 
     /// Creates an entry with Prometheus' defaults.
