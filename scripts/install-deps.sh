@@ -9,6 +9,7 @@ packages=(
     chromium                                    # the health page in a real browser
     libsnappy-dev                               # snappy block compression of remote-write bodies
     python3-protobuf python3-snappy protobuf-compiler   # remote-write bodies decoded by the reference decoders
+    tinyproxy                                   # an HTTP CONNECT proxy in front of the simulated API servers
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -21,8 +22,8 @@ if ((${#missing[@]})); then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian's prometheus and node-exporter packages start system services; the tests start their own instances.
-for service in prometheus prometheus-node-exporter; do
+# Debian's prometheus, node-exporter and tinyproxy packages start system services; the tests start their own.
+for service in prometheus prometheus-node-exporter tinyproxy; do
     command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$service" 2>/dev/null && systemctl stop "$service" || true
 done
 # kubectl: a kubectl already on the machine (e.g. the Google Cloud SDK's dispatcher) is kept; otherwise Debian's own.

@@ -27,13 +27,14 @@ struct GatewayHarness: Sendable {
         _ cluster: SimulatedCluster,
         into directory: String,
         labels: [String: String] = [:],
-        scrapeSettings: String = ""
+        scrapeSettings: String = "",
+        extra: String = ""
     ) throws {
         cluster.policy.allowScraping(.user(gatewayIdentity.user))
         let token = cluster.issueToken(for: gatewayIdentity)
         let files = try ClusterFiles.write(cluster: cluster, token: token, labels: labels, into: directory)
         let text = try String(contentsOfFile: files.clusterFile, encoding: .utf8)
-        try (text + "scrape:\n  interval: 1s\n  timeout: 800ms\n" + scrapeSettings).write(
+        try (text + extra + "scrape:\n  interval: 1s\n  timeout: 800ms\n" + scrapeSettings).write(
             toFile: files.clusterFile,
             atomically: true,
             encoding: .utf8
@@ -55,6 +56,7 @@ struct GatewayHarness: Sendable {
         logHandler: InMemoryLogHandler? = nil,
         globalConfigYAML: String? = nil,
         timestamps: Bool = true,
+        clusterFileExtra: @Sendable (SimulatedCluster) -> String = { _ in "" },
         body: @Sendable (GatewayHarness, [SimulatedCluster]) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -71,7 +73,12 @@ struct GatewayHarness: Sendable {
             try await SimulatedCluster.withRunning(clusters) { running in
                 if writeFiles {
                     for cluster in running {
-                        try writeClusterFile(cluster, into: directory, scrapeSettings: scrapeSettings)
+                        try writeClusterFile(
+                            cluster,
+                            into: directory,
+                            scrapeSettings: scrapeSettings,
+                            extra: clusterFileExtra(cluster)
+                        )
                     }
                 }
                 let port = Mutex<Int?>(nil)

@@ -298,6 +298,27 @@ struct OnboardingAddClusterTests {
         #expect(result.standardOutput.contains("looked up in PATH"))
     }
 
+    @Test("a context's proxy-url becomes the cluster file's proxy_url")
+    func proxyURLIsCarriedOver() throws {
+        let directory = try Onboarding.makeDirectory("add-proxy")
+        defer { Onboarding.removeDirectory(directory) }
+        try Onboarding.write(
+            directory + "/kubeconfig",
+            Self.kubeconfig(
+                contextName: "behind-proxy",
+                server: "https://api.prod.example.com:6443",
+                caData: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+                userYAML: "token: abc",
+                extraCluster: "    proxy-url: http://proxy.corp:3128\n"
+            )
+        )
+        let out = directory + "/clusters.d"
+        let result = try Onboarding.crowsnest(["add-cluster", "--kubeconfig", directory + "/kubeconfig", "--out", out])
+        #expect(result.status == 0, "\(result.standardError)")
+        let config = try Self.load(out + "/behind-proxy.yaml")
+        #expect(config.proxy == ProxyURL(kind: .http, host: "proxy.corp", port: 3128))
+    }
+
     @Test func derivedNames() {
         #expect(ClusterFileWriter.derivedName(fromContext: "dev") == "dev")
         #expect(ClusterFileWriter.derivedName(fromContext: "arn:aws:eks:us-east-1:1:cluster/prod") == "prod")

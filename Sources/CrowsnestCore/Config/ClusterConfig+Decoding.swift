@@ -2,7 +2,7 @@ extension ClusterConfig {
     /// The top-level keys of a cluster file.
     public static let fieldNames = [
         "name", "api_server", "tls", "auth", "labels", "discovery", "scrape", "relabel_configs", "relabel_mode",
-        "metric_relabel_configs", "nodes", "services",
+        "metric_relabel_configs", "nodes", "services", "proxy_url",
     ]
     static let tlsKeys = [
         "ca_file", "ca_data", "ca_data_base64", "server_name", "insecure_skip_verify", "insecure_plain_http",
@@ -127,6 +127,7 @@ private struct ClusterDecoding {
         checkIdentityLabels(fields, relabelMode: relabelMode)
         let nodes = decodeNodes(fields)
         let services = d.bool(fields, "services") ?? false
+        let proxy = decodeProxy(fields)
 
         report.fileReferences = references
         report.containsInlineSecrets = inlineSecrets
@@ -144,10 +145,24 @@ private struct ClusterDecoding {
                 relabelMode: relabelMode,
                 metricRelabelConfigs: metricRelabel ?? [],
                 nodes: nodes,
-                services: services
+                services: services,
+                proxy: proxy
             )
         }
         return report
+    }
+
+    /// `proxy_url`: the proxy for this cluster's API traffic (a password in it makes the file hold a secret).
+    mutating func decodeProxy(_ fields: ConfigFields) -> ProxyURL? {
+        guard let node = fields["proxy_url"], let text = d.string(node, "proxy_url") else { return nil }
+        do throws(ProxyURL.ParseError) {
+            let proxy = try ProxyURL(parsing: text)
+            if proxy.password != nil { inlineSecrets = true }
+            return proxy
+        } catch {
+            d.error(.invalidValue, at: node, "proxy_url", error.reason)
+            return nil
+        }
     }
 
     // MARK: Paths

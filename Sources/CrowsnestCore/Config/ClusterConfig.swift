@@ -32,6 +32,9 @@ public struct ClusterConfig: Sendable, Hashable {
     /// Whether pods behind Services annotated `prometheus.io/scrape: "true"` are scraped too (`services:`,
     /// read from their EndpointSlices; off by default, as it needs permission to list Services and EndpointSlices).
     public var services: Bool
+    /// The proxy for this cluster's API traffic (`proxy_url:`); nil: the kubeconfig's `proxy-url`, else
+    /// `HTTPS_PROXY`/`NO_PROXY` (``ProxyEnvironment``), else none.
+    public var proxy: ProxyURL?
 
     /// Creates a configuration; everything but the name defaults as in a file that sets nothing else.
     public init(
@@ -46,7 +49,8 @@ public struct ClusterConfig: Sendable, Hashable {
         relabelMode: RelabelMode = .crowsnest,
         metricRelabelConfigs: [RelabelRule] = [],
         nodes: NodeTargetsConfig = NodeTargetsConfig(),
-        services: Bool = false
+        services: Bool = false,
+        proxy: ProxyURL? = nil
     ) {
         self.name = name
         self.apiServer = apiServer
@@ -60,6 +64,7 @@ public struct ClusterConfig: Sendable, Hashable {
         self.metricRelabelConfigs = metricRelabelConfigs
         self.nodes = nodes
         self.services = services
+        self.proxy = proxy
     }
 
     /// Label names the gateway sets itself; a static label may not use them.

@@ -18,6 +18,7 @@ public final class KubeClusterClient: Sendable {
     public let name: String
     /// The configuration it was built from.
     public let config: ClusterConfig
+    /// The shared client, or the one for this cluster's proxy (``ProxiedHTTPClients``).
     let httpClient: HTTPClient
     let logger: Logger
     /// The logger handed to the HTTP client for each request: `logger`, or one that discards everything when
@@ -82,7 +83,6 @@ public final class KubeClusterClient: Sendable {
         self.metricsFactory = metricsFactory
         self.name = config.name
         self.config = config
-        self.httpClient = httpClient
         var logger = logger
         logger[metadataKey: "crowsnest.cluster"] = .string(config.name)
         self.logger = logger
@@ -95,6 +95,7 @@ public final class KubeClusterClient: Sendable {
             httpClient: httpClient,
             environment: environment
         )
+        self.httpClient = credentials.setup?.proxy.map { ProxiedHTTPClients.shared.client(for: $0) } ?? httpClient
         self.rateLimit = TokenBucket(ratePerSecond: queriesPerSecond, burst: burst)
         self.maxRetryAfterRetries = maxRetryAfterRetries
         let status = credentials.status
@@ -282,8 +283,9 @@ public final class KubeClusterClient: Sendable {
     /// once per kind of failure until a request succeeds or the CA material changes (``TLSDiagnosisCache``).
     func diagnosed(_ error: any Error, caPEM: String?, deadline: NIODeadline) async -> KubeClientError {
         let classified = classify(error)
+        // Behind a proxy the server is not reachable directly, so its chain cannot be fetched to explain a failure.
         guard classified.code == .tls || classified.code == .connection, let setup = credentials.setup,
-            let url = try? APIServerURL(parsing: setup.baseURL)
+            setup.proxy == nil, let url = try? APIServerURL(parsing: setup.baseURL)
         else { return classified }
         let failure = TLSFailure(error)
         if url.isTLS ? failure == nil : Self.isConnectionRefused(error) { return classified }
@@ -348,6 +350,9 @@ public final class KubeClusterClient: Sendable {
                 return cancelled()
             default: break
             }
+            if let proxy = credentials.setup?.proxy, let problem = Self.proxyProblem(httpError) {
+                return KubeClientError(.connection, cluster: name, "cluster \(name): proxy \(proxy) \(problem)")
+            }
         }
         if let failure = TLSFailure(error) {
             if let diagnosis = tlsDiagnoses.latest {
@@ -362,9 +367,31 @@ public final class KubeClusterClient: Sendable {
             }
         }
         if Self.isConnectionRefused(error) {
+            if let proxy = credentials.setup?.proxy {
+                return KubeClientError(
+                    .connection,
+                    cluster: name,
+                    "cluster \(name): connection to proxy \(proxy) refused"
+                )
+            }
             return KubeClientError(.connection, cluster: name, "connection to cluster \(name) refused")
         }
         return KubeClientError(.connection, cluster: name, "connection to cluster \(name) failed")
+    }
+
+    /// What a proxy's failure means, in words; nil for errors that are not the proxy's.
+    static func proxyProblem(_ error: HTTPClientError) -> String? {
+        switch error {
+        case .invalidProxyResponse:
+            "refused to open a tunnel (CONNECT) to the API server: check that it allows CONNECT to the server's "
+                + "port and, if it wants a password, the user:password@ in the proxy URL"
+        case .proxyAuthenticationRequired:
+            "asks for authentication (407): put user:password@ in the proxy URL"
+        case .httpProxyHandshakeTimeout, .socksHandshakeTimeout:
+            "did not answer the tunnel request in time"
+        default:
+            nil
+        }
     }
 
     /// Whether the connection was refused (nothing listens on the port).

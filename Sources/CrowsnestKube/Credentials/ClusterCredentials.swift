@@ -82,18 +82,22 @@ final class ClusterCredentials: Sendable {
             tokenFileMaxAge: tokenFileMaxAge,
             cloud: httpClient.flatMap {
                 CloudTokenProviders.make(for: config.auth, http: CloudHTTP(client: $0, environment: environment))
-            }
+            },
+            environment: environment
         )
     }
 
     /// Creates the credential context with an explicit cloud token provider.
     ///
-    /// - Parameter cloud: the token provider of a built-in cloud kind (required for those kinds).
+    /// - Parameters:
+    ///   - cloud: the token provider of a built-in cloud kind (required for those kinds).
+    ///   - environment: where `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` are read (``ProxyEnvironment``).
     init(
         config: ClusterConfig,
         checkInterval: Duration = .seconds(5),
         tokenFileMaxAge: Duration = .seconds(60),
-        cloud: (any CloudTokenProvider)?
+        cloud: (any CloudTokenProvider)?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         cluster = config.name
         self.cloud = cloud
@@ -101,7 +105,7 @@ final class ClusterCredentials: Sendable {
         self.tokenFileMaxAge = tokenFileMaxAge
         var status = CredentialStatus(kind: config.auth.kind, insecureSkipVerify: config.tls.insecureSkipVerify)
         do throws(KubeClientError) {
-            let setup = try ClusterSetup.resolve(config)
+            let setup = try ClusterSetup.resolve(config, environment: environment)
             if cloud == nil && CloudTokenProviders.isCloud(config.auth) {
                 throw KubeClientError(
                     .configuration,

@@ -20,8 +20,14 @@ struct ClusterSetup: Sendable {
     var clientCertificate: (certificate: PEMSource, key: PEMSource)?
     var exec: ExecConfig?
     var kind: String
+    /// The proxy API traffic goes through: `proxy_url`, else the kubeconfig's `proxy-url`, else the environment's
+    /// (``ProxyEnvironment``), as client-go chooses.
+    var proxy: ProxyURL?
 
-    static func resolve(_ config: ClusterConfig) throws(KubeClientError) -> ClusterSetup {
+    static func resolve(
+        _ config: ClusterConfig,
+        environment: [String: String] = [:]
+    ) throws(KubeClientError) -> ClusterSetup {
         var setup = ClusterSetup(
             cluster: config.name,
             baseURL: config.apiServer?.baseURL ?? "",
@@ -29,8 +35,10 @@ struct ClusterSetup: Sendable {
             caSource: Self.source(config.tls.certificateAuthority, inKubeconfig: false),
             serverName: config.tls.serverName,
             insecureSkipVerify: config.tls.insecureSkipVerify,
-            kind: config.auth.kind
+            kind: config.auth.kind,
+            proxy: config.proxy
         )
+        var kubeconfigProxy: String?
         switch config.auth {
         case .anonymous: break
         case .bearerToken(let token): setup.bearer = .token(token)
@@ -64,6 +72,7 @@ struct ClusterSetup: Sendable {
                 setup.insecureSkipVerify = resolved.insecureSkipVerify
             }
             if setup.serverName == nil { setup.serverName = resolved.tlsServerName }
+            kubeconfigProxy = resolved.proxyURL
             let user = resolved.user
             if let token = user.token {
                 setup.bearer = .token(token)
@@ -90,7 +99,30 @@ struct ClusterSetup: Sendable {
                     + "not travel in clear; use https, or set tls.insecure_plain_http: true to allow it"
             )
         }
+        if setup.proxy == nil { setup.proxy = try proxy(config, kubeconfigProxy, environment, baseURL: setup.baseURL) }
         return setup
+    }
+
+    /// The kubeconfig's `proxy-url`, else the environment's proxy for the server; a value that does not parse is a
+    /// configuration error naming where it came from (never quoting it: it may hold a password).
+    static func proxy(
+        _ config: ClusterConfig,
+        _ kubeconfigProxy: String?,
+        _ environment: [String: String],
+        baseURL: String
+    ) throws(KubeClientError) -> ProxyURL? {
+        do throws(ProxyURL.ParseError) {
+            if let kubeconfigProxy { return try ProxyURL(parsing: kubeconfigProxy) }
+            guard let server = try? APIServerURL(parsing: baseURL) else { return nil }
+            return try ProxyEnvironment(environment: environment).proxy(for: server)
+        } catch {
+            let source = kubeconfigProxy == nil ? "the environment's proxy" : "the kubeconfig's proxy-url"
+            throw KubeClientError(
+                .configuration,
+                cluster: config.name,
+                "cluster \(config.name): \(source): \(error.reason)"
+            )
+        }
     }
 
     /// How a CA source is named in messages.

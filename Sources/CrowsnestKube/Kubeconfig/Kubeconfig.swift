@@ -25,6 +25,7 @@ public struct Kubeconfig: Sendable {
         var certificateAuthority: CertificateAuthoritySource?
         var insecureSkipVerify: Bool
         var tlsServerName: String?
+        var proxyURL: String?
     }
 
     var contexts: [String: Context] = [:]
@@ -128,6 +129,7 @@ public struct Kubeconfig: Sendable {
             certificateAuthority: cluster.certificateAuthority,
             tlsServerName: cluster.tlsServerName,
             insecureSkipVerify: cluster.insecureSkipVerify,
+            proxyURL: cluster.proxyURL,
             namespace: found.namespace,
             user: user,
             userName: found.user
@@ -147,6 +149,8 @@ public struct ResolvedKubeContext: Sendable {
     public var tlsServerName: String?
     /// `insecure-skip-tls-verify`.
     public var insecureSkipVerify: Bool
+    /// `proxy-url`, as written (it may hold a password: never show it; ``ProxyURL`` parses it).
+    public var proxyURL: String?
     /// The context's default namespace.
     public var namespace: String?
     /// The user's credentials.
@@ -161,6 +165,7 @@ public struct ResolvedKubeContext: Sendable {
         certificateAuthority: CertificateAuthoritySource? = nil,
         tlsServerName: String? = nil,
         insecureSkipVerify: Bool = false,
+        proxyURL: String? = nil,
         namespace: String? = nil,
         user: KubeconfigUser = KubeconfigUser(),
         userName: String = ""
@@ -170,6 +175,7 @@ public struct ResolvedKubeContext: Sendable {
         self.certificateAuthority = certificateAuthority
         self.tlsServerName = tlsServerName
         self.insecureSkipVerify = insecureSkipVerify
+        self.proxyURL = proxyURL
         self.namespace = namespace
         self.user = user
         self.userName = userName

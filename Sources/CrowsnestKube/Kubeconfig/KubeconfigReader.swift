@@ -49,7 +49,8 @@ struct KubeconfigReader {
             server: body["server"] as? String,
             certificateAuthority: ca,
             insecureSkipVerify: KubeconfigReader.bool(body["insecure-skip-tls-verify"]),
-            tlsServerName: (body["tls-server-name"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+            tlsServerName: (body["tls-server-name"] as? String).flatMap { $0.isEmpty ? nil : $0 },
+            proxyURL: (body["proxy-url"] as? String).flatMap { $0.isEmpty ? nil : $0 }
         )
     }
 

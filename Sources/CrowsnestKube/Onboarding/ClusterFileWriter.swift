@@ -127,6 +127,10 @@ public enum ClusterFileWriter {
         yaml += "# of \(kubeconfigPath). Check with `crowsnest check config`. Secrets stay in the files named below.\n"
         yaml += "name: \(quote(clusterName))\n"
         yaml += "api_server: \(quote(context.server))\n"
+        if let proxy = context.proxyURL {
+            // Owner-only like the rest of the file: a proxy URL may carry the proxy's password.
+            yaml += "proxy_url: \(quote(proxy))\n"
+        }
 
         // TLS
         var tlsLines: [String] = []
@@ -455,6 +459,18 @@ public enum ClusterFileWriter {
             "(umask 077; cat > \(clusterFile) <<'EOF'",
             "name: \(quote(clusterName))",
             "api_server: \(quote(context.server))",
+        ]
+        if let written = context.proxyURL {
+            // Printed, so never with the proxy's password: the user copies it from the kubeconfig.
+            if let proxy = try? ProxyURL(parsing: written), proxy.password != nil {
+                lines.append(
+                    "proxy_url: \(quote(proxy.description))  # add user:password@ from the kubeconfig's proxy-url"
+                )
+            } else {
+                lines.append("proxy_url: \(quote(written))")
+            }
+        }
+        lines += [
             "tls:",
             "  ca_file: \(quote(clusterName + ".ca.crt"))",
         ]
