@@ -43,7 +43,8 @@ let package = Package(
         .target(
             name: "CrowsnestCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // I/O: Kubernetes API client, credentials, TLS material, discovery, cluster-file loading.
@@ -79,6 +80,8 @@ let package = Package(
         .target(name: "CAllocatorTuning"),
         // Snappy block compression for remote-write bodies: Debian's libsnappy-dev (scripts/install-deps.sh).
         .systemLibrary(name: "CSnappy", path: "Sources/CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        // zlib's CRC-32 for remote-write buffer records: Debian's zlib1g-dev, already linked by CompressNIO.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "CrowsnestGateway",
             dependencies: [

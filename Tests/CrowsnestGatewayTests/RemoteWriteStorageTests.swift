@@ -162,6 +162,81 @@ struct RemoteWriteStorageTests {
         #expect(stats.snapshot.pending == 0)
     }
 
+    @Test("disk: batches are sent from memory while the receiver keeps up, from the files after a failed send")
+    func memoryCopies() throws {
+        let folder = try TemporaryDirectory("rw-copies")
+        defer { folder.remove() }
+        let stats = Self.stats()
+        let batches = (0..<9).map { Self.batch(10, timestamp: Int64($0) * 1000) }
+        let storage = try SegmentShardStorage(
+            directory: folder.path,
+            maxBytes: 1 << 30,
+            segmentSize: 1 << 20,
+            maxAge: .seconds(0),
+            stats: stats,
+            recentLimit: batches[2..<5].map(\.payload.count).reduce(0, +)
+        )
+        func drain() -> [RemoteWriteBatch] {
+            var sent: [RemoteWriteBatch] = []
+            while let request = storage.peek(maxSamples: 10, oldestAllowed: .min) {
+                sent.append(request.batch)
+                storage.commit(request)
+            }
+            return sent
+        }
+        // Five batches, of which only the newest three fit in memory: two are read back from the file.
+        for batch in batches[0..<5] { try storage.append(batch) }
+        #expect(drain() == Array(batches[0..<5]))
+        #expect(storage.fileReads == 2)
+        // A failed send: the copies go, and what follows is read from the file until the shard has caught up.
+        try storage.append(batches[5])
+        storage.sendFailed()
+        try storage.append(batches[6])
+        #expect(drain() == Array(batches[5..<7]))
+        #expect(storage.fileReads == 4, "the one copied before the failure went too")
+        // Caught up: new batches are sent from memory again.
+        try storage.append(batches[7])
+        try storage.append(batches[8])
+        #expect(drain() == Array(batches[7..<9]))
+        #expect(storage.fileReads == 4)
+        #expect(storage.pendingSamples == 0 && stats.snapshot.pending == 0)
+    }
+
+    @Test("disk: a damaged record in the segment being written ends it there; new records follow the last good one")
+    func damagedWriteSegment() throws {
+        let folder = try TemporaryDirectory("rw-damaged")
+        defer { folder.remove() }
+        let stats = Self.stats()
+        let storage = try SegmentShardStorage(
+            directory: folder.path,
+            maxBytes: 1 << 30,
+            segmentSize: 1 << 20,
+            maxAge: .seconds(0),
+            stats: stats,
+            recentLimit: 0
+        )
+        for index in 0..<3 { try storage.append(Self.batch(10, timestamp: Int64(index) * 1000)) }
+        // Flip a byte of the second record's payload in the file.
+        let segment = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(".seg") }
+        )
+        let url = URL(fileURLWithPath: folder.file(segment))
+        var data = try Data(contentsOf: url)
+        data[Self.batch(10, timestamp: 0).payload.count + 2 * BufferRecord.headerSize + 3] ^= 0xFF
+        try data.write(to: url)
+        var timestamps: [Int64] = []
+        while let request = storage.peek(maxSamples: 100, oldestAllowed: .min) {
+            timestamps.append(request.batch.newestTimestamp)
+            storage.commit(request)
+        }
+        #expect(timestamps == [9])
+        #expect(stats.snapshot.corruptRecords == 1)
+        #expect(stats.snapshot.dropped == 20 && storage.pendingSamples == 0, "the two lost batches are counted")
+        try storage.append(Self.batch(10, timestamp: 5000))
+        let next = try #require(storage.peek(maxSamples: 100, oldestAllowed: .min))
+        #expect(next.batch == Self.batch(10, timestamp: 5000))
+    }
+
     @Test("a buffer folder that cannot be written is a clear error")
     func unwritable() throws {
         let folder = try TemporaryDirectory("rw-readonly")

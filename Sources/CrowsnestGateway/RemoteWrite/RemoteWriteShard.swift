@@ -127,6 +127,7 @@ final class RemoteWriteShard: Sendable {
                             metadata: ["samples": "\(request.batch.sampleCount)", "reason": "\(result.problem ?? "")"]
                         )
                     case .retry(let delay):
+                        storage.sendFailed()
                         stats.recordRetried(samples: request.batch.sampleCount, reason: result.problem ?? "no answer")
                         logger.debug(
                             "remote-write send failed; retrying",

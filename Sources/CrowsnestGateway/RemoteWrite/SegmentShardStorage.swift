@@ -6,7 +6,13 @@ import Foundation
 /// outage and a gateway restart.
 ///
 /// Files in the shard's folder: `00000000000000000001.seg`, … and `cursor` (segment and offset of the first
-/// unacknowledged record, replaced atomically). Memory holds one request at a time, whatever the backlog.
+/// unacknowledged record, replaced atomically at most once a second and on close: after a crash, not a graceful
+/// stop, up to a second of samples may be sent twice, never lost).
+///
+/// Every batch is written, but while the receiver keeps up it is sent from a copy kept in memory (``recent``), so
+/// steady state costs one append per batch and no reads back; after a failed send the copies are dropped and the
+/// backlog is read from the files, one request at a time, until the shard has caught up. Memory stays bounded
+/// (``recentLimit``) whatever the backlog.
 ///
 /// - Opening checks every record's CRC: a torn last record (a crash mid-write) is cut off, a corrupted record in an
 ///   older segment ends that segment; both are counted (``RemoteWriteStats/recordCorrupt(records:)``) and the rest
@@ -38,6 +44,29 @@ final class SegmentShardStorage: ShardStorage {
     private var totalBytes = 0
     /// Segments the request out now reads from (never removed under it).
     private var inFlight: ClosedRange<Int>?
+    /// Copies of the newest records, oldest first, a contiguous run ending at the write position (empty while
+    /// ``caching`` is off): peeks take them from here instead of the files.
+    private var recent: [CachedRecord] = []
+    /// The first live entry of ``recent`` (entries before it are committed; compacted now and then).
+    private var recentStart = 0
+    private var recentBytes = 0
+    /// The most bytes ``recent`` holds per shard.
+    let recentLimit: Int
+    /// Whether appends are copied into ``recent``: off from a failed send until a peek reaches the write position.
+    private var caching = true
+    /// Records read back from the segment files (the rest came from ``recent``).
+    private(set) var fileReads = 0
+    /// When the cursor file was last written.
+    private var cursorWritten = ContinuousClock.now
+    /// Whether the cursor moved since it was last written.
+    private var cursorDirty = false
+
+    /// A record kept in memory: where it starts and ends in its segment, and its batch.
+    private struct CachedRecord {
+        var start: ShardPosition
+        var end: ShardPosition
+        var batch: RemoteWriteBatch
+    }
 
     /// Opens (or creates) the shard folder and recovers what it holds.
     init(
@@ -45,9 +74,11 @@ final class SegmentShardStorage: ShardStorage {
         maxBytes: Int,
         segmentSize: Int,
         maxAge: Duration,
-        stats: RemoteWriteStats
+        stats: RemoteWriteStats,
+        recentLimit: Int = 1 << 20
     ) throws(RemoteWriteBufferError) {
         self.directory = directory
+        self.recentLimit = recentLimit
         self.maxBytes = max(maxBytes, 2 * segmentSize)
         self.segmentSize = segmentSize
         self.maxAgeMilliseconds = maxAge.components.seconds * 1000
@@ -149,6 +180,10 @@ final class SegmentShardStorage: ShardStorage {
             try startSegment()
         }
         guard let writer else { throw RemoteWriteBufferError("no segment open") }
+        let start = ShardPosition(
+            segment: segments[segments.count - 1].number,
+            offset: segments[segments.count - 1].validEnd
+        )
         do {
             try writer.write(contentsOf: bytes)
         } catch {
@@ -163,7 +198,61 @@ final class SegmentShardStorage: ShardStorage {
         totalBytes += bytes.count
         stats.addPending(batch.sampleCount)
         stats.addBufferBytes(bytes.count)
+        if caching {
+            recent.append(
+                CachedRecord(
+                    start: start,
+                    end: ShardPosition(segment: start.segment, offset: segments[segments.count - 1].validEnd),
+                    batch: batch
+                )
+            )
+            recentBytes += batch.payload.count
+            while recentBytes > recentLimit && recentStart < recent.count {
+                // The oldest copies go first; what they held is read from the file when its turn comes.
+                recentBytes -= recent[recentStart].batch.payload.count
+                recentStart += 1
+            }
+            compactRecent()
+        }
         enforceLimits(now: Int64(Date().timeIntervalSince1970 * 1000))
+    }
+
+    /// A send failed: the receiver may stay away for long, so the in-memory copies go (the files hold them) until
+    /// the shard has caught up again.
+    func sendFailed() {
+        caching = false
+        recent = []
+        recentStart = 0
+        recentBytes = 0
+    }
+
+    /// The in-memory copy of the record starting at `position`, if there is one; `hint` is where the previous
+    /// lookup of this peek found its record.
+    private func cachedRecord(at position: ShardPosition, hint: inout Int) -> CachedRecord? {
+        if hint + 1 < recent.count, hint + 1 >= recentStart, recent[hint + 1].start == position {
+            hint += 1
+            return recent[hint]
+        }
+        guard recentStart < recent.count, recent[recentStart].start <= position,
+            position < recent[recent.count - 1].end
+        else { return nil }
+        var low = recentStart
+        var high = recent.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if recent[middle].start < position { low = middle + 1 } else { high = middle }
+        }
+        guard recent[low].start == position else { return nil }
+        hint = low
+        return recent[low]
+    }
+
+    /// Drops committed entries from the front of ``recent`` once they are half of it.
+    private func compactRecent() {
+        if recentStart > 64 && recentStart * 2 > recent.count {
+            recent.removeFirst(recentStart)
+            recentStart = 0
+        }
     }
 
     private func startSegment() throws(RemoteWriteBufferError) {
@@ -204,6 +293,10 @@ final class SegmentShardStorage: ShardStorage {
 
     private func removeSegment(at index: Int, reason: RemoteWriteStats.DropReason) {
         let segment = segments.remove(at: index)
+        while recentStart < recent.count && recent[recentStart].start.segment <= segment.number {
+            recentBytes -= recent[recentStart].batch.payload.count
+            recentStart += 1
+        }
         if reader?.number == segment.number {
             try? reader?.handle.close()
             reader = nil
@@ -228,6 +321,7 @@ final class SegmentShardStorage: ShardStorage {
         openWriterIfNeeded()
         var request = PeekedRequest(batch: RemoteWriteBatch(), end: cursor)
         var position = cursor
+        var cacheHint = -2
         var first = position.segment
         while request.batch.isEmpty || request.batch.sampleCount < maxSamples {
             guard let index = segments.firstIndex(where: { $0.number >= position.segment }) else { break }
@@ -240,7 +334,10 @@ final class SegmentShardStorage: ShardStorage {
                 position = ShardPosition(segment: segments[index + 1].number, offset: 0)
                 continue
             }
-            switch readRecord(segment: position.segment, offset: position.offset) {
+            let read =
+                cachedRecord(at: position, hint: &cacheHint).map { .record($0.batch, end: $0.end.offset) }
+                ?? readRecord(segment: position.segment, offset: position.offset)
+            switch read {
             case .record(let batch, let end):
                 if !request.batch.isEmpty && request.batch.sampleCount + batch.sampleCount > maxSamples { break }
                 if maxAgeMilliseconds > 0 && batch.newestTimestamp < oldestAllowed {
@@ -256,7 +353,7 @@ final class SegmentShardStorage: ShardStorage {
             case .end, .corrupt:
                 // A record that reads back damaged: the rest of this segment is lost; count it and move on.
                 stats.recordCorrupt(records: 1)
-                segments[index].validEnd = position.offset
+                loseRest(of: index, from: position.offset, keeping: request.samplesPerSegment[position.segment] ?? 0)
                 guard index + 1 < segments.count else { break }
                 position = ShardPosition(segment: segments[index + 1].number, offset: 0)
                 request.end = position
@@ -264,12 +361,35 @@ final class SegmentShardStorage: ShardStorage {
             }
             break
         }
+        if !caching, let last = segments.last, request.end == ShardPosition(segment: last.number, offset: last.validEnd)
+        {
+            // Caught up: from now on new batches are sent from memory again.
+            caching = true
+        }
         guard !request.batch.isEmpty || request.skippedSamples > 0 || request.end != cursor else { return nil }
         inFlight = first...max(first, request.end.segment)
         return request
     }
 
+    /// Ends segment `index` at `offset` after a damaged record: its uncommitted samples past it (all but the
+    /// `keeping` the request took) are counted as dropped, their copies in memory go, and when it is the segment
+    /// being written, new records go right after the last good one.
+    private func loseRest(of index: Int, from offset: Int, keeping: Int) {
+        let number = segments[index].number
+        segments[index].validEnd = offset
+        let lost = max(0, segments[index].remaining - keeping)
+        segments[index].remaining -= lost
+        pending -= lost
+        stats.addPending(-lost)
+        stats.recordDropped(samples: lost, reason: .bufferError)
+        recent.removeAll { $0.start.segment == number && $0.start.offset >= offset }
+        recentStart = min(recentStart, recent.count)
+        recentBytes = recent[recentStart...].reduce(0) { $0 + $1.batch.payload.count }
+        if index == segments.count - 1 { try? writer?.truncate(atOffset: UInt64(offset)) }
+    }
+
     private func readRecord(segment: Int, offset: Int) -> BufferRecord.ReadResult {
+        fileReads += 1
         if reader?.number != segment {
             try? reader?.handle.close()
             reader = FileHandle(forReadingAtPath: path(segment)).map { (segment, $0) }
@@ -306,7 +426,15 @@ final class SegmentShardStorage: ShardStorage {
         }
         pending -= done
         stats.addPending(-done)
-        if request.end > cursor { cursor = request.end }
+        if request.end > cursor {
+            cursor = request.end
+            cursorDirty = true
+        }
+        while recentStart < recent.count && recent[recentStart].end <= cursor {
+            recentBytes -= recent[recentStart].batch.payload.count
+            recentStart += 1
+        }
+        compactRecent()
         // Segments wholly before the cursor are acknowledged: delete them (not the one being written).
         while segments.count > 1,
             segments[0].number < cursor.segment
@@ -325,7 +453,8 @@ final class SegmentShardStorage: ShardStorage {
                 cursor = ShardPosition(segment: next.number, offset: 0)
             }
         }
-        writeCursor()
+        // A create and a rename per request were a tenth of remote write's CPU: at most once a second.
+        if cursorDirty && ContinuousClock.now - cursorWritten >= .seconds(1) { writeCursor() }
     }
 
     func close() {
@@ -338,6 +467,8 @@ final class SegmentShardStorage: ShardStorage {
 
     /// Replaces the cursor file (write then rename: a crash leaves the old or the new one, never half of one).
     private func writeCursor() {
+        cursorWritten = .now
+        cursorDirty = false
         let temporary = directory + "/cursor.tmp"
         let text = "\(cursor.segment) \(cursor.offset)\n"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else { return }

@@ -20,6 +20,12 @@ protocol ShardStorage: AnyObject {
     var isDurable: Bool { get }
     /// Writes whatever must survive a restart (the disk buffer's read position); called on shutdown.
     func close()
+    /// A send failed and will be retried: the receiver may stay away for long.
+    func sendFailed()
+}
+
+extension ShardStorage {
+    func sendFailed() {}
 }
 
 /// The front of a shard's queue, handed out for one request.
