@@ -18,12 +18,18 @@ struct ScrapeSchedulerStateMachineTests {
         }
     }
 
-    static func outcome(up: Bool = true, retryAfter: Double? = nil, apiServer: Bool = false) -> Machine.Outcome {
+    static func outcome(
+        up: Bool = true,
+        retryAfter: Double? = nil,
+        apiServer: Bool = false,
+        latency: Duration = .milliseconds(10)
+    ) -> Machine.Outcome {
         Machine.Outcome(
             series: SeriesHashes(),
             health: ScrapeHealth(up: up, timestampMilliseconds: 0, durationSeconds: 0.01, samplesScraped: 1),
             retryAfterSeconds: retryAfter,
-            apiServerFailure: apiServer
+            apiServerFailure: apiServer,
+            latency: latency
         )
     }
 
@@ -84,6 +90,61 @@ struct ScrapeSchedulerStateMachineTests {
         #expect(result6.due.isEmpty)
         #expect(machine.entries[0].nextDue > muchLater && machine.entries[0].nextDue <= muchLater + .seconds(5))
         #expect(machine.targetStatuses[0].lateScrapes == 1)
+        // Due at 0 (or within the first interval), started at 23 s: four ticks were passed over.
+        #expect(machine.targetStatuses[0].skippedScrapes == machine.skippedScrapes)
+        #expect((3...4).contains(machine.skippedScrapes))
+    }
+
+    /// Runs `targets` targets on a 5 s grid for `seconds` simulated seconds, every scrape taking `latency`; returns
+    /// the share of due scrapes that ran in the last half (after the limit settled) and the machine.
+    static func simulate(
+        targets: Int,
+        ceiling: Int,
+        latency: Duration,
+        seconds: Int
+    ) -> (share: Double, machine: Machine) {
+        var machine = Self.machine(cap: ceiling)
+        _ = machine.update(targets: Self.targets(targets), now: Self.origin)
+        var out: [(end: ContinuousClock.Instant, key: TargetKey)] = []
+        var now = Self.origin
+        var wakeUp = Self.origin
+        let end = Self.origin + .seconds(seconds)
+        let half = Self.origin + .seconds(seconds / 2)
+        var started = 0
+        while now < end {
+            out.sort { $0.end < $1.end }
+            while let first = out.first, first.end <= now {
+                out.removeFirst()
+                _ = machine.finish(first.key, Self.outcome(latency: latency), now: now)
+            }
+            let (due, next) = machine.takeDue(now: now)
+            for entry in due {
+                out.append((now + latency, entry.target.key))
+                if now >= half { started += 1 }
+            }
+            wakeUp = next
+            now = min(wakeUp, out.map(\.end).min() ?? wakeUp)
+        }
+        let dueInHalf = Double(targets) * Double(seconds / 2) / 5
+        return (Double(started) / dueInHalf, machine)
+    }
+
+    @Test("behind a slow proxy the limit grows until every due scrape runs; a fixed cap falls behind and says so")
+    func slowProxy() {
+        // 1,000 targets every 5 s, each scrape 250 ms: about 50 must be out at once.
+        let adaptive = Self.simulate(targets: 1000, ceiling: 256, latency: .milliseconds(250), seconds: 120)
+        #expect(adaptive.share >= 0.99, "\(adaptive.share)")
+        #expect(adaptive.machine.concurrency.limit > 50 && adaptive.machine.concurrency.limit <= 256)
+        let fixed = Self.simulate(targets: 1000, ceiling: 32, latency: .milliseconds(250), seconds: 120)
+        #expect(fixed.share < 0.7, "\(fixed.share)")
+        #expect(fixed.machine.concurrency.limit == 32)
+        #expect(fixed.machine.skippedScrapes > 1000, "the skipped scrapes are counted")
+        // Fast scrapes: the limit grows only past the largest burst (50 targets share each 250 ms slot), a step at
+        // most beyond it.
+        let fast = Self.simulate(targets: 1000, ceiling: 256, latency: .milliseconds(20), seconds: 60)
+        #expect(fast.share >= 0.99)
+        #expect(fast.machine.concurrency.limit < 50 * 5 / 4 + 20, "\(fast.machine.concurrency.limit)")
+        #expect(fast.machine.skippedScrapes == 0)
     }
 
     @Test("one 429 wave gives one pause; a repeat doubles it; a pod's own failure ends the streak")

@@ -32,7 +32,7 @@ struct ConfigClusterFileTests {
         #expect(config.scrape.labelNameLengthLimit == 0)
         #expect(config.scrape.labelValueLengthLimit == 4096)
         #expect(config.scrape.honorLabels == false)
-        #expect(config.scrape.maxConcurrentScrapes == 32)
+        #expect(config.scrape.maxConcurrentScrapes == 256)
         #expect(config.relabelConfigs.isEmpty)
         #expect(config.relabelMode == .crowsnest)
         #expect(config.discovery.excludeNamespaces.isEmpty)

@@ -14,7 +14,7 @@
 /// | `label_name_length_limit` | `0` (none) | ≥ 0 |
 /// | `label_value_length_limit` | `4096` | ≥ 0, `0` = none; over the limit the scrape fails (static labels: the file) |
 /// | `honor_labels` | `false` | |
-/// | `max_concurrent_scrapes` | `32` | 1–10000, per cluster |
+/// | `max_concurrent_scrapes` | `256` | 1–10000, per cluster: the ceiling of the adaptive limit (starts at 32) |
 public struct ScrapeConfig: Sendable, Hashable {
     /// How often each target is scraped.
     public var interval: Duration
@@ -36,7 +36,8 @@ public struct ScrapeConfig: Sendable, Hashable {
     public var labelValueLengthLimit: Int
     /// Whether scraped labels win over target labels (else they become `exported_*`).
     public var honorLabels: Bool
-    /// Most scrapes in flight at once for the cluster (protects its API server).
+    /// Most scrapes in flight at once for the cluster: the ceiling of the limit that adapts to its API server
+    /// (starting at 32, growing while scrapes wait and latency holds, shrinking when the server queues or throttles).
     public var maxConcurrentScrapes: Int
 
     /// The pod-side scheme of a scrape.
@@ -56,8 +57,8 @@ public struct ScrapeConfig: Sendable, Hashable {
     /// The default longest label value, 4 KiB: Prometheus has no default, but a label value that long is almost
     /// always a mistake (a stack trace, a request body), and it would be held and served with every sample.
     public static let defaultLabelValueLengthLimit = 4096
-    /// The default per-cluster concurrency, 32.
-    public static let defaultMaxConcurrentScrapes = 32
+    /// The default ceiling of the per-cluster concurrency limit, 256.
+    public static let defaultMaxConcurrentScrapes = 256
 
     /// Creates a scrape configuration; every argument defaults to the documented default.
     public init(

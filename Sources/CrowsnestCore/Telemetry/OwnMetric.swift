@@ -92,6 +92,21 @@ public struct OwnMetric: Sendable, Hashable {
     )
     /// Series held (gauge).
     public static let seriesHeld = OwnMetric("crowsnest_series_held", "Series held in target snapshots.")
+    /// The adaptive concurrency limit per cluster (gauge).
+    public static let scrapeConcurrencyLimit = OwnMetric(
+        "crowsnest_scrape_concurrency_limit",
+        "Scrapes each cluster may have out at once now (adapts to its API server, at most max_concurrent_scrapes)."
+    )
+    /// Due scrapes that waited for a slot (gauge).
+    public static let scrapesWaiting = OwnMetric(
+        "crowsnest_scrapes_waiting",
+        "Due scrapes per cluster that waited for a slot at the scheduler's last look (the concurrency limit binds)."
+    )
+    /// Due scrapes that never ran (counter).
+    public static let scrapesSkipped = OwnMetric(
+        "crowsnest_scrapes_skipped_total",
+        "Due scrapes per cluster that never ran: the previous scrape or the concurrency limit held them past their time."
+    )
 
     /// Every own metric.
     public static let all: [OwnMetric] =
@@ -99,5 +114,6 @@ public struct OwnMetric: Sendable, Hashable {
             scrapes, scrapeDuration, kubeRequests, watchRestarts, configReloads, clusterUp, targets, credentialExpiry,
             seriesHeld, configLastReloadSuccessful, configLastReloadSuccessTimestamp, buildInfo, processCPU,
             processResidentMemory, processVirtualMemory, processOpenFDs, processMaxFDs, processStartTime,
+            scrapeConcurrencyLimit, scrapesWaiting, scrapesSkipped,
         ] + remoteWrite
 }

@@ -195,6 +195,8 @@ public struct ClusterReport: Encodable, Sendable {
     public var duplicateTargets: Int
     /// Series held for the cluster.
     public var series: Int
+    /// How its scrapes keep up (running clusters only): the concurrency limit, what waits, what was skipped.
+    public var pace: ScrapeScheduler.Pace?
     /// The most telling error, in plain words.
     public var lastError: String?
     /// Every target (detail only).
@@ -212,7 +214,7 @@ public struct ClusterReport: Encodable, Sendable {
         case name, file, status, configProblems, runningLastGoodVersion, discovery, discoveryError, lastDiscoveryEvent
         case discoveredObjects
         case credentialKind, credentialIdentity, credentialExpiresAt, caExpiresAt, insecureSkipVerify, auth, apiServer
-        case targetsUp, targetsTotal, duplicateTargets, series, lastError, targets, refusedPods
+        case targetsUp, targetsTotal, duplicateTargets, series, pace, lastError, targets, refusedPods
     }
 
     /// Encodes the documented keys (`docs/api.md`); times as ISO 8601, formatted here and nowhere else.
@@ -238,6 +240,7 @@ public struct ClusterReport: Encodable, Sendable {
         try container.encode(targetsTotal, forKey: .targetsTotal)
         try container.encode(duplicateTargets, forKey: .duplicateTargets)
         try container.encode(series, forKey: .series)
+        try container.encodeIfPresent(pace, forKey: .pace)
         try container.encodeIfPresent(lastError, forKey: .lastError)
         try container.encodeIfPresent(targets, forKey: .targets)
         try container.encodeIfPresent(refusedPods, forKey: .refusedPods)
@@ -352,6 +355,7 @@ public struct ClusterReport: Encodable, Sendable {
         report.targetsUp = health.targetsUp
         report.duplicateTargets = health.duplicateTargets
         report.series = store.snapshots(cluster: entry.name).reduce(0) { $0 + $1.seriesCount }
+        report.pace = health.pace
         let failing = health.targets.first { $0.lastHealth?.up == false }
         report.lastError = discovery.failure?.message ?? credential.lastError ?? failing?.lastHealth?.error
         if check?.reachable == false, report.lastError == nil { report.lastError = check?.error }

@@ -66,6 +66,21 @@ public final class GatewayMetrics: Sendable {
             type: .gauge,
             help: OwnMetric.credentialExpiry.help
         )
+        var limit = MetricFamily(
+            name: OwnMetric.scrapeConcurrencyLimit.name,
+            type: .gauge,
+            help: OwnMetric.scrapeConcurrencyLimit.help
+        )
+        var waiting = MetricFamily(
+            name: OwnMetric.scrapesWaiting.name,
+            type: .gauge,
+            help: OwnMetric.scrapesWaiting.help
+        )
+        var skipped = MetricFamily(
+            name: OwnMetric.scrapesSkipped.name,
+            type: .counter,
+            help: OwnMetric.scrapesSkipped.help
+        )
         for entry in entries {
             let cluster = Label("cluster", entry.name)
             let health = entry.runtime?.health
@@ -81,6 +96,13 @@ public final class GatewayMetrics: Sendable {
                     Sample(name: targets.name, labels: [cluster, Label("state", state)], value: Double(count))
                 )
             }
+            limit.samples.append(
+                Sample(name: limit.name, labels: [cluster], value: Double(health.pace.concurrencyLimit))
+            )
+            waiting.samples.append(Sample(name: waiting.name, labels: [cluster], value: Double(health.pace.waiting)))
+            skipped.samples.append(
+                Sample(name: skipped.name, labels: [cluster], value: Double(health.pace.skippedScrapes))
+            )
             if let expires = health.credential.expiry {
                 expiry.samples.append(
                     Sample(name: expiry.name, labels: [cluster], value: expires.timeIntervalSince1970)
@@ -93,6 +115,6 @@ public final class GatewayMetrics: Sendable {
             help: OwnMetric.seriesHeld.help,
             samples: [Sample(name: OwnMetric.seriesHeld.name, value: Double(store.seriesCount))]
         )
-        return [clusters, targets, expiry].filter { !$0.samples.isEmpty } + [series]
+        return [clusters, targets, expiry, limit, waiting, skipped].filter { !$0.samples.isEmpty } + [series]
     }
 }

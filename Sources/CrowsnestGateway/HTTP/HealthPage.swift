@@ -85,6 +85,8 @@ public enum HealthPage {
         targetCount(&html, report)
         html.raw("</dd>\n<dt>Series</dt><dd>")
         html.raw(grouped(report.series))
+        html.raw("</dd>\n<dt>Scraping</dt><dd id=\"pace\">")
+        pace(&html, report, detailed: true)
         html.raw("</dd>\n<dt>Last error</dt><dd>")
         lastError(&html, report, limit: limit)
         html.raw("</dd>\n</dl>\n")
@@ -251,6 +253,7 @@ public enum HealthPage {
         discovery(&html, report, now: now)
         html.raw("</td><td data-label=\"Targets up\">")
         targetCount(&html, report)
+        pace(&html, report, detailed: false)
         html.raw("</td><td data-label=\"Series\">")
         html.raw(grouped(report.series))
         html.raw("</td><td data-label=\"Last error\">")
@@ -453,6 +456,41 @@ public enum HealthPage {
         html.raw(" / ")
         html.raw(grouped(report.targetsTotal))
         html.raw("</span>")
+    }
+
+    /// How the scrapes keep up: on the cluster page always (limit, in flight, waiting, skipped); in the overview only
+    /// while due scrapes wait for the concurrency limit, the one thing there that explains gaps in graphs.
+    static func pace(_ html: inout HTMLText, _ report: ClusterReport, detailed: Bool) {
+        guard let pace = report.pace else { return }
+        if !detailed {
+            guard pace.waiting > 0 else { return }
+            html.raw("<br><small class=\"warn\">behind: ")
+            html.raw(grouped(pace.waiting))
+            html.raw(" due scrapes wait (limit ")
+            html.raw(grouped(pace.concurrencyLimit))
+            html.raw(")</small>")
+            return
+        }
+        html.raw("concurrency limit ")
+        html.raw(grouped(pace.concurrencyLimit))
+        html.raw(" (adapts to the API server, at most ")
+        html.raw(grouped(pace.concurrencyCeiling))
+        html.raw("), ")
+        html.raw(grouped(pace.inFlight))
+        html.raw(" in flight")
+        if pace.waiting > 0 {
+            html.raw("; <span class=\"bad\">behind: ")
+            html.raw(grouped(pace.waiting))
+            html.raw(" due scrapes wait for a slot</span>")
+            if pace.concurrencyLimit >= pace.concurrencyCeiling {
+                html.raw(" (the limit is at max_concurrent_scrapes: raise it, or lengthen scrape.interval)")
+            }
+        }
+        if pace.skippedScrapes > 0 {
+            html.raw("; ")
+            html.raw(grouped(pace.skippedScrapes))
+            html.raw(" due scrapes skipped since the start")
+        }
     }
 
     static func lastError(_ html: inout HTMLText, _ report: ClusterReport, limit: Int) {

@@ -19,18 +19,22 @@ public struct ClusterHealth: Sendable {
     public let targetsUp: Int
     /// Discovered targets left out because their labels equal another target's.
     public let duplicateTargets: Int
+    /// How the scrapes keep up: the concurrency limit, what waits for it, what was skipped.
+    public var pace: ScrapeScheduler.Pace
 
     /// Creates a health value.
     public init(
         discovery: DiscoveryState,
         credential: CredentialStatus,
         targets: [ScrapeScheduler.TargetStatus],
-        refused: [RefusedPod]
+        refused: [RefusedPod],
+        pace: ScrapeScheduler.Pace
     ) {
         self.discovery = discovery
         self.credential = credential
         self.targets = targets
         self.refused = refused
+        self.pace = pace
         self.targetsUp = targets.count { $0.lastHealth?.up == true }
         self.duplicateTargets = refused.count { $0.kind == .duplicate }
     }

@@ -78,7 +78,8 @@ public final class ClusterRuntime: Sendable {
             discovery: discovery.state,
             credential: client.credentialStatus,
             targets: scheduler.targetStatuses,
-            refused: refused.withLock { $0 }
+            refused: refused.withLock { $0 },
+            pace: scheduler.pace
         )
     }
 

@@ -2,9 +2,10 @@ import CrowsnestCore
 
 extension ScrapeScheduler {
     /// One cluster's scrape schedule as a value, every decision taken at an explicit `now`: which targets are due
-    /// (on the ``ScrapeGrid``, under the concurrency cap, skipping missed ticks), when to wake up, and how long to
-    /// pause after the API server throttles (429/503 with `Retry-After`, doubling while it repeats, one pause per
-    /// wave). ``ScrapeScheduler`` holds it under a lock and does the I/O; tests drive it directly.
+    /// (on the ``ScrapeGrid``, under the adaptive concurrency limit, ``ScrapeConcurrencyLimit``, skipping missed
+    /// ticks and counting them), when to wake up, and how long to pause after the API server throttles (429/503
+    /// with `Retry-After`, doubling while it repeats, one pause per wave). ``ScrapeScheduler`` holds it under a lock
+    /// and does the I/O; tests drive it directly.
     struct StateMachine: Sendable {
         /// One target's place in the schedule.
         struct Entry: Sendable {
@@ -16,6 +17,9 @@ extension ScrapeScheduler {
             var previousSeries: SeriesHashes?
             var lastHealth: ScrapeHealth?
             var lateScrapes = 0
+            /// Due scrapes that never ran: ticks passed over because the target's previous scrape, or the limit,
+            /// held it past its next due time.
+            var skippedScrapes = 0
         }
 
         /// How a scrape ended, as the schedule needs it.
@@ -29,6 +33,8 @@ extension ScrapeScheduler {
             /// Whether the API server (not the pod) failed the scrape: such a failure neither pauses nor ends a
             /// throttling streak.
             var apiServerFailure: Bool
+            /// How long the scrape took.
+            var latency: Duration
         }
 
         /// The targets live in an array (`slotOf` maps a key to its index): the scheduler scans due times every
@@ -40,7 +46,12 @@ extension ScrapeScheduler {
         private(set) var pausedUntil: ContinuousClock.Instant?
         private(set) var consecutiveThrottles = 0
         let grid: ScrapeGrid
-        let maxConcurrentScrapes: Int
+        /// How many scrapes may be out at once.
+        private(set) var concurrency: ScrapeConcurrencyLimit
+        /// Due scrapes that never ran, over every target so far (`crowsnest_scrapes_skipped_total`).
+        private(set) var skippedScrapes = 0
+        /// Due scrapes that waited for a slot at the last look (the limit binding).
+        private(set) var waiting = 0
         /// The longest sleep between two looks at the schedule.
         static let maximumSleep = Duration.milliseconds(250)
         /// The longest pause after throttling.
@@ -48,7 +59,7 @@ extension ScrapeScheduler {
 
         init(grid: ScrapeGrid, maxConcurrentScrapes: Int) {
             self.grid = grid
-            self.maxConcurrentScrapes = max(1, maxConcurrentScrapes)
+            self.concurrency = ScrapeConcurrencyLimit(ceiling: maxConcurrentScrapes)
         }
 
         /// Replaces the target set: new targets get their first start on the grid, changed ones keep their
@@ -94,12 +105,21 @@ extension ScrapeScheduler {
                 }
             }
             candidates.sort { $0.nextDue < $1.nextDue }
-            for (_, slot) in candidates {
-                guard inFlight < maxConcurrentScrapes else { break }
+            waiting = 0
+            for (index, (_, slot)) in candidates.enumerated() {
+                guard inFlight < concurrency.limit else {
+                    waiting = candidates.count - index
+                    concurrency.saturated()
+                    break
+                }
                 // Updated in place: the entry (target, labels, series hashes) is copied once, into `due`.
                 if now - entries[slot].nextDue > .seconds(1) { entries[slot].lateScrapes += 1 }
                 var nextDue = entries[slot].nextDue + grid.period
-                while nextDue <= now { nextDue = nextDue + grid.period }
+                while nextDue <= now {
+                    nextDue = nextDue + grid.period
+                    entries[slot].skippedScrapes += 1
+                    skippedScrapes += 1
+                }
                 entries[slot].nextDue = nextDue
                 entries[slot].inFlight = true
                 inFlight += 1
@@ -113,6 +133,10 @@ extension ScrapeScheduler {
         /// Returns whether the target is still scheduled (else its snapshot must not be stored).
         mutating func finish(_ key: TargetKey, _ outcome: Outcome, now: ContinuousClock.Instant) -> Bool {
             inFlight -= 1
+            concurrency.completed(
+                latency: outcome.latency,
+                overloaded: outcome.retryAfterSeconds != nil || outcome.apiServerFailure
+            )
             if let retryAfter = outcome.retryAfterSeconds {
                 if pausedUntil.map({ $0 <= now }) ?? true {
                     consecutiveThrottles += 1
@@ -135,7 +159,12 @@ extension ScrapeScheduler {
         /// The status of every target, in key order.
         var targetStatuses: [TargetStatus] {
             entries.sorted { $0.target.key < $1.target.key }.map {
-                TargetStatus(target: $0.target, lastHealth: $0.lastHealth, lateScrapes: $0.lateScrapes)
+                TargetStatus(
+                    target: $0.target,
+                    lastHealth: $0.lastHealth,
+                    lateScrapes: $0.lateScrapes,
+                    skippedScrapes: $0.skippedScrapes
+                )
             }
         }
     }

@@ -3,8 +3,8 @@ public import CrowsnestCore
 import Synchronization
 
 /// Schedules the scrapes of one cluster's targets: each on its interval, spread over the interval by a stable hash
-/// in slots of about 250 ms (``ScrapeGrid``), at most `maxConcurrentScrapes` at once (the API server proxies them
-/// all), and paused when the API server asks to slow down (429/503 with `Retry-After`, backing off further while it
+/// in slots of about 250 ms (``ScrapeGrid``), as many at once as the API server sustains (``ScrapeConcurrencyLimit``,
+/// at most `maxConcurrentScrapes`: the API server proxies them all), and paused when the API server asks to slow down (429/503 with `Retry-After`, backing off further while it
 /// repeats).
 public final class ScrapeScheduler: Sendable {
     /// What the health pages show for one target.
@@ -15,6 +15,22 @@ public final class ScrapeScheduler: Sendable {
         public var lastHealth: ScrapeHealth?
         /// Scrapes started later than their due time by more than a second.
         public var lateScrapes: Int
+        /// Due scrapes that never ran (the previous one, or the concurrency limit, held them past their time).
+        public var skippedScrapes: Int
+    }
+
+    /// How the cluster's scrapes keep up: the adaptive concurrency limit and what it holds back.
+    public struct Pace: Sendable, Hashable, Codable {
+        /// Scrapes allowed out at once now.
+        public var concurrencyLimit: Int
+        /// The most the limit may grow to (`max_concurrent_scrapes`).
+        public var concurrencyCeiling: Int
+        /// Scrapes out now.
+        public var inFlight: Int
+        /// Due scrapes that waited for a slot at the last look.
+        public var waiting: Int
+        /// Due scrapes that never ran, since the cluster started.
+        public var skippedScrapes: Int
     }
 
     /// The cluster name.
@@ -76,6 +92,19 @@ public final class ScrapeScheduler: Sendable {
     /// The status of every target, in key order.
     public var targetStatuses: [TargetStatus] { state.withLock { $0.targetStatuses } }
 
+    /// How the scrapes keep up now.
+    public var pace: Pace {
+        state.withLock { machine in
+            Pace(
+                concurrencyLimit: machine.concurrency.limit,
+                concurrencyCeiling: machine.concurrency.ceiling,
+                inFlight: machine.inFlight,
+                waiting: machine.waiting,
+                skippedScrapes: machine.skippedScrapes
+            )
+        }
+    }
+
     /// Runs the schedule until the task is cancelled.
     public func run() async {
         await withDiscardingTaskGroup { group in
@@ -105,7 +134,8 @@ public final class ScrapeScheduler: Sendable {
             series: series,
             health: snapshot.health,
             retryAfterSeconds: failure?.retryAfterSeconds,
-            apiServerFailure: failure?.code == .apiServer
+            apiServerFailure: failure?.code == .apiServer,
+            latency: .nanoseconds(Int64(snapshot.health.durationSeconds * 1e9))
         )
         let now = ContinuousClock.now
         let stillWanted = state.withLock { $0.finish(entry.target.key, outcome, now: now) }

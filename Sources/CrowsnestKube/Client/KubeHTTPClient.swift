@@ -9,8 +9,8 @@ import NIOCore
 public enum KubeHTTPClient {
     /// The shared client's configuration.
     /// - Parameter connectionsPerCluster: the connection-pool bound per API server and TLS configuration: room for
-    ///   the watches plus `max_concurrent_scrapes`.
-    public static func configuration(connectionsPerCluster: Int = 48) -> HTTPClient.Configuration {
+    ///   the watches plus the default `max_concurrent_scrapes` ceiling (256).
+    public static func configuration(connectionsPerCluster: Int = 272) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .disabled
@@ -30,7 +30,7 @@ public enum KubeHTTPClient {
     /// Runs `body` with a shared client configured by ``configuration(connectionsPerCluster:)``, shutting it down
     /// afterwards.
     public static func withClient<Result: Sendable>(
-        connectionsPerCluster: Int = 48,
+        connectionsPerCluster: Int = 272,
         _ body: (HTTPClient) async throws -> Result
     ) async throws -> Result {
         let client = HTTPClient(
