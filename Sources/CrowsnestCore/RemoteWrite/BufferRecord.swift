@@ -8,16 +8,20 @@ public enum BufferRecord {
     /// Bytes before the payload.
     public static let headerSize = 20
 
-    /// Appends `batch`, framed.
+    /// Appends `batch`, framed (the payload copied once, its checksum computed in place).
     public static func append(_ batch: RemoteWriteBatch, into out: inout [UInt8]) {
-        var body: [UInt8] = []
-        body.reserveCapacity(12 + batch.payload.count)
-        appendLittleEndian(UInt32(truncatingIfNeeded: batch.sampleCount), into: &body)
-        appendLittleEndian(UInt64(bitPattern: batch.newestTimestamp), into: &body)
-        body.append(contentsOf: batch.payload)
+        var fields: [UInt8] = []
+        fields.reserveCapacity(12)
+        appendLittleEndian(UInt32(truncatingIfNeeded: batch.sampleCount), into: &fields)
+        appendLittleEndian(UInt64(bitPattern: batch.newestTimestamp), into: &fields)
+        let crc = batch.payload.withUnsafeBytes { payload in
+            CRC32.checksum(payload, continuing: fields.withUnsafeBytes { CRC32.checksum($0) })
+        }
+        out.reserveCapacity(out.count + headerSize + batch.payload.count)
         appendLittleEndian(UInt32(truncatingIfNeeded: batch.payload.count), into: &out)
-        appendLittleEndian(CRC32.checksum(body), into: &out)
-        out.append(contentsOf: body)
+        appendLittleEndian(crc, into: &out)
+        out.append(contentsOf: fields)
+        out.append(contentsOf: batch.payload)
     }
 
     /// What reading a record at an offset found.

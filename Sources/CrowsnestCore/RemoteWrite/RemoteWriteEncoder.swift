@@ -51,6 +51,12 @@ public struct RemoteWriteEncoder: Sendable {
             only: only,
             collectHashes: collectHashes
         )
+        if only == nil {
+            // A fragment takes about as many bytes as its rendered line: each shard's payload is allocated once
+            // instead of growing (and being copied) by doubling.
+            let estimate = lines.count / shardCount + lines.count / (shardCount * 8) + 64
+            for index in visitor.shards.indices { visitor.shards[index].payload.reserveCapacity(estimate) }
+        }
         // Rendered lines always parse (the gateway wrote them); a line that somehow does not ends the pass with
         // what was encoded before it.
         _ = try? ExpositionParser(format: .text, mode: .scrape).parse(lines, visitor: &visitor)
