@@ -18,6 +18,9 @@
 # (/api/v1/nodes/{node}/proxy/metrics/cadvisor; vmagent with role: node and the standard relabeling, Prometheus with
 # the same paths as file_sd targets); samples per scrape are then read from each scraper's scrape_samples_scraped.
 #
+# PROXY_LATENCY_MS=250 makes KubeSim's proxy wait that long before forwarding each scrape (a busy or distant API
+# server): the "% of due" column then shows which scraper keeps up.
+#
 # Usage: Benchmarks/scrape-cost.sh [CLUSTERS] [PODS] [SERIES] [INTERVAL_S] [WINDOW_S]   (default 1 100 1000 5 60)
 #        Benchmarks/scrape-cost.sh nodes [CLUSTERS] [NODES] [PODS_PER_NODE] [INTERVAL_S] [WINDOW_S]
 #                                                                             (default 1 10 110 5 60)
@@ -53,11 +56,13 @@ clean_up_at_exit consumer_pid peer_pid sink_pid sim_pid
 if [ "$mode" = nodes ]; then
     echo "== simulating $clusters cluster(s) × $nodes nodes × cAdvisor of $pods_per_node pods (changing values), interval ${interval}s"
     start_sim --clusters "$clusters" --pods 0 --nodes "$nodes" --pods-per-node "$pods_per_node" \
-        --interval "$interval" --max-seconds 3600
+        --interval "$interval" --max-seconds 3600 --proxy-latency-ms "${PROXY_LATENCY_MS:-0}"
 else
     echo "== simulating $clusters cluster(s) × $pods pods × $series series (gzip, changing values), interval ${interval}s"
-    start_sim --clusters "$clusters" --pods "$pods" --series "$series" --interval "$interval" --max-seconds 3600
+    start_sim --clusters "$clusters" --pods "$pods" --series "$series" --interval "$interval" --max-seconds 3600 \
+        --proxy-latency-ms "${PROXY_LATENCY_MS:-0}"
 fi
+[ "${PROXY_LATENCY_MS:-0}" -gt 0 ] && echo "   every proxied request waits ${PROXY_LATENCY_MS} ms"
 dir=$work/sim
 
 # Remote-write sink for vmagent: accepts and discards.

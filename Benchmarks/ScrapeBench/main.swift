@@ -3,6 +3,7 @@
 //
 //   ScrapeBench sim --clusters N --pods P --series S --interval 5s --dir DIR [--max-seconds 3600]
 //   ScrapeBench sim --clusters N --nodes K --pods-per-node P --interval 5s --dir DIR [--max-seconds 3600]
+//   … [--proxy-latency-ms L]   every pod- and node-proxy request waits L ms first (a busy or distant API server)
 //
 // Runs N KubeSim clusters of P exporter pods (S changing series each, gzip on request) and, with --nodes, K nodes
 // whose simulated kubelets serve cAdvisor for --pods-per-node plain pods each (scraped through
@@ -28,13 +29,15 @@ struct SimOptions {
     /// Nodes per cluster; 0 = the pod case.
     var nodes = 0
     var podsPerNode = 110
+    /// Milliseconds added to every proxied request.
+    var proxyLatencyMilliseconds = 0
 
     /// The namespace every benchmark pod lives in.
     static let namespace = "bench"
 
     static let usage =
         "usage: ScrapeBench sim --clusters N (--pods P --series S | --nodes K --pods-per-node P) --interval SECONDS "
-        + "--dir DIR [--max-seconds T]"
+        + "--dir DIR [--max-seconds T] [--proxy-latency-ms L]"
 
     init(arguments: [String]) throws(UsageError) {
         var rest = arguments[...]
@@ -55,6 +58,7 @@ struct SimOptions {
             case "--max-seconds": maxSeconds = try number()
             case "--nodes": nodes = try number(allowZero: true)
             case "--pods-per-node": podsPerNode = try number()
+            case "--proxy-latency-ms": proxyLatencyMilliseconds = try number(allowZero: true)
             case "--dir": directory = value
             default: throw UsageError("unknown option \(flag)")
             }
@@ -100,6 +104,10 @@ func runSimulation(_ options: SimOptions) async throws {
             ClusterConfiguration(name: "bench-\(index)", requestLogCapacity: 1000, labels: ["bench": "scrape"])
         )
         cluster.policy.allowScraping(.user(scraper.user))
+        if options.proxyLatencyMilliseconds > 0 {
+            let latency = Duration.milliseconds(options.proxyLatencyMilliseconds)
+            cluster.updateFaults { $0.proxyLatency = latency }
+        }
         let token = cluster.issueToken(for: scraper)
         if options.nodes > 0 {
             cluster.policy.allowNodeScraping(.user(scraper.user))
