@@ -14,20 +14,8 @@ extension APIServer {
     )
         async throws
     {
-        // utilnet.SplitSchemeNamePort
-        let id = info.name
-        let pieces = id.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        var scheme = ""
-        var name = ""
-        var port = ""
-        switch pieces.count {
-        case 1: name = pieces[0]
-        case 2: (name, port) = (pieces[0], pieces[1])
-        case 3: (scheme, name, port) = (pieces[0], pieces[1], pieces[2])
-        default: break
-        }
-        guard !name.isEmpty, ["", "http", "https"].contains(scheme) else {
-            try await writer.status(.badRequest("invalid node request \"\(id)\""))
+        guard let (_, name, port) = Self.splitSchemeNamePort(info.name) else {
+            try await writer.status(.badRequest("invalid node request \"\(info.name)\""))
             return
         }
         guard let node = cluster.nodes.get(name) else {
@@ -60,35 +48,12 @@ extension APIServer {
         }
 
         // Segments: api, v1, nodes, ID, proxy, PATH...
-        let proxyIndex = 4
-        guard context.rawSegments.count > proxyIndex, context.rawSegments[proxyIndex] == "proxy" else {
-            try await writer.status(.pathNotFound)
-            return
-        }
-        var forwardedPath = "/" + context.rawSegments[(proxyIndex + 1)...].joined(separator: "/")
-        let endsWithSlash = request.rawPath.hasSuffix("/")
-        if proxyIndex + 1 == context.rawSegments.count {
-            if !endsWithSlash, request.method == "GET" || request.method == "HEAD" {
-                var headers = HTTPHeaders()
-                headers.add(name: "Location", value: request.rawPath + "/" + (request.rawQuery.map { "?" + $0 } ?? ""))
-                try await writer.respond(301, headers: headers, body: ByteBuffer())
-                return
-            }
-            forwardedPath = "/"
-        } else if endsWithSlash {
-            forwardedPath += "/"
-        }
+        guard let forwardedPath = try await forwardedPath(request, context: context, proxyIndex: 4, writer: writer)
+        else { return }
         // The kubelet sees the path decoded once, as Go's server does.
         let kubeletPath = PercentDecoding.decode(Substring(forwardedPath)) ?? forwardedPath
 
-        var forwarded: [(String, String)] = [("Host", hostPort)]
-        for (headerName, value) in request.head.headers {
-            let lower = headerName.lowercased()
-            if lower == "authorization" || lower == "host" || APIServer.hopByHopHeaders.contains(lower) { continue }
-            if lower.hasPrefix("x-forwarded-") || lower.hasPrefix("impersonate-") { continue }
-            forwarded.append((headerName, value))
-        }
-        forwarded.append(("X-Forwarded-For", request.remoteAddress))
+        let forwarded = [("Host", hostPort)] + Self.forwardedHeaders(request)
         let kubeletRequest = ExporterRequest(
             method: request.method,
             path: kubeletPath,

@@ -13,22 +13,11 @@ extension APIServer {
     /// `/api/v1/namespaces/NS/pods/[SCHEME:]NAME[:PORT]/proxy[/PATH]`: forwards to the pod's backend.
     func proxy(_ request: HTTPRequest, info: RequestInfo, context: RequestContext, writer: ResponseWriter) async throws
     {
-        // utilnet.SplitSchemeNamePort
-        let id = info.name
-        let pieces = id.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        var scheme = ""
-        var name = ""
-        var port = ""
-        switch pieces.count {
-        case 1: name = pieces[0]
-        case 2: (name, port) = (pieces[0], pieces[1])
-        case 3: (scheme, name, port) = (pieces[0], pieces[1], pieces[2])
-        default: break
-        }
-        guard !name.isEmpty, ["", "http", "https"].contains(scheme) else {
-            try await writer.status(.badRequest("invalid pod request \"\(id)\""))
+        guard let (scheme, name, requestedPort) = Self.splitSchemeNamePort(info.name) else {
+            try await writer.status(.badRequest("invalid pod request \"\(info.name)\""))
             return
         }
+        var port = requestedPort
         guard let pod = cluster.pods.get(namespace: info.namespace, name: name) else {
             try await writer.status(.notFound(resource: "pods", name: name))
             return
@@ -43,23 +32,14 @@ extension APIServer {
         // The part of the raw path after `.../proxy`, still encoded, and the query, verbatim.
         // Segments: api, v1, namespaces, NS, pods, ID, proxy, PATH...
         let proxyIndex = 6
-        guard context.rawSegments.count > proxyIndex, context.rawSegments[proxyIndex] == "proxy" else {
-            try await writer.status(.pathNotFound)
-            return
-        }
-        var forwardedPath = "/" + context.rawSegments[(proxyIndex + 1)...].joined(separator: "/")
-        let endsWithSlash = request.rawPath.hasSuffix("/")
-        if proxyIndex + 1 == context.rawSegments.count {
-            if !endsWithSlash, request.method == "GET" || request.method == "HEAD" {
-                var headers = HTTPHeaders()
-                headers.add(name: "Location", value: request.rawPath + "/" + (request.rawQuery.map { "?" + $0 } ?? ""))
-                try await writer.respond(301, headers: headers, body: ByteBuffer())
-                return
-            }
-            forwardedPath = "/"
-        } else if endsWithSlash {
-            forwardedPath += "/"
-        }
+        guard
+            let forwardedPath = try await forwardedPath(
+                request,
+                context: context,
+                proxyIndex: proxyIndex,
+                writer: writer
+            )
+        else { return }
 
         let hostPort = port.isEmpty ? podIP : (podIP.contains(":") ? "[\(podIP)]:\(port)" : "\(podIP):\(port)")
         guard let portNumber = port.isEmpty ? (effectiveScheme == "https" ? 443 : 80) : Int(port) else {
@@ -72,14 +52,7 @@ extension APIServer {
         let backend = pod.backends[portNumber] ?? .refused
 
         // The request the pod sees: no Authorization, X-Forwarded-* added, everything else passed.
-        var forwarded: [(String, String)] = []
-        for (headerName, value) in request.head.headers {
-            let lower = headerName.lowercased()
-            if lower == "authorization" || lower == "host" || APIServer.hopByHopHeaders.contains(lower) { continue }
-            if lower.hasPrefix("x-forwarded-") || lower.hasPrefix("impersonate-") { continue }
-            forwarded.append((headerName, value))
-        }
-        forwarded.append(("X-Forwarded-For", request.remoteAddress))
+        var forwarded = Self.forwardedHeaders(request)
         forwarded.append(("X-Forwarded-Host", request.head.headers.first(name: "host") ?? ""))
         forwarded.append(("X-Forwarded-Proto", "https"))
         forwarded.append(("X-Forwarded-Uri", request.uri))
