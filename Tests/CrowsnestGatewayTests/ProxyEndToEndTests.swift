@@ -22,6 +22,18 @@ struct ProxyEndToEndTests {
 
     static func port(_ cluster: SimulatedCluster) throws -> Int { try #require(cluster.port) }
 
+    /// The cluster's JSON detail once it contains `text` (or after 20 s).
+    static func detail(_ harness: GatewayHarness, _ cluster: String, once text: String) async throws -> String {
+        var detail = ""
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            detail = try await harness.get("/api/v1/clusters/\(cluster)").1
+            if detail.contains(text) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return detail
+    }
+
     @Test("proxy_url routes one cluster's discovery and scrapes through the proxy; the other goes direct")
     func clusterFileProxy() async throws {
         let proxy = try await ConnectProxy()
@@ -45,13 +57,7 @@ struct ProxyEndToEndTests {
         let extra: @Sendable (SimulatedCluster) -> String = { $0.name == "east" ? "proxy_url: \(proxy.url)\n" : "" }
         try await GatewayHarness.run(try Self.clusters(), clusterFileExtra: extra) { harness, running in
             _ = try await harness.waitForMetrics(seconds: 20) { $0.up(cluster: "west") == ["web-0": 1] }
-            var detail = ""
-            let deadline = ContinuousClock.now + .seconds(20)
-            while ContinuousClock.now < deadline {
-                detail = try await harness.get("/api/v1/clusters/east").1
-                if detail.contains("refused to open a tunnel") { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            let detail = try await Self.detail(harness, "east", once: "refused to open a tunnel")
             // (JSON escapes the slashes of the proxy's URL.)
             #expect(
                 detail.contains("proxy http:\\/\\/127.0.0.1:\(proxy.port) refused to open a tunnel (CONNECT)"),
@@ -76,13 +82,7 @@ struct ProxyEndToEndTests {
             harness,
             _ in
             _ = try await harness.waitForMetrics(seconds: 20) { $0.up(cluster: "east") == ["web-0": 1] }
-            var detail = ""
-            let deadline = ContinuousClock.now + .seconds(20)
-            while ContinuousClock.now < deadline {
-                detail = try await harness.get("/api/v1/clusters/west").1
-                if detail.contains("407") { break }
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            let detail = try await Self.detail(harness, "west", once: "407")
             #expect(detail.contains("asks for authentication (407)"), "\(detail)")
             for path in ["/", "/api/v1/clusters", "/api/v1/clusters/west", "/api/v1/clusters/east", "/-/metrics"] {
                 let text = try await harness.get(path).1

@@ -19,6 +19,22 @@ struct RemoteWriteStorageTests {
         return RemoteWriteEncoder(shardCount: 1).encode(Array(text.utf8), defaultTimestamp: 0).shards[0]
     }
 
+    /// A disk buffer in `folder` with one large segment, no age limit, and `recentLimit` bytes of copies in memory.
+    static func disk(
+        _ folder: TemporaryDirectory,
+        _ stats: RemoteWriteStats,
+        recentLimit: Int
+    ) throws -> SegmentShardStorage {
+        try SegmentShardStorage(
+            directory: folder.path,
+            maxBytes: 1 << 30,
+            segmentSize: 1 << 20,
+            maxAge: .seconds(0),
+            stats: stats,
+            recentLimit: recentLimit
+        )
+    }
+
     @Test("memory: FIFO, commit removes what was peeked, the oldest go past capacity (counted), never in flight")
     func memory() throws {
         let stats = Self.stats()
@@ -168,14 +184,7 @@ struct RemoteWriteStorageTests {
         defer { folder.remove() }
         let stats = Self.stats()
         let batches = (0..<9).map { Self.batch(10, timestamp: Int64($0) * 1000) }
-        let storage = try SegmentShardStorage(
-            directory: folder.path,
-            maxBytes: 1 << 30,
-            segmentSize: 1 << 20,
-            maxAge: .seconds(0),
-            stats: stats,
-            recentLimit: batches[2..<5].map(\.payload.count).reduce(0, +)
-        )
+        let storage = try Self.disk(folder, stats, recentLimit: batches[2..<5].map(\.payload.count).reduce(0, +))
         func drain() -> [RemoteWriteBatch] {
             var sent: [RemoteWriteBatch] = []
             while let request = storage.peek(maxSamples: 10, oldestAllowed: .min) {
@@ -207,14 +216,7 @@ struct RemoteWriteStorageTests {
         let folder = try TemporaryDirectory("rw-damaged")
         defer { folder.remove() }
         let stats = Self.stats()
-        let storage = try SegmentShardStorage(
-            directory: folder.path,
-            maxBytes: 1 << 30,
-            segmentSize: 1 << 20,
-            maxAge: .seconds(0),
-            stats: stats,
-            recentLimit: 0
-        )
+        let storage = try Self.disk(folder, stats, recentLimit: 0)
         for index in 0..<3 { try storage.append(Self.batch(10, timestamp: Int64(index) * 1000)) }
         // Flip a byte of the second record's payload in the file.
         let segment = try #require(
