@@ -57,6 +57,24 @@ struct RemoteWriteEncodingTests {
         var flipped = bytes
         flipped[size + BufferRecord.headerSize + 7] ^= 0x40
         flipped.withUnsafeBytes { raw in #expect(BufferRecord.read(raw, at: size) == .corrupt) }
+
+        // A compressed payload: flagged in the count, expanded by the reader's decompressor, corrupt when that fails.
+        let stand = Array(batch.payload.reversed())  // any bytes stand for the compressed form here
+        var packed: [UInt8] = []
+        BufferRecord.append(batch, compressed: stand, into: &packed)
+        packed.withUnsafeBytes { raw in
+            #expect(BufferRecord.header(raw, at: 0)?.samples == 5)
+            #expect(
+                BufferRecord.read(raw, at: 0, decompress: { Array($0.reversed()) })
+                    == .record(batch, end: packed.count)
+            )
+            #expect(BufferRecord.read(raw, at: 0, decompress: { _ in nil }) == .corrupt)
+            guard case .record(let stored, _) = BufferRecord.read(raw, at: 0) else {
+                Issue.record("no record")
+                return
+            }
+            #expect(stored.payload == stand && stored.sampleCount == 5, "without a decompressor: the stored bytes")
+        }
     }
 
     @Test("batches split at sample boundaries into valid request bodies", arguments: [1, 2, 3, 5, 9])

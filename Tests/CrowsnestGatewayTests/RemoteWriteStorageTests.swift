@@ -203,12 +203,41 @@ struct RemoteWriteStorageTests {
         try storage.append(batches[6])
         #expect(drain() == Array(batches[5..<7]))
         #expect(storage.fileReads == 4, "the one copied before the failure went too")
+        #expect(stats.snapshot.corruptRecords == 0)
         // Caught up: new batches are sent from memory again.
         try storage.append(batches[7])
         try storage.append(batches[8])
         #expect(drain() == Array(batches[7..<9]))
         #expect(storage.fileReads == 4)
         #expect(storage.pendingSamples == 0 && stats.snapshot.pending == 0)
+    }
+
+    @Test("disk: while the receiver is away records are stored compressed, and read back and reopened intact")
+    func compressedBacklog() throws {
+        let folder = try TemporaryDirectory("rw-compressed")
+        defer { folder.remove() }
+        let stats = Self.stats()
+        let batches = (0..<20).map { Self.batch(50, timestamp: Int64($0) * 1000) }
+        var storage = try Self.disk(folder, stats, recentLimit: 1 << 20)
+        try storage.append(batches[0])
+        let plainBytes = stats.snapshot.bufferBytes
+        storage.sendFailed()
+        for batch in batches[1...] { try storage.append(batch) }
+        let backlogBytes = stats.snapshot.bufferBytes - plainBytes
+        #expect(
+            backlogBytes * 3 < plainBytes * 19,
+            "19 compressed records take \(backlogBytes) bytes; 1 plain \(plainBytes)"
+        )
+        storage.close()
+        storage = try Self.disk(folder, stats, recentLimit: 1 << 20)
+        #expect(storage.pendingSamples == 20 * 50, "sample counts survive the flag bit")
+        var sent: [RemoteWriteBatch] = []
+        while let request = storage.peek(maxSamples: 50, oldestAllowed: .min) {
+            sent.append(request.batch)
+            storage.commit(request)
+        }
+        #expect(sent == batches)
+        #expect(stats.snapshot.corruptRecords == 0)
     }
 
     @Test("disk: a damaged record in the segment being written ends it there; new records follow the last good one")

@@ -1,6 +1,9 @@
-/// The framing of one batch in a remote-write buffer segment file: a 20-byte header — payload length (u32), CRC-32
-/// of everything after the CRC (u32), sample count (u32), newest timestamp (i64), all little-endian — then the
-/// payload (`WriteRequest` fragments).
+/// The framing of one batch in a remote-write buffer segment file.
+///
+/// A 20-byte header — payload length (u32), CRC-32 of everything after the CRC (u32), sample count (u32), newest
+/// timestamp (i64), all little-endian — then the payload (`WriteRequest` fragments). The count's top bit
+/// (``compressedFlag``) marks a payload stored snappy-compressed: what the buffer writes while a receiver is away,
+/// so an outage's backlog takes a fraction of the disk.
 ///
 /// The CRC covers count, timestamp and payload, so a record torn by a crash (short, or with bytes never written)
 /// is recognised and never sent.
@@ -8,20 +11,26 @@ public enum BufferRecord {
     /// Bytes before the payload.
     public static let headerSize = 20
 
-    /// Appends `batch`, framed (the payload copied once, its checksum computed in place).
-    public static func append(_ batch: RemoteWriteBatch, into out: inout [UInt8]) {
+    /// The bit of the count field that marks a compressed payload.
+    public static let compressedFlag: UInt32 = 1 << 31
+
+    /// Appends `batch`, framed (the payload copied once, its checksum computed in place); `compressed`, when given,
+    /// is stored instead of the payload, flagged.
+    public static func append(_ batch: RemoteWriteBatch, compressed: [UInt8]? = nil, into out: inout [UInt8]) {
+        let stored = compressed ?? batch.payload
         var fields: [UInt8] = []
         fields.reserveCapacity(12)
-        appendLittleEndian(UInt32(truncatingIfNeeded: batch.sampleCount), into: &fields)
+        let count = UInt32(truncatingIfNeeded: batch.sampleCount) & ~compressedFlag
+        appendLittleEndian(compressed == nil ? count : count | compressedFlag, into: &fields)
         appendLittleEndian(UInt64(bitPattern: batch.newestTimestamp), into: &fields)
-        let crc = batch.payload.withUnsafeBytes { payload in
+        let crc = stored.withUnsafeBytes { payload in
             CRC32.checksum(payload, continuing: fields.withUnsafeBytes { CRC32.checksum($0) })
         }
-        out.reserveCapacity(out.count + headerSize + batch.payload.count)
-        appendLittleEndian(UInt32(truncatingIfNeeded: batch.payload.count), into: &out)
+        out.reserveCapacity(out.count + headerSize + stored.count)
+        appendLittleEndian(UInt32(truncatingIfNeeded: stored.count), into: &out)
         appendLittleEndian(crc, into: &out)
         out.append(contentsOf: fields)
-        out.append(contentsOf: batch.payload)
+        out.append(contentsOf: stored)
     }
 
     /// What reading a record at an offset found.
@@ -35,7 +44,14 @@ public enum BufferRecord {
     }
 
     /// Reads the record starting at `offset` of `bytes`.
-    public static func read(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> ReadResult {
+    ///
+    /// A compressed payload is expanded by `decompress` (nil: a payload that does not decompress, read as corrupt);
+    /// without it the stored bytes are returned as they are (enough to count samples).
+    public static func read(
+        _ bytes: UnsafeRawBufferPointer,
+        at offset: Int,
+        decompress: (([UInt8]) -> [UInt8]?)? = nil
+    ) -> ReadResult {
         guard offset < bytes.count else { return .end }
         guard bytes.count - offset >= headerSize else { return .corrupt }
         let length = Int(loadLittleEndian(UInt32.self, bytes, offset))
@@ -44,9 +60,14 @@ public enum BufferRecord {
         guard end <= bytes.count else { return .corrupt }
         let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + 8)..<end])
         guard CRC32.checksum(body) == crc else { return .corrupt }
-        let count = Int(loadLittleEndian(UInt32.self, bytes, offset + 8))
+        let countField = loadLittleEndian(UInt32.self, bytes, offset + 8)
+        let count = Int(countField & ~compressedFlag)
         let newest = Int64(bitPattern: loadLittleEndian(UInt64.self, bytes, offset + 12))
-        let payload = Array(UnsafeRawBufferPointer(rebasing: bytes[(offset + headerSize)..<end]))
+        var payload = Array(UnsafeRawBufferPointer(rebasing: bytes[(offset + headerSize)..<end]))
+        if countField & compressedFlag != 0, let decompress {
+            guard let expanded = decompress(payload) else { return .corrupt }
+            payload = expanded
+        }
         return .record(RemoteWriteBatch(payload: payload, sampleCount: count, newestTimestamp: newest), end: end)
     }
 
@@ -58,7 +79,7 @@ public enum BufferRecord {
         guard bytes.count - offset >= headerSize else { return nil }
         let length = Int(loadLittleEndian(UInt32.self, bytes, offset))
         return (
-            headerSize + length, Int(loadLittleEndian(UInt32.self, bytes, offset + 8)),
+            headerSize + length, Int(loadLittleEndian(UInt32.self, bytes, offset + 8) & ~compressedFlag),
             Int64(bitPattern: loadLittleEndian(UInt64.self, bytes, offset + 12))
         )
     }
