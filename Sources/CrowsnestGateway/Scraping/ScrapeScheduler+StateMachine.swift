@@ -16,6 +16,8 @@ extension ScrapeScheduler {
             var previousSeries: SeriesHashes?
             var lastHealth: ScrapeHealth?
             var lateScrapes = 0
+            /// Bytes of the last successful scrape's snapshot: what the next one's line buffer reserves.
+            var lastSnapshotBytes = 0
         }
 
         /// How a scrape ended, as the schedule needs it.
@@ -29,6 +31,8 @@ extension ScrapeScheduler {
             /// Whether the API server (not the pod) failed the scrape: such a failure neither pauses nor ends a
             /// throttling streak.
             var apiServerFailure: Bool
+            /// Bytes of the snapshot.
+            var snapshotBytes = 0
         }
 
         /// The targets live in an array (`slotOf` maps a key to its index): the scheduler scans due times every
@@ -129,6 +133,7 @@ extension ScrapeScheduler {
             entries[slot].inFlight = false
             entries[slot].previousSeries = outcome.series
             entries[slot].lastHealth = outcome.health
+            if outcome.health.up { entries[slot].lastSnapshotBytes = outcome.snapshotBytes }
             return true
         }
 

@@ -97,7 +97,8 @@ public final class ScrapeScheduler: Sendable {
             entry.target,
             previousSeries: entry.previousSeries,
             plan: entry.plan,
-            expectedBodySize: entry.lastHealth?.bodyBytes ?? 0
+            expectedBodySize: entry.lastHealth?.bodyBytes ?? 0,
+            expectedSnapshotSize: entry.lastSnapshotBytes
         )
         (failure == nil ? successes : failures).increment()
         durations.recordNanoseconds(Int64(snapshot.health.durationSeconds * 1e9))
@@ -105,7 +106,8 @@ public final class ScrapeScheduler: Sendable {
             series: series,
             health: snapshot.health,
             retryAfterSeconds: failure?.retryAfterSeconds,
-            apiServerFailure: failure?.code == .apiServer
+            apiServerFailure: failure?.code == .apiServer,
+            snapshotBytes: snapshot.bytes.count
         )
         let now = ContinuousClock.now
         let stillWanted = state.withLock { $0.finish(entry.target.key, outcome, now: now) }
