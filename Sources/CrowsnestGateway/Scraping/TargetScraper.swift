@@ -168,7 +168,7 @@ public struct TargetScraper: Sendable {
                             payload,
                             format: format,
                             options: options,
-                            reusing: lineBuffer(expectedSize: expectedSnapshotSize)
+                            reusing: lineBuffer(expectedSize: expectedSnapshotSize, spare: options.spareCapacity)
                         )
                     }
                 }
@@ -217,11 +217,15 @@ public struct TargetScraper: Sendable {
 
     /// The buffer a scrape renders into: for a snapshot of `expectedSize` bytes, room for that much and a little
     /// more (values change length from scrape to scrape: a buffer that turns out short grows by doubling and is
-    /// copied again), kept from an earlier snapshot when one of about that size waits. None for a small snapshot
-    /// (or an unknown size): the renderer then makes an exact one, as a heap allocation costs no page faults and
-    /// room to spare would be held by every one of many small snapshots.
-    func lineBuffer(expectedSize: Int) -> [UInt8] {
-        guard expectedSize >= lineBuffers.minimumBytes else { return [] }
+    /// copied again), kept from an earlier snapshot when one of about that size waits. A small snapshot's (under
+    /// the recycling threshold) is new, with little room to spare, since every one of many small snapshots holds
+    /// it; without it the lines would grow a buffer by doubling and be copied into an exact one. None when the
+    /// size is unknown (the first scrape).
+    func lineBuffer(expectedSize: Int, spare: Int) -> [UInt8] {
+        guard expectedSize > 0 else { return [] }
+        guard expectedSize >= lineBuffers.minimumBytes else {
+            return [UInt8](recyclableCapacity: expectedSize + expectedSize / 64 + spare)
+        }
         let capacity = expectedSize + expectedSize / 32
         return lineBuffers.take(
             minimumCapacity: expectedSize + expectedSize / 64,
