@@ -152,4 +152,124 @@ struct ScrapeRendererReuseTests {
             }
         }
     }
+
+    /// `text`'s bytes in memory the caller deallocates (a payload passed without a closure around the render).
+    static func unsafeCopy(_ text: String) -> UnsafeMutableRawBufferPointer {
+        let bytes = Array(text.utf8)
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        raw.copyBytes(from: bytes)
+        return UnsafeMutableRawBufferPointer(rebasing: raw[0..<bytes.count])
+    }
+
+    /// The address of an array's storage.
+    static func address(_ bytes: [UInt8]) -> UInt {
+        bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+    }
+
+    @Test("a render into a buffer of about the right size gives the same result, written into that buffer")
+    func reusedOutputBuffer() throws {
+        for (index, payload) in Self.payloads.enumerated() {
+            for labels in Self.labelSets {
+                let expected = try Self.fresh(payload, labels)
+                var options = Self.options(labels)
+                options.spareCapacity = 100
+                var buffer = [UInt8](repeating: 0xAB, count: 50)  // old content, to be forgotten
+                buffer.reserveCapacity(expected.bytes.count + 100)
+                let address = Self.address(buffer)
+                var renderer = ScrapeRenderer()
+                let raw = Self.unsafeCopy(payload.text)
+                defer { raw.deallocate() }
+                // Handed over (`consume`): a buffer still shared would be copied before it is written.
+                let rendered = try renderer.render(
+                    UnsafeRawBufferPointer(raw),
+                    format: payload.format,
+                    options: options,
+                    reusing: consume buffer
+                )
+                Self.expectEqual(rendered, expected, "payload \(index), labels \(labels)")
+                #expect(Self.address(rendered.bytes) == address, "payload \(index): written into the buffer given")
+                #expect(rendered.bytes.capacity >= rendered.bytes.count + 100, "the spare room asked for")
+            }
+        }
+    }
+
+    @Test("a buffer far larger than the result is not what the result keeps")
+    func oversizedBufferNotKept() throws {
+        let payload = Self.payloads[1]
+        let expected = try Self.fresh(payload, [])
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 20)
+        var renderer = ScrapeRenderer()
+        let raw = Self.unsafeCopy(payload.text)
+        defer { raw.deallocate() }
+        let rendered = try renderer.render(
+            UnsafeRawBufferPointer(raw),
+            format: payload.format,
+            options: Self.options([]),
+            reusing: consume buffer
+        )
+        Self.expectEqual(rendered, expected, "oversized buffer")
+        #expect(rendered.bytes.capacity < 64 << 10)
+    }
+
+    /// `count` lines of one gauge family `big`, over 64 kB rendered (several scratch flushes).
+    static func bigFamily(_ count: Int) -> String {
+        "# TYPE big gauge\n" + (0..<count).map { "big{instance=\"i\($0)\",zone=\"z\($0 % 7)\"} \($0).5\n" }.joined()
+    }
+
+    @Test("families that come back later (direct writing given up mid-way) render as if grouped", arguments: [0, 3000])
+    func interleavedFamilies(bigLines: Int) throws {
+        // `a` again after `b` (text: a new implied family of the same name), and OpenMetrics gauge histograms whose
+        // second series goes back to the `_bucket` family: both send lines to an earlier output family.
+        let cases: [(payload: String, format: ExpositionFormat, expected: [(name: String, lines: String)])] = [
+            (
+                "a{x=\"1\"} 1\nb 2\na{x=\"2\"} 3\nc 4\n", .text,
+                [("a", "a{x=\"1\"} 1\na{x=\"2\"} 3\n"), ("b", "b 2\n"), ("c", "c 4\n")]
+            ),
+            (
+                "# TYPE g gaugehistogram\n"
+                    + "g_bucket{s=\"1\",le=\"+Inf\"} 2\ng_gcount{s=\"1\"} 2\ng_gsum{s=\"1\"} 3\n"
+                    + "g_bucket{s=\"2\",le=\"+Inf\"} 5\ng_gcount{s=\"2\"} 5\ng_gsum{s=\"2\"} 6\n# EOF\n",
+                .openMetrics,
+                [
+                    ("g_bucket", "g_bucket{s=\"1\",le=\"+Inf\"} 2\ng_bucket{s=\"2\",le=\"+Inf\"} 5\n"),
+                    ("g_gcount", "g_gcount{s=\"1\"} 2\ng_gcount{s=\"2\"} 5\n"),
+                    ("g_gsum", "g_gsum{s=\"1\"} 3\ng_gsum{s=\"2\"} 6\n"),
+                ]
+            ),
+        ]
+        for (payload, format, expected) in cases {
+            let big = Self.bigFamily(bigLines)
+            let bigAlone = big + (format == .openMetrics ? "# EOF\n" : "")
+            var headRenderer = ScrapeRenderer()
+            let head =
+                bigLines == 0
+                ? nil
+                : try headRenderer.render(
+                    Array(bigAlone.utf8),
+                    format: format,
+                    options: ScrapeRenderOptions(targetLabels: [])
+                )
+            let text = big + payload
+            var renderer = ScrapeRenderer()
+            let rendered = try renderer.render(
+                Array(text.utf8),
+                format: format,
+                options: ScrapeRenderOptions(targetLabels: [])
+            )
+            let headBytes = head?.bytes ?? []
+            let headFamilies = head?.families ?? []
+            #expect(Array(rendered.bytes.prefix(headBytes.count)) == headBytes, "\(format): the big family first")
+            #expect(rendered.families.count == headFamilies.count + expected.count)
+            var start = headBytes.count
+            for (family, (name, lines)) in zip(rendered.families.dropFirst(headFamilies.count), expected) {
+                #expect(family.name == name)
+                #expect(family.range == start..<start + lines.utf8.count, "\(name)'s range")
+                #expect(Array(rendered.bytes[family.range]) == Array(lines.utf8), "\(name)'s lines")
+                start += lines.utf8.count
+            }
+            #expect(start == rendered.bytes.count)
+        }
+    }
+
 }

@@ -47,7 +47,8 @@ struct BodyReadingTests {
         _ chunks: [ByteBuffer],
         gzip: Bool,
         limit: Int,
-        expectedSize: Int
+        expectedSize: Int,
+        expectedSnapshotSize: Int = 0
     ) async -> (TargetSnapshot, ScrapeFailure?) {
         let client = FakeProxyClient { _ in
             var headers: HTTPHeaders = ["Content-Type": "text/plain; version=0.0.4"]
@@ -58,7 +59,12 @@ struct BodyReadingTests {
             client: client,
             settings: TargetScraper.Settings(limits: ExpositionLimits(bodySizeLimit: limit), timestamps: false)
         )
-        let (snapshot, _, failure) = await scraper.scrape(target, previousSeries: nil, expectedBodySize: expectedSize)
+        let (snapshot, _, failure) = await scraper.scrape(
+            target,
+            previousSeries: nil,
+            expectedBodySize: expectedSize,
+            expectedSnapshotSize: expectedSnapshotSize
+        )
         return (snapshot, failure)
     }
 
@@ -125,6 +131,33 @@ struct BodyReadingTests {
             )
             #expect(failure == nil, "trailing bytes, chunks of \(chunkSize)")
             #expect(snapshot.health.samplesScraped == 801)
+        }
+    }
+
+    @Test("bodies and snapshots of several MB, whose buffers are kept from scrape to scrape, give the same lines")
+    func recycledBuffers() async throws {
+        let plain = Self.payload(series: 40000)  // ~1.6 MB, rendered ~4 MB: over the recycling threshold
+        var copy = plain
+        let compressed = try copy.compress(with: .gzip)
+        for gzip in [true, false] {
+            let body = gzip ? compressed : plain
+            let (reference, referenceFailure) = await scrape([body], gzip: gzip, limit: 0, expectedSize: 0)
+            try #require(referenceFailure == nil)
+            let lines = scrapedLines(reference)
+            var previous: TargetSnapshot? = reference
+            for round in 0..<4 {
+                let (snapshot, failure) = await scrape(
+                    Self.chunks(body, size: 64 << 10),
+                    gzip: gzip,
+                    limit: 0,
+                    expectedSize: previous!.health.bodyBytes,
+                    expectedSnapshotSize: previous!.bytes.count
+                )
+                #expect(failure == nil)
+                #expect(scrapedLines(snapshot) == lines, "gzip \(gzip), round \(round)")
+                #expect(snapshot.families.dropLast(5).map(\.range) == reference.families.dropLast(5).map(\.range))
+                previous = snapshot  // the one before is freed: its buffer is kept for the next round
+            }
         }
     }
 }

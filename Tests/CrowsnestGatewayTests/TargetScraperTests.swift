@@ -138,6 +138,23 @@ struct TargetScraperTests {
         #expect(held == [2, 4, 1])
     }
 
+    @Test("two different series whose 32-bit series hashes collide are both served, each counted as added")
+    func colliding32BitHashes() async throws {
+        // Found by search: these two lines, with this target's labels, agree in the low 32 bits of their hashes.
+        let client = FakeProxyClient { _ in FakeProxyClient.body("c{v=\"34394\"} 1\nc{v=\"48006\"} 2\n") }
+        let scraper = TargetScraper(
+            client: client,
+            settings: TargetScraper.Settings(limits: ExpositionLimits(bodySizeLimit: 1 << 20))
+        )
+        let (snapshot, series, failure) = await scraper.scrape(target, previousSeries: nil)
+        #expect(failure == nil)
+        #expect(series.count == 1, "the two series share one 32-bit hash (else this test checks nothing)")
+        #expect(text(snapshot).contains("v=\"34394\"} 1 "))
+        #expect(text(snapshot).contains("v=\"48006\"} 2 "))
+        #expect(snapshot.health.seriesAdded == 1)
+        #expect(snapshot.seriesCount == 2 + 5)
+    }
+
     @Test("a snapshot's buffer is its lines plus at most the synthetic estimate (no doubled capacity)")
     func snapshotHoldsNoSpareBuffer() async throws {
         var payload = "# TYPE requests_total counter\n"

@@ -15,7 +15,22 @@ struct RenderVisitor: ExpositionVisitor {
     let options: ScrapeRenderOptions
     let format: ExpositionFormat
     let target: PreparedTargetLabels
+    /// One buffer per output family, used once the output is no longer written in order (see ``isDirect``).
     var buffers: [ByteSink]
+    /// Whether every sample so far went to the newest output family, as in almost every payload.
+    ///
+    /// A text family's samples are contiguous: then lines are written in output order through ``scratch`` straight
+    /// into ``output``, and each family's range begins where its first line went. Rendering into per-family buffers
+    /// and concatenating them copies every byte twice more, into buffers that a multi-MB payload (a kubelet's
+    /// cAdvisor) makes too large to keep pooled, so they were fresh pages, faulted in on every scrape.
+    var isDirect = true
+    /// Lines not yet appended to ``output`` (direct mode): a small buffer the line writers fill without bounds
+    /// checks, flushed every ``flushSize`` bytes, so ``output`` grows by large appends only.
+    let scratch: ByteSink
+    /// The rendered bytes: in direct mode the lines flushed so far, else filled by ``finish(samplesScraped:)``.
+    var output: [UInt8]
+    /// The capacity of the buffer the caller gave for ``output``.
+    let givenCapacity: Int
     var outputs: [RenderedFamily] = []
     var outputIndex: [String: Int] = [:]
     var ordinal = -1
@@ -32,11 +47,24 @@ struct RenderVisitor: ExpositionVisitor {
     let copyDestination: [UInt8]
     let copyPrefix: [UInt8]
 
-    init(options: ScrapeRenderOptions, format: ExpositionFormat, buffers: [ByteSink]) {
+    /// How many bytes ``scratch`` collects before they are appended to ``output``.
+    static let flushSize = 64 << 10
+
+    /// Creates a visitor writing into `output` (emptied first; its capacity is kept), with `buffers` and `scratch`
+    /// from an earlier render (emptied).
+    init(
+        options: ScrapeRenderOptions,
+        format: ExpositionFormat,
+        buffers: [ByteSink],
+        scratch: ByteSink,
+        output: consuming [UInt8]
+    ) {
         self.options = options
         self.format = format
         self.target = PreparedTargetLabels(options.targetLabels)
         self.buffers = buffers
+        self.scratch = scratch
+        self.output = consume output  // the caller's buffer, unshared: emptied below without a copy
         self.timestampText = Self.timestampText(options.timestampMilliseconds)
         self.copySource = options.labelCopy.map { Array($0.source.utf8) } ?? []
         self.copyDestination = options.labelCopy.map { Array($0.destination.utf8) } ?? []
@@ -47,6 +75,8 @@ struct RenderVisitor: ExpositionVisitor {
             prefix.append(contentsOf: "=\"".utf8)
         }
         self.copyPrefix = prefix
+        self.output.removeAll(keepingCapacity: true)
+        self.givenCapacity = self.output.capacity
     }
 
     /// The text appended to a sample line for the scrape timestamp: ` <milliseconds>`, or nothing.
@@ -58,21 +88,88 @@ struct RenderVisitor: ExpositionVisitor {
     }
 
     /// The buffers, emptied, for the next scrape.
-    mutating func recycle() -> [ByteSink] {
+    mutating func recycle() -> (families: [ByteSink], scratch: ByteSink) {
         for buffer in buffers { buffer.reset() }
-        return buffers
+        scratch.reset()
+        return (buffers, scratch)
+    }
+
+    /// Bytes written so far, in output order (direct mode).
+    var directCount: Int { output.count + scratch.count }
+
+    /// The buffer a line of output family `slot` goes into.
+    ///
+    /// The scratch while the output is written in order (flushed first when full), else the family's own buffer.
+    /// A line for an earlier family ends direct mode.
+    @inline(__always)
+    mutating func sink(for slot: Int) -> ByteSink {
+        if isDirect {
+            if slot == outputs.count - 1 {
+                if scratch.count >= Self.flushSize { flush() }
+                return scratch
+            }
+            leaveDirectMode()
+        }
+        return buffers[slot]
+    }
+
+    /// Appends the scratch's lines to the output.
+    mutating func flush() {
+        output.append(contentsOf: scratch.bytes)
+        scratch.reset()
+    }
+
+    /// Where family `index`'s lines end in direct mode: where the next family's begin, or at the end.
+    func directEnd(of index: Int) -> Int {
+        index + 1 < outputs.count ? outputs[index + 1].range.lowerBound : directCount
+    }
+
+    /// Moves the lines written in order into one buffer per family, for a payload whose families interleave (a
+    /// family repeated later, OpenMetrics gauge histograms, relabeling into another family).
+    mutating func leaveDirectMode() {
+        flush()
+        isDirect = false
+        while buffers.count < outputs.count { buffers.append(ByteSink(capacity: 1024)) }
+        output.withUnsafeBytes { written in
+            for index in outputs.indices {
+                let start = outputs[index].range.lowerBound
+                let length = directEnd(of: index) - start
+                buffers[index].reserve(length)
+                if length > 0 { buffers[index].put(written.baseAddress! + start, length) }
+            }
+        }
+        output.removeAll(keepingCapacity: true)
     }
 
     mutating func finish(samplesScraped: Int) -> RenderedScrape {
-        var total = 0
-        for index in outputs.indices { total += buffers[index].count }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(total + options.spareCapacity)
         var families = outputs
-        for index in families.indices {
-            let start = bytes.count
-            bytes.append(contentsOf: buffers[index].bytes)
-            families[index].range = start..<bytes.count
+        if isDirect {
+            flush()
+            for index in families.indices {
+                families[index].range = families[index].range.lowerBound..<directEnd(of: index)
+            }
+        } else {
+            var total = 0
+            for index in outputs.indices { total += buffers[index].count }
+            output.reserveCapacity(total + options.spareCapacity)
+            for index in families.indices {
+                let start = output.count
+                output.append(contentsOf: buffers[index].bytes)
+                families[index].range = start..<output.count
+            }
+        }
+        var bytes: [UInt8] = []
+        swap(&bytes, &output)
+        // Held for as long as the snapshot lives: the buffer the caller gave, sized from the target's last scrape,
+        // when the lines fit with their spare room and it is at most an eighth too large; else an exact copy
+        // (never a buffer grown by doubling: up to half of it would be held empty).
+        let needed = bytes.count + options.spareCapacity
+        let slack = bytes.capacity == givenCapacity ? bytes.count / 8 + 4096 : 4096
+        if bytes.capacity < needed || bytes.capacity > needed + slack {
+            var exact: [UInt8] = []
+            exact.reserveCapacity(bytes.count + options.spareCapacity)
+            exact.append(contentsOf: bytes)
+            bytes = exact
         }
         return RenderedScrape(
             bytes: bytes,
@@ -105,10 +202,12 @@ struct RenderVisitor: ExpositionVisitor {
             return index
         }
         let index = outputs.count
-        outputs.append(RenderedFamily(name: name, type: type, help: help, range: 0..<0, sampleCount: 0))
+        // In direct mode a family's range begins where its first line will go.
+        let start = isDirect ? directCount : 0
+        outputs.append(RenderedFamily(name: name, type: type, help: help, range: start..<start, sampleCount: 0))
         outputIndex[name] = index
         // Small to start: pooled renderers keep their buffers, and many families have a sample or two.
-        if buffers.count <= index { buffers.append(ByteSink(capacity: 1024)) }
+        if !isDirect && buffers.count <= index { buffers.append(ByteSink(capacity: 1024)) }
         return index
     }
 
@@ -232,7 +331,7 @@ struct RenderVisitor: ExpositionVisitor {
             throw options.limits.sampleLimitError(line: sample.line, column: 1)
         }
         outputs[outputSlot].sampleCount += 1
-        let out = buffers[outputSlot]
+        let out = sink(for: outputSlot)
         let base = bytes.baseAddress!
         let hasBraces = sample.nameQuoted || !target.block.isEmpty || scrapedCount > 0
         out.reserve(
@@ -385,7 +484,7 @@ struct RenderVisitor: ExpositionVisitor {
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sample.valueStart..<sample.valueEnd]))
         }
-        let sink = buffers[slot]
+        let sink = self.sink(for: slot)
         sink.append(out)
         sink.reserve(max(timestampText.count, 24) + (sample.timestampEnd - sample.timestampStart) + 2)
         Self.appendTimestamp(sample, bytes: bytes, format: format, fallback: timestampText, into: sink)

@@ -6,26 +6,36 @@
 /// (one buffer) and per-family metadata, never per sample.
 public struct ScrapeRenderer: ~Copyable, Sendable {
     private var buffers: [ByteSink] = []
+    private var scratch: ByteSink?
 
     /// Creates a renderer.
     public init() {}
 
-    /// A renderer that writes into `buffers` (emptied by the renderer that had them).
-    init(recycling buffers: [ByteSink]) {
+    /// A renderer that writes into `buffers` and `scratch` (emptied by the renderer that had them).
+    init(recycling buffers: [ByteSink], scratch: ByteSink?) {
         self.buffers = buffers
+        self.scratch = scratch
     }
 
     /// Hands the buffers over (to a ``ScrapeRendererPool``), leaving none.
-    mutating func takeBuffers() -> [ByteSink] {
-        defer { buffers = [] }
-        return buffers
+    mutating func takeBuffers() -> (families: [ByteSink], scratch: ByteSink?) {
+        defer {
+            buffers = []
+            scratch = nil
+        }
+        return (buffers, scratch)
     }
 
     /// Renders `payload` in `format`.
+    ///
+    /// The result's ``RenderedScrape/bytes`` is `output` (emptied first) when its capacity is about what they
+    /// need: a caller that passes the buffer of an earlier scrape of the same size gets its lines written into
+    /// memory already mapped, instead of a fresh multi-MB allocation whose every page faults in.
     public mutating func render(
         _ payload: UnsafeRawBufferPointer,
         format: ExpositionFormat,
-        options: ScrapeRenderOptions
+        options: ScrapeRenderOptions,
+        reusing output: consuming [UInt8] = []
     )
         throws(ExpositionError) -> RenderedScrape
     {
@@ -35,8 +45,14 @@ public struct ScrapeRenderer: ~Copyable, Sendable {
         {
             throw limits.targetLabelValueLengthError(label)
         }
-        var visitor = RenderVisitor(options: options, format: format, buffers: buffers)
-        defer { buffers = visitor.recycle() }
+        var visitor = RenderVisitor(
+            options: options,
+            format: format,
+            buffers: buffers,
+            scratch: scratch ?? ByteSink(capacity: RenderVisitor.flushSize + 4096),
+            output: consume output
+        )
+        defer { (buffers, scratch) = visitor.recycle() }
         let summary = try ExpositionParser(format: format, mode: .scrape).parse(payload, visitor: &visitor)
         return visitor.finish(samplesScraped: summary.sampleCount)
     }

@@ -10,7 +10,7 @@ internal import Synchronization
 /// let go instead of kept, so a single huge target does not pin its buffers for the life of the cluster.
 public final class ScrapeRendererPool: Sendable {
     /// The idle renderers' buffers (a renderer is non-copyable; its buffers are what it keeps between scrapes).
-    private let idle = Mutex<[[ByteSink]]>([])
+    private let idle = Mutex<[(families: [ByteSink], scratch: ByteSink?)]>([])
     private let maximumIdle: Int
     private let maximumRetainedBytes: Int
 
@@ -28,7 +28,8 @@ public final class ScrapeRendererPool: Sendable {
     public func withRenderer<Result, Failure: Error>(_ body: (inout ScrapeRenderer) throws(Failure) -> Result)
         throws(Failure) -> Result
     {
-        var renderer = ScrapeRenderer(recycling: idle.withLock { $0.popLast() } ?? [])
+        let recycled = idle.withLock { $0.popLast() }
+        var renderer = ScrapeRenderer(recycling: recycled?.families ?? [], scratch: recycled?.scratch)
         defer { giveBack(renderer.takeBuffers()) }
         return try body(&renderer)
     }
@@ -36,8 +37,9 @@ public final class ScrapeRendererPool: Sendable {
     /// How many renderers wait in the pool.
     public var idleCount: Int { idle.withLock { $0.count } }
 
-    private func giveBack(_ buffers: [ByteSink]) {
-        guard !buffers.isEmpty, buffers.reduce(0, { $0 + $1.capacity }) <= maximumRetainedBytes else { return }
+    private func giveBack(_ buffers: (families: [ByteSink], scratch: ByteSink?)) {
+        let retained = buffers.families.reduce(buffers.scratch?.capacity ?? 0) { $0 + $1.capacity }
+        guard retained > 0, retained <= maximumRetainedBytes else { return }
         idle.withLock { idle in
             if idle.count < maximumIdle { idle.append(buffers) }
         }

@@ -5,7 +5,8 @@ import NIOCore
 /// Reads a scrape response body into memory, decompressing gzip on the fly, and refuses it as soon as the
 /// compressed or decompressed size passes the limit (a gzip bomb never expands past it).
 ///
-/// gzip is inflated straight into the body buffer, which starts at the size the target's last body had, so a
+/// gzip is inflated straight into the body buffer, which starts at the size the target's last body had (taken from
+/// `recycler` when one of that size is kept, so a multi-MB body is written into memory already mapped), so a
 /// steady-state scrape allocates it once and copies nothing; a plain body made of one chunk is that chunk.
 enum BodyReader {
     /// Reads `body`.
@@ -13,12 +14,14 @@ enum BodyReader {
     ///   - gzip: whether to inflate it.
     ///   - limit: the most bytes kept, decompressed (0: no limit); the compressed bytes are held to it too.
     ///   - expectedSize: the size to reserve up front (the target's last body), 0 when unknown.
+    ///   - recycler: where a buffer of the expected size may wait from an earlier scrape.
     ///   - deadline: when to give up.
     static func read(
         _ body: HTTPClientResponse.Body,
         gzip: Bool,
         limit: Int,
         expectedSize: Int = 0,
+        recycler: BufferRecycler<ByteBuffer>? = nil,
         deadline: NIODeadline
     ) async throws(ScrapeFailure) -> ByteBuffer {
         let decompressor: ZlibDecompressor?
@@ -27,12 +30,19 @@ enum BodyReader {
         } catch {
             throw ScrapeFailure(.badEncoding, "cannot start gzip decompression")
         }
+        /// A buffer with room for the expected body: a kept one (up to twice that: NIO rounds capacities up to a
+        /// power of two), else a new one.
+        func reserved() -> ByteBuffer {
+            let capacity = reservation(for: expectedSize, limit)
+            guard let recycler else { return ByteBufferAllocator().buffer(capacity: capacity) }
+            return recycler.take(minimumCapacity: capacity, maximumCapacity: 2 * capacity, capacity: capacity)
+        }
         var output = ByteBuffer()
         if gzip {
-            output = ByteBufferAllocator().buffer(
-                capacity: expectedSize > 0 ? reservation(for: expectedSize, limit) : capped(16 << 10, limit)
-            )
+            output = expectedSize > 0 ? reserved() : ByteBufferAllocator().buffer(capacity: capped(16 << 10, limit))
         }
+        /// Whether a plain body is still the first chunk itself (not yet copied into a buffer of its own).
+        var outputIsChunk = false
         var compressedBytes = 0
         var finished = false
         do {
@@ -47,9 +57,13 @@ enum BodyReader {
                 guard let decompressor else {
                     if output.readableBytes == 0 {
                         output = chunk
+                        outputIsChunk = true
                     } else {
-                        if expectedSize > output.readableBytes + chunk.readableBytes {
-                            output.reserveCapacity(reservation(for: expectedSize, limit))
+                        if outputIsChunk && expectedSize > output.readableBytes + chunk.readableBytes {
+                            var own = reserved()
+                            own.writeImmutableBuffer(output)
+                            output = own
+                            outputIsChunk = false
                         }
                         output.writeImmutableBuffer(chunk)
                     }

@@ -20,6 +20,8 @@ extension ScrapeScheduler {
             /// Due scrapes that never ran: ticks passed over because the target's previous scrape, or the limit,
             /// held it past its next due time.
             var skippedScrapes = 0
+            /// Bytes of the last successful scrape's snapshot: what the next one's line buffer reserves.
+            var lastSnapshotBytes = 0
         }
 
         /// How a scrape ended, as the schedule needs it.
@@ -35,6 +37,8 @@ extension ScrapeScheduler {
             var apiServerFailure: Bool
             /// How long the scrape took.
             var latency: Duration
+            /// Bytes of the snapshot.
+            var snapshotBytes = 0
         }
 
         /// The targets live in an array (`slotOf` maps a key to its index): the scheduler scans due times every
@@ -153,6 +157,7 @@ extension ScrapeScheduler {
             entries[slot].inFlight = false
             entries[slot].previousSeries = outcome.series
             entries[slot].lastHealth = outcome.health
+            if outcome.health.up { entries[slot].lastSnapshotBytes = outcome.snapshotBytes }
             return true
         }
 

@@ -126,7 +126,8 @@ public final class ScrapeScheduler: Sendable {
             entry.target,
             previousSeries: entry.previousSeries,
             plan: entry.plan,
-            expectedBodySize: entry.lastHealth?.bodyBytes ?? 0
+            expectedBodySize: entry.lastHealth?.bodyBytes ?? 0,
+            expectedSnapshotSize: entry.lastSnapshotBytes
         )
         (failure == nil ? successes : failures).increment()
         durations.recordNanoseconds(Int64(snapshot.health.durationSeconds * 1e9))
@@ -135,7 +136,8 @@ public final class ScrapeScheduler: Sendable {
             health: snapshot.health,
             retryAfterSeconds: failure?.retryAfterSeconds,
             apiServerFailure: failure?.code == .apiServer,
-            latency: .nanoseconds(Int64(snapshot.health.durationSeconds * 1e9))
+            latency: .nanoseconds(Int64(snapshot.health.durationSeconds * 1e9)),
+            snapshotBytes: snapshot.bytes.count
         )
         let now = ContinuousClock.now
         let stillWanted = state.withLock { $0.finish(entry.target.key, outcome, now: now) }

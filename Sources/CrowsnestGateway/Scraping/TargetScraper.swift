@@ -81,6 +81,22 @@ public struct TargetScraper: Sendable {
     public let renderers: ScrapeRendererPool
     /// The request headers, the same for every scrape.
     let requestHeaders: HTTPHeaders
+    /// Body buffers kept between scrapes (see ``BufferRecycler``).
+    let bodyBuffers: BufferRecycler<ByteBuffer>
+    /// Line buffers kept between scrapes: a replaced snapshot's, for the next scrape of that size.
+    let lineBuffers: BufferRecycler<[UInt8]>
+
+    /// The recyclers every scraper shares, whatever the number of clusters. One idle buffer each: scrapes are
+    /// spread over the interval, so a large one mostly finishes before the next starts; when two overlap, one
+    /// allocates as before. Keeping more would hold more resident memory for every overlap that ever happened.
+    static let sharedBodyBuffers = BufferRecycler<ByteBuffer>(
+        maximumIdle: 1,
+        minimumBytes: Int(MemoryTuning.mmapThreshold)
+    )
+    static let sharedLineBuffers = BufferRecycler<[UInt8]>(
+        maximumIdle: 1,
+        minimumBytes: Int(MemoryTuning.mmapThreshold)
+    )
 
     /// Creates a scraper; `renderers` should keep as many renderers as scrapes run at once.
     public init(
@@ -97,17 +113,21 @@ public struct TargetScraper: Sendable {
         headers.add(name: "User-Agent", value: "crowsnest")
         headers.add(name: "X-Prometheus-Scrape-Timeout-Seconds", value: "\(settings.timeout.components.seconds)")
         self.requestHeaders = headers
+        self.bodyBuffers = Self.sharedBodyBuffers
+        self.lineBuffers = Self.sharedLineBuffers
     }
 
     /// Scrapes `target`; `previousSeries` (the last scrape's ``SeriesHashes``) gives `scrape_series_added`, `plan`
-    /// is the target's request built once (built here when `nil`), and `expectedBodySize` what the body buffer
-    /// reserves (the last scrape's ``ScrapeHealth/bodyBytes``).
+    /// is the target's request built once (built here when `nil`), `expectedBodySize` what the body buffer
+    /// reserves (the last scrape's ``ScrapeHealth/bodyBytes``) and `expectedSnapshotSize` what the line buffer
+    /// reserves (the size of the target's last successful snapshot).
     /// Returns the snapshot, the new series hashes and the failure, if any.
     public func scrape(
         _ target: ScrapeTarget,
         previousSeries: SeriesHashes?,
         plan: ScrapePlan? = nil,
-        expectedBodySize: Int = 0
+        expectedBodySize: Int = 0,
+        expectedSnapshotSize: Int = 0
     )
         async -> (TargetSnapshot, SeriesHashes, ScrapeFailure?)
     {
@@ -144,9 +164,15 @@ public struct TargetScraper: Sendable {
             do throws(ExpositionError) {
                 rendered = try body.withUnsafeReadableBytes { payload throws(ExpositionError) in
                     try renderers.withRenderer { renderer throws(ExpositionError) in
-                        try renderer.render(payload, format: format, options: options)
+                        try renderer.render(
+                            payload,
+                            format: format,
+                            options: options,
+                            reusing: lineBuffer(expectedSize: expectedSnapshotSize, spare: options.spareCapacity)
+                        )
                     }
                 }
+                bodyBuffers.giveBack(consume body)
             } catch {
                 let isLimit = error.code == .limit
                 throw ScrapeFailure(
@@ -160,7 +186,7 @@ public struct TargetScraper: Sendable {
             failure = ScrapeFailure(.transport, "scrape failed")
         }
         let (seriesHashes, added, repeated) = SeriesHashes.comparing(rendered?.seriesHashes ?? [], with: previousSeries)
-        if let scrape = rendered, repeated {
+        if let scrape = rendered, repeated, Self.repeatsSeriesHash(scrape.seriesHashes) {
             rendered = Self.droppingRepeatedSeries(scrape)
         }
         rendered?.seriesHashes = []  // kept once, in `seriesHashes`; the snapshot does not need them
@@ -179,8 +205,33 @@ public struct TargetScraper: Sendable {
         var lines = rendered ?? RenderedScrape()
         rendered = nil  // `lines` is the buffer's only owner: the synthetic lines go into its spare room in place
         lines.append(synthetic)
-        let snapshot = TargetSnapshot(key: target.key, labels: target.labels, lines: lines, health: health)
+        let snapshot = TargetSnapshot(
+            key: target.key,
+            labels: target.labels,
+            lines: lines,
+            health: health,
+            recycler: lineBuffers
+        )
         return (snapshot, failure == nil ? seriesHashes : (previousSeries ?? SeriesHashes()), failure)
+    }
+
+    /// The buffer a scrape renders into: for a snapshot of `expectedSize` bytes, room for that much and a little
+    /// more (values change length from scrape to scrape: a buffer that turns out short grows by doubling and is
+    /// copied again), kept from an earlier snapshot when one of about that size waits. A small snapshot's (under
+    /// the recycling threshold) is new, with little room to spare, since every one of many small snapshots holds
+    /// it; without it the lines would grow a buffer by doubling and be copied into an exact one. None when the
+    /// size is unknown (the first scrape).
+    func lineBuffer(expectedSize: Int, spare: Int) -> [UInt8] {
+        guard expectedSize > 0 else { return [] }
+        guard expectedSize >= lineBuffers.minimumBytes else {
+            return [UInt8](recyclableCapacity: expectedSize + expectedSize / 64 + spare)
+        }
+        let capacity = expectedSize + expectedSize / 32
+        return lineBuffers.take(
+            minimumCapacity: expectedSize + expectedSize / 64,
+            maximumCapacity: expectedSize + expectedSize / 8,
+            capacity: capacity
+        )
     }
 
     /// GETs the target's proxy path; returns the (decompressed, size-checked) body and its format.
@@ -228,6 +279,7 @@ public struct TargetScraper: Sendable {
             gzip: gzip,
             limit: limit,
             expectedSize: expectedBodySize,
+            recycler: bodyBuffers,
             deadline: deadline
         )
         return (body, ExpositionFormat.fromContentType(contentType))
@@ -287,6 +339,19 @@ public struct TargetScraper: Sendable {
         case .timeout: ScrapeFailure(.timeout, "scrape timed out after \(timeout)")
         default: ScrapeFailure(.transport, error.message)
         }
+    }
+
+    /// Whether two lines share a full 64-bit series hash, as a series written twice always does: when none do,
+    /// nothing is repeated and the byte-exact check (a set of every line) is skipped.
+    ///
+    /// ``SeriesHashes`` keeps only 32 bits, which for a kubelet's 20,000 cAdvisor series collide in about one
+    /// target in twenty — then on every scrape of that target, whose exact check cost a tenth of the gateway's CPU
+    /// in a run of ten such targets. Sorting the 64-bit hashes is a small fraction of that.
+    static func repeatsSeriesHash(_ hashes: [UInt64]) -> Bool {
+        var sorted = hashes
+        sorted.sort()
+        for index in sorted.indices.dropFirst() where sorted[index] == sorted[index - 1] { return true }
+        return false
     }
 
     /// Keeps only the first sample of each series (same name and labels), as Prometheus' storage does when a

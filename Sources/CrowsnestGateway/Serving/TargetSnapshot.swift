@@ -22,15 +22,30 @@ public final class TargetSnapshot: Sendable {
     public let health: ScrapeHealth
     /// Number of sample lines held (scraped and synthetic).
     public let seriesCount: Int
+    /// Where ``bytes`` go when the snapshot is gone (replaced, and no longer served): a later scrape renders into
+    /// them.
+    let recycler: BufferRecycler<[UInt8]>?
 
-    /// Creates a snapshot holding `lines`: the scrape's lines followed by the synthetic ones.
-    public init(key: TargetKey, labels: [Label], lines: RenderedScrape, health: ScrapeHealth) {
+    /// Creates a snapshot holding `lines`: the scrape's lines followed by the synthetic ones; `recycler` gets the
+    /// lines' buffer back once the snapshot is freed.
+    public init(
+        key: TargetKey,
+        labels: [Label],
+        lines: RenderedScrape,
+        health: ScrapeHealth,
+        recycler: BufferRecycler<[UInt8]>? = nil
+    ) {
         self.key = key
         self.labels = labels
         self.health = health
         self.bytes = lines.bytes
         self.families = lines.families
         self.seriesCount = lines.families.reduce(0) { $0 + $1.sampleCount }
+        self.recycler = recycler
+    }
+
+    deinit {
+        recycler?.giveBack(bytes)
     }
 
     /// Creates a snapshot from a rendered scrape (nil for a failed one) and the rendered synthetic series.
