@@ -38,7 +38,7 @@ struct ScrapeConcurrencyLimitTests {
         #expect(idle.limit == 32)
     }
 
-    @Test("latency three times its floor shrinks the limit by an eighth; twice the floor stops growth")
+    @Test("latency three times its floor shrinks the limit by an eighth, never below its start; 2× stops growth")
     func queueing() {
         var limit = ScrapeConcurrencyLimit(ceiling: 100)
         Self.run(&limit, 32, latency: .milliseconds(100), saturated: true)
@@ -47,6 +47,24 @@ struct ScrapeConcurrencyLimitTests {
         #expect(limit.limit == 40, "2.5× the floor: held")
         Self.run(&limit, 40, latency: .milliseconds(400), saturated: true)
         #expect(limit.limit == 35, "4× the floor: an eighth off")
+        // A busy machine: latency ten times the floor. The limit falls to its start, never below; once the floor
+        // has drifted up to the new latency (5 % a window), it may grow again.
+        var lowest = limit.limit
+        for _ in 0..<3000 {
+            Self.run(&limit, 1, latency: .seconds(1), saturated: true)
+            lowest = min(lowest, limit.limit)
+        }
+        #expect(lowest == 32)
+    }
+
+    @Test("after a throttle the limit grows back to its start while scrapes wait, whatever the latency")
+    func recovery() {
+        var limit = ScrapeConcurrencyLimit(ceiling: 100)
+        Self.run(&limit, 4, latency: .milliseconds(10), saturated: true)
+        for _ in 0..<6 { Self.run(&limit, 40, latency: .milliseconds(10), saturated: false, overloaded: true) }
+        #expect(limit.limit == 1)
+        Self.run(&limit, 400, latency: .seconds(1), saturated: true)
+        #expect(limit.limit == 32, "back at the start, not beyond: latency is 100× the floor")
     }
 
     @Test("a throttled or API-server-failed scrape halves the limit once per window, never below 1")

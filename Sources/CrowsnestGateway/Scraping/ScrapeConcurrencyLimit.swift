@@ -5,13 +5,16 @@
 /// (each request takes a few hundred milliseconds: at 32 at once, 1,000 targets every 5 s cannot all be scraped) or
 /// too high for a small one. The limit starts at ``initial`` and is judged once per window of as many completed
 /// scrapes as the limit:
-/// - it grows by a quarter (at least one) when scrapes waited for a slot during the window and the window's mean
-///   latency stayed within twice the lowest window mean seen (no queueing at the API server);
-/// - it shrinks by an eighth when the mean latency passed three times that floor (the API server queues);
-/// - it halves at once, at most once per window, when the API server throttles (429/503) or fails a scrape itself.
+/// - it grows by a quarter (at least one) when scrapes waited for a slot during the window, and the window's mean
+///   latency stayed within twice the latency floor (no queueing at the API server) or the limit is below its start;
+/// - it shrinks by an eighth when the mean latency passed three times the floor (the API server queues), but never
+///   below its start for that reason: latency also rises on a busy gateway or network, which fewer scrapes at once
+///   do not cure, and the start is what a fixed cap used to be;
+/// - it halves at once, at most once per window, when the API server throttles (429/503) or fails a scrape itself:
+///   the server's own word, which may take it down to 1.
 ///
-/// Always between 1 and ``ceiling`` (`max_concurrent_scrapes`). The floor drifts up by 10 % every 20 windows, so a
-/// server that became slower for good is relearned.
+/// Always between 1 and ``ceiling`` (`max_concurrent_scrapes`). The floor is the lowest window mean, drifting up by
+/// 5 % a window, so a server that became slower for good is relearned.
 struct ScrapeConcurrencyLimit: Sendable, Hashable {
     /// The limit now.
     private(set) var limit: Int
@@ -23,7 +26,6 @@ struct ScrapeConcurrencyLimit: Sendable, Hashable {
     private var windowLatency = Duration.zero
     private var windowSaturated = false
     private var windowOverloaded = false
-    private var windows = 0
 
     /// The starting limit: what a fixed cap used to be.
     static let initial = 32
@@ -54,18 +56,13 @@ struct ScrapeConcurrencyLimit: Sendable, Hashable {
 
     private mutating func closeWindow() {
         let mean = windowLatency / windowCompletions
-        windows += 1
-        if var floor = latencyFloor {
-            if windows % 20 == 0 { floor = floor * 1.1 }
-            latencyFloor = min(floor, mean)
-        } else {
-            latencyFloor = mean
-        }
-        let floor = latencyFloor ?? mean
+        let floor = min(latencyFloor.map { $0 * 1.05 } ?? mean, mean)
+        latencyFloor = floor
+        let start = min(Self.initial, ceiling)
         if !windowOverloaded {
-            if mean > floor * 3 {
-                limit = max(1, limit - max(1, limit / 8))
-            } else if windowSaturated && mean <= floor * 2 {
+            if mean > floor * 3 && limit > start {
+                limit = max(start, limit - max(1, limit / 8))
+            } else if windowSaturated && (mean <= floor * 2 || limit < start) {
                 limit = min(ceiling, limit + max(1, limit / 4))
             }
         }
