@@ -171,6 +171,24 @@ struct FederationWriterTests {
         #expect(store.seriesCount == 6)
     }
 
+    @Test("a replaced snapshot is freed once no response reads it, though the merge plan is reused")
+    func replacedSnapshotIsFreed() async throws {
+        let store = try store()
+        weak var first = store.snapshot(
+            for: TargetKey(cluster: "east", namespace: "app", pod: "web-1", port: "metrics")
+        )
+        #expect(first != nil)
+        _ = try await Self.render(store)  // computes and keeps the merge plan
+        // Same families, new values: the plan stays, the old snapshot must go.
+        store.replace(
+            try Self.snapshot(cluster: "east", pod: "web-1", payload: Self.payloadA.replacing("} 10", with: "} 11"))
+        )
+        #expect(first == nil)
+        let (text, _) = try await Self.render(store)
+        #expect(text.contains("pod_name=\"web-1\",code=\"200\"} 11 "))
+        #expect(!text.contains("\"} 10 "))
+    }
+
     @Test("gzip chunks decompress to the plain output")
     func gzip() async throws {
         let store = try store()

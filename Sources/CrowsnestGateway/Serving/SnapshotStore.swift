@@ -16,13 +16,19 @@ public final class SnapshotStore: Sendable {
         public let groups: [FamilyMerger.Group]
     }
 
+    /// The merge plan of the last view and the target order it was computed for. Only keys are kept, never
+    /// snapshots: a cached view holding them would keep every replaced snapshot alive until the next request
+    /// (a whole second copy of everything held, when scrapes land between two `/metrics` requests).
+    private struct Plan {
+        var keys: [TargetKey]
+        var groups: [FamilyMerger.Group]
+        var metadataGeneration: Int
+    }
+
     private struct State {
         var snapshots: [TargetKey: TargetSnapshot] = [:]
         var metadataGeneration = 0
-        var cachedView: View?
-        var cachedGeneration = -1
-        var cachedSnapshotsGeneration = -1
-        var snapshotsGeneration = 0
+        var plan: Plan?
     }
 
     private let state = Mutex(State())
@@ -39,7 +45,6 @@ public final class SnapshotStore: Sendable {
         let previous = state.withLock { state in
             let previous = state.snapshots.updateValue(snapshot, forKey: snapshot.key)
             if !Self.sameMetadata(previous, snapshot) { state.metadataGeneration += 1 }
-            state.snapshotsGeneration += 1
             return previous
         }
         observer?.snapshotReplaced(snapshot, previous: previous)
@@ -63,7 +68,6 @@ public final class SnapshotStore: Sendable {
             guard !removed.isEmpty else { return [] }
             state.snapshots = state.snapshots.filter { !predicate($0.key) }
             state.metadataGeneration += 1
-            state.snapshotsGeneration += 1
             return removed
         }
         if !removed.isEmpty { observer?.snapshotsRemoved(removed) }
@@ -87,33 +91,27 @@ public final class SnapshotStore: Sendable {
     }
 
     /// A consistent view of everything, with the merge plan.
+    ///
+    /// While no target's families changed, the last plan is reused and only the snapshot references are looked
+    /// up again (one dictionary lookup per target, under the lock); otherwise the plan is recomputed outside the
+    /// lock and kept if nothing changed meanwhile.
     public func view() -> View {
         let (snapshots, cached, generation) = state.withLock { state -> ([TargetSnapshot], View?, Int) in
-            if let view = state.cachedView, state.cachedSnapshotsGeneration == state.snapshotsGeneration {
-                return ([], view, state.metadataGeneration)
+            if let plan = state.plan, plan.metadataGeneration == state.metadataGeneration {
+                let snapshots = plan.keys.compactMap { state.snapshots[$0] }
+                if snapshots.count == plan.keys.count {
+                    return ([], View(snapshots: snapshots, groups: plan.groups), state.metadataGeneration)
+                }
             }
-            let sorted = state.snapshots.values.sorted { $0.key < $1.key }
-            if let view = state.cachedView, state.cachedGeneration == state.metadataGeneration,
-                view.snapshots.map(\.key) == sorted.map(\.key)
-            {
-                let refreshed = View(snapshots: sorted, groups: view.groups)
-                state.cachedView = refreshed
-                state.cachedSnapshotsGeneration = state.snapshotsGeneration
-                return ([], refreshed, state.metadataGeneration)
-            }
-            return (sorted, nil, state.metadataGeneration)
+            return (state.snapshots.values.sorted { $0.key < $1.key }, nil, state.metadataGeneration)
         }
         if let cached { return cached }
-        // Merge outside the lock; publish the result if nothing changed meanwhile.
         let groups = FamilyMerger.merge(snapshots.map(\.metadata))
-        let view = View(snapshots: snapshots, groups: groups)
         state.withLock { state in
             if state.metadataGeneration == generation {
-                state.cachedView = view
-                state.cachedGeneration = generation
-                state.cachedSnapshotsGeneration = -1
+                state.plan = Plan(keys: snapshots.map(\.key), groups: groups, metadataGeneration: generation)
             }
         }
-        return view
+        return View(snapshots: snapshots, groups: groups)
     }
 }
