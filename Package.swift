@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "CAllocatorTuning"),
         // Snappy block compression for remote-write bodies: Debian's libsnappy-dev (scripts/install-deps.sh).
         .systemLibrary(name: "CSnappy", path: "Sources/CSnappy", providers: [.apt(["libsnappy-dev"])]),
-        // zlib's CRC-32 for remote-write buffer records: Debian's zlib1g-dev, already linked by CompressNIO.
+        // zlib (CRC-32; raw deflate for gzip serving): Debian's zlib1g-dev, already linked by CompressNIO.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "CrowsnestGateway",

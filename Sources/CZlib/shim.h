@@ -1,2 +1,2 @@
-// Debian's zlib1g-dev: zlib's CRC-32 (the remote-write buffer's record checksums).
+// Debian's zlib1g-dev: CRC-32 (remote-write buffer records, gzip members) and raw deflate for gzip serving.
 #include <zlib.h>

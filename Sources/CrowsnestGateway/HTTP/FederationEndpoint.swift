@@ -58,13 +58,16 @@ public struct FederationEndpoint: Sendable {
         let gzip = Self.acceptsGzip(request.headers[.acceptEncoding])
         var headers: HTTPFields = [.contentType: format.contentType]
         if gzip { headers[.contentEncoding] = "gzip" }
+        if gzip && format == .text { store.noteGzipRequest() }
         let view = store.view()
         let writer = FederationWriter(chunkSize: chunkSize)
         return Response(
             status: .ok,
             headers: headers,
             body: ResponseBody { bodyWriter in
-                if gzip {
+                if gzip && format == .text {
+                    try await writer.writeGzip(view, request: federationRequest) { try await bodyWriter.write($0) }
+                } else if gzip {
                     let stream = try GzipStream()
                     var pending: ByteBuffer?
                     try await writer.write(view, request: federationRequest) { chunk in

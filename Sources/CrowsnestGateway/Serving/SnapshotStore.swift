@@ -32,16 +32,38 @@ public final class SnapshotStore: Sendable {
     }
 
     private let state = Mutex(State())
+    /// When a gzip text response was last asked for: while that is within ``gzipDemandWindow``, every new
+    /// snapshot is compressed as it arrives (on the scraping task, spread over the interval) so that gzip
+    /// responses only copy.
+    private let lastGzipRequest = Mutex<ContinuousClock.Instant?>(nil)
+    /// How long one gzip request keeps snapshots being compressed as they arrive.
+    public let gzipDemandWindow: Duration
     /// Told about every change (remote write), outside the lock.
     private let observer: (any SnapshotObserver)?
 
     /// Creates an empty store; `observer` hears of every snapshot replaced or removed.
-    public init(observer: (any SnapshotObserver)? = nil) {
+    public init(observer: (any SnapshotObserver)? = nil, gzipDemandWindow: Duration = .seconds(600)) {
         self.observer = observer
+        self.gzipDemandWindow = gzipDemandWindow
     }
 
-    /// Replaces (or adds) a target's snapshot.
+    /// Notes that a client asked for gzip text: snapshots arriving within ``gzipDemandWindow`` are compressed
+    /// as they arrive.
+    public func noteGzipRequest() {
+        let now = ContinuousClock.now
+        lastGzipRequest.withLock { $0 = now }
+    }
+
+    /// Whether a gzip text response was asked for within ``gzipDemandWindow``.
+    public var gzipWanted: Bool {
+        guard let last = lastGzipRequest.withLock({ $0 }) else { return false }
+        return ContinuousClock.now - last < gzipDemandWindow
+    }
+
+    /// Replaces (or adds) a target's snapshot; while gzip clients are asking, compresses it first (on the
+    /// caller's task, before the lock).
     public func replace(_ snapshot: TargetSnapshot) {
+        if gzipWanted { _ = snapshot.deflated(using: RawDeflater()) }
         let previous = state.withLock { state in
             let previous = state.snapshots.updateValue(snapshot, forKey: snapshot.key)
             if !Self.sameMetadata(previous, snapshot) { state.metadataGeneration += 1 }

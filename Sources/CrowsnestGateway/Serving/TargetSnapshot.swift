@@ -1,4 +1,5 @@
 public import CrowsnestCore
+import Synchronization
 
 /// The last scrape of one target, immutable, already rendered: what `/metrics` serves for it.
 ///
@@ -25,6 +26,8 @@ public final class TargetSnapshot: Sendable {
     /// Where ``bytes`` go when the snapshot is gone (replaced, and no longer served): a later scrape renders into
     /// them.
     let recycler: BufferRecycler<[UInt8]>?
+    /// The families' lines compressed for gzip responses (one piece per family), made on first need.
+    private let deflatedCache = Mutex<DeflatedRanges?>(nil)
 
     /// Creates a snapshot holding `lines`: the scrape's lines followed by the synthetic ones; `recycler` gets the
     /// lines' buffer back once the snapshot is freed.
@@ -47,6 +50,22 @@ public final class TargetSnapshot: Sendable {
     deinit {
         recycler?.giveBack(bytes)
     }
+
+    /// Each family's lines as raw deflate, piece `i` for ``families``[`i`]: what a gzip `/metrics` response copies
+    /// instead of compressing. Compressed with `deflater` on first use (outside any lock; when two callers race,
+    /// the first result is kept) and held for the snapshot's life.
+    public func deflated(using deflater: RawDeflater) -> DeflatedRanges {
+        if let cached = deflatedCache.withLock({ $0 }) { return cached }
+        let made = DeflatedRanges(bytes, ranges: families.map(\.range), deflater: deflater)
+        return deflatedCache.withLock { cached in
+            if let cached { return cached }
+            cached = made
+            return made
+        }
+    }
+
+    /// Whether ``deflated(using:)`` has been made.
+    public var isDeflated: Bool { deflatedCache.withLock { $0 != nil } }
 
     /// Creates a snapshot from a rendered scrape (nil for a failed one) and the rendered synthetic series.
     ///
