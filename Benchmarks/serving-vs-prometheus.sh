@@ -139,6 +139,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 done
 kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true
 steady_peak=$(cat "$work/peak")
+steady_limit=$(metric_sum "http://127.0.0.1:$port/-/metrics" crowsnest_scrape_concurrency_limit)
 held=$(metric_sum "http://127.0.0.1:$port/-/metrics" crowsnest_series_held)
 
 echo "   storm: 10 concurrent /metrics clients (5 gzip) for $((interval * 3)) s"
@@ -162,6 +163,7 @@ while [ "$(date +%s)" -lt "$storm_end" ]; do
 done
 kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true; sampler_pid=""
 storm_peak=$(cat "$work/peak")
+storm_limit=$(metric_sum "http://127.0.0.1:$port/-/metrics" crowsnest_scrape_concurrency_limit)
 
 read -r ours_plain ours_first ours_bytes < <(best_of_3 "http://127.0.0.1:$port/metrics")
 read -r ours_gzip ours_gzip_first ours_gzip_bytes < <(best_of_3 "http://127.0.0.1:$port/metrics" -H 'Accept-Encoding: gzip')
@@ -180,7 +182,8 @@ storm = ($storm_peak - $baseline) * 1024 / held
 print(f"Crowsnest memory      idle {$baseline / 1024:.0f} MiB; peak over $minutes min {$steady_peak / 1024:.0f} MiB; "
       f"{held:,.0f} series held = {steady:.0f} B/series above idle (goal <= 150)")
 print(f"                      storm ($storm_requests requests) peak {$storm_peak / 1024:.0f} MiB = {storm:.0f} B/series, "
-      f"{storm / steady:.2f}x the steady peak (goal <= 1.3x)")
+      f"{storm / steady:.2f}x the steady peak (goal <= 1.3x); scrape concurrency limit {$steady_limit:.0f} before, "
+      f"{$storm_limit:.0f} after the storm")
 print(f"== plain: /federate {$fed_plain:.3f} s / /metrics {$ours_plain:.3f} s = {$fed_plain / $ours_plain:.0f}x (goal >= 100x); "
       f"gzip / plain = {$ours_gzip / $ours_plain:.2f}x (goal <= 1.5x); first byte {$ours_first * 1000:.0f} ms (goal < 50 ms)")
 PY
