@@ -10,9 +10,11 @@ import Testing
 struct GzipServingTests {
     /// A store of `targets` snapshots over two clusters, each with families drawn from a seeded generator:
     /// shared and private names, histograms (so `match[]` on a sample name selects lines), empty payloads.
-    static func store(targets: Int, seed: UInt64) throws -> SnapshotStore {
+    /// With `compressed`, a gzip request was noted first, so the snapshots are held compressed.
+    static func store(targets: Int, seed: UInt64, compressed: Bool = false) throws -> SnapshotStore {
         var random = ScrapeGridTests.hashes(targets * 400, seed: seed).makeIterator()
         let store = SnapshotStore()
+        if compressed { store.noteGzipRequest() }
         for target in 0..<targets {
             var payload = ""
             for family in 0..<Int(random.next()! % 6) {
@@ -40,9 +42,15 @@ struct GzipServingTests {
         return store
     }
 
-    static func plain(_ store: SnapshotStore, _ request: FederationRequest) async throws -> ByteBuffer {
+    static func plain(
+        _ store: SnapshotStore,
+        _ request: FederationRequest,
+        chunkSize: Int = 256 * 1024
+    )
+        async throws -> ByteBuffer
+    {
         var output = ByteBuffer()
-        try await FederationWriter().write(store.view(), request: request) { chunk in
+        try await FederationWriter(chunkSize: chunkSize).write(store.view(), request: request) { chunk in
             var chunk = chunk
             output.writeBuffer(&chunk)
         }
@@ -76,6 +84,36 @@ struct GzipServingTests {
                 var compressed = try await Self.gzip(store, request, chunkSize: chunkSize)
                 let inflated = try compressed.decompress(with: .gzip)
                 #expect(inflated == plain, "request \(request), chunk size \(chunkSize)")
+            }
+        }
+    }
+
+    @Test(
+        "snapshots held compressed serve the same plain, OpenMetrics and gzip bytes as text ones",
+        arguments: [2, 9]
+    )
+    func heldCompressed(seed: UInt64) async throws {
+        let text = try Self.store(targets: 30, seed: seed)
+        let compressed = try Self.store(targets: 30, seed: seed, compressed: true)
+        let snapshots = compressed.view().snapshots
+        #expect(snapshots.filter(\.isHeldCompressed).count == snapshots.count)
+        #expect(text.view().snapshots.filter(\.isHeldCompressed).isEmpty)
+        for (held, original) in zip(snapshots, text.view().snapshots) {
+            #expect(held.bytes == original.bytes)
+        }
+        var requests = Self.requests
+        requests.append(FederationRequest(format: .openMetrics))
+        requests.append(FederationRequest(format: .openMetrics, selectors: [try SeriesSelector("{code=\"300\"}")]))
+        for request in requests {
+            let expected = try await Self.plain(text, request)
+            for chunkSize in [64, 256 * 1024] {
+                let served = try await Self.plain(compressed, request, chunkSize: chunkSize)
+                #expect(served == expected, "\(request)")
+            }
+            if request.format == .text {
+                var gzip = try await Self.gzip(compressed, request, chunkSize: 512)
+                let inflated = try gzip.decompress(with: .gzip)
+                #expect(inflated == expected, "\(request)")
             }
         }
     }
@@ -115,11 +153,14 @@ struct GzipServingTests {
         let second = try FederationWriterTests.snapshot(cluster: "east", pod: "a", payload: "x 2\n")
         store.replace(second)
         #expect(second.isDeflated)
+        #expect(second.isHeldCompressed)
+        #expect(String(decoding: second.bytes, as: UTF8.self).hasPrefix("x{"))
 
         let expired = SnapshotStore(gzipDemandWindow: .zero)
         expired.noteGzipRequest()
         let third = try FederationWriterTests.snapshot(cluster: "east", pod: "a", payload: "x 3\n")
         expired.replace(third)
         #expect(!third.isDeflated)
+        #expect(!third.isHeldCompressed)
     }
 }

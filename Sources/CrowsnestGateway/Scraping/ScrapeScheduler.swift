@@ -137,7 +137,7 @@ public final class ScrapeScheduler: Sendable {
             retryAfterSeconds: failure?.retryAfterSeconds,
             apiServerFailure: failure?.code == .apiServer,
             latency: .nanoseconds(Int64(snapshot.health.durationSeconds * 1e9)),
-            snapshotBytes: snapshot.bytes.count
+            snapshotBytes: snapshot.textCount
         )
         let now = ContinuousClock.now
         let stillWanted = state.withLock { $0.finish(entry.target.key, outcome, now: now) }

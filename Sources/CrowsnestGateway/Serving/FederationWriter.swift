@@ -34,13 +34,20 @@ public struct FederationWriter: Sendable {
         let included = view.snapshots.map { request.clusters.isEmpty || request.clusters.contains($0.key.cluster) }
         let lineFiltered = !request.selectors.isEmpty && !request.selectors.allSatisfy(\.isNameOnly)
 
+        let inflater = RawInflater()
         if request.format == .openMetrics {
             var families: [MetricFamily] = []
             for group in view.groups {
                 var family = MetricFamily(name: group.name, type: group.type, help: group.help)
-                forEachMemberRange(group, view: view, included: included) { snapshot, range in
+                forEachMember(group, view: view, included: included) { snapshot, index in
                     family.samples.append(
-                        contentsOf: Self.samples(in: snapshot, range: range, group: group, request: request)
+                        contentsOf: Self.samples(
+                            in: snapshot,
+                            family: index,
+                            group: group,
+                            request: request,
+                            inflater: inflater
+                        )
                     )
                 }
                 if !family.samples.isEmpty { families.append(family) }
@@ -58,20 +65,29 @@ public struct FederationWriter: Sendable {
             return
         }
 
+        var held = [TargetSnapshot.Lines?](repeating: nil, count: view.snapshots.count)
         for group in view.groups {
             if !request.selectors.isEmpty && !Self.groupMayMatch(group, request.selectors) { continue }
             var wroteHeader = false
-            var ranges: [(TargetSnapshot, Range<Int>)] = []
-            forEachMemberRange(group, view: view, included: included) { ranges.append(($0, $1)) }
-            for (snapshot, range) in ranges {
+            for member in group.members where included[member.source] {
+                let snapshot = view.snapshots[member.source]
+                guard member.family < snapshot.families.count else { continue }
                 if group.sampleNameFilter == nil && !lineFiltered {
                     if !wroteHeader {
                         Self.writeHeader(group, into: &buffer)
                         wroteHeader = true
                     }
-                    buffer.writeBytes(snapshot.bytes[range])
+                    let lines = held[member.source] ?? snapshot.lines
+                    held[member.source] = lines
+                    Self.write(lines, family: member.family, of: snapshot, into: &buffer, inflater: inflater)
                 } else {
-                    let lines = Self.selectedLines(in: snapshot, range: range, group: group, request: request)
+                    let lines = Self.selectedLines(
+                        in: snapshot,
+                        family: member.family,
+                        group: group,
+                        request: request,
+                        inflater: inflater
+                    )
                     if lines.isEmpty { continue }
                     if !wroteHeader {
                         Self.writeHeader(group, into: &buffer)
@@ -99,6 +115,7 @@ public struct FederationWriter: Sendable {
         sink: (ByteBuffer) async throws -> Void
     ) async throws {
         let deflater = RawDeflater()
+        let inflater = RawInflater()
         let gzip = GzipMemberWriter(deflater: RawDeflater(), capacity: chunkSize + 64 * 1024)
         func flush(final: Bool) async throws {
             guard final || gzip.output.count >= chunkSize else { return }
@@ -124,8 +141,13 @@ public struct FederationWriter: Sendable {
                     deflated[member.source] = pieces
                     gzip.write(pieces, piece: member.family)
                 } else {
-                    let range = snapshot.families[member.family].range
-                    let lines = Self.selectedLines(in: snapshot, range: range, group: group, request: request)
+                    let lines = Self.selectedLines(
+                        in: snapshot,
+                        family: member.family,
+                        group: group,
+                        request: request,
+                        inflater: inflater
+                    )
                     if lines.isEmpty { continue }
                     if !wroteHeader {
                         gzip.write(Self.header(group))
@@ -140,16 +162,36 @@ public struct FederationWriter: Sendable {
         try await flush(final: true)
     }
 
-    private func forEachMemberRange(
+    private func forEachMember(
         _ group: FamilyMerger.Group,
         view: SnapshotStore.View,
         included: [Bool],
-        _ body: (TargetSnapshot, Range<Int>) -> Void
+        _ body: (TargetSnapshot, Int) -> Void
     ) {
         for member in group.members where included[member.source] {
             let snapshot = view.snapshots[member.source]
             guard member.family < snapshot.families.count else { continue }
-            body(snapshot, snapshot.families[member.family].range)
+            body(snapshot, member.family)
+        }
+    }
+
+    /// Appends family `index`'s lines: copied from the text, or inflated straight into `buffer`.
+    static func write(
+        _ lines: TargetSnapshot.Lines,
+        family index: Int,
+        of snapshot: TargetSnapshot,
+        into buffer: inout ByteBuffer,
+        inflater: RawInflater
+    ) {
+        switch lines {
+        case .text(let text):
+            buffer.writeBytes(text[snapshot.families[index].range])
+        case .compressed(let pieces):
+            let count = Int(pieces.pieces[index].plainCount)
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { free in
+                inflater.inflate(pieces, piece: index, into: UnsafeMutableRawBufferPointer(rebasing: free[0..<count]))
+                    ? count : 0
+            }
         }
     }
 
@@ -180,36 +222,38 @@ public struct FederationWriter: Sendable {
         return selectors.contains { selector in names.contains { selector.mayMatch(name: $0) } }
     }
 
-    /// The lines of a range that pass the group's sample-name filter and the request's selectors.
+    /// The lines of family `index` of `snapshot` that pass the group's sample-name filter and the request's
+    /// selectors.
     static func selectedLines(
         in snapshot: TargetSnapshot,
-        range: Range<Int>,
+        family index: Int,
         group: FamilyMerger.Group,
-        request: FederationRequest
+        request: FederationRequest,
+        inflater: RawInflater
     )
         -> [UInt8]
     {
         var selector = LineSelector(nameFilter: group.sampleNameFilter, selectors: request.selectors)
-        snapshot.bytes.withUnsafeBytes { bytes in
-            let slice = UnsafeRawBufferPointer(rebasing: bytes[range])
+        snapshot.withFamilyBytes(index, inflater: inflater) { slice in
             _ = try? ExpositionParser(format: .text, mode: .scrape).parse(slice, visitor: &selector)
         }
         return selector.output
     }
 
-    /// The samples of a range (for OpenMetrics output), filtered like ``selectedLines``.
+    /// The samples of family `index` (for OpenMetrics output), filtered like ``selectedLines``.
     static func samples(
         in snapshot: TargetSnapshot,
-        range: Range<Int>,
+        family index: Int,
         group: FamilyMerger.Group,
-        request: FederationRequest
+        request: FederationRequest,
+        inflater: RawInflater
     )
         -> [Sample]
     {
-        var bytes = Array(snapshot.bytes[range])
-        if group.sampleNameFilter != nil || !request.selectors.isEmpty {
-            bytes = selectedLines(in: snapshot, range: range, group: group, request: request)
-        }
+        let bytes =
+            group.sampleNameFilter != nil || !request.selectors.isEmpty
+            ? selectedLines(in: snapshot, family: index, group: group, request: request, inflater: inflater)
+            : snapshot.withFamilyBytes(index, inflater: inflater) { Array($0) }
         return ((try? MetricFamily.parse(bytes, format: .text, mode: .scrape)) ?? []).flatMap(\.samples)
     }
 }

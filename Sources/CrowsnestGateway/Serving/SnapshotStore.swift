@@ -3,6 +3,8 @@ import Synchronization
 
 /// Holds the current snapshot of every target and the family merge plan over them.
 ///
+/// Snapshots are held as text, or compressed while gzip clients ask (see ``replace(_:)``).
+///
 /// Scrapes replace snapshots (a reference swap under a short lock); `/metrics` takes a ``View`` — an immutable
 /// copy of the snapshot table and the plan — and streams from it without holding the lock, so serving never
 /// blocks scraping and never sees half a scrape. The merge plan (``FamilyMerger``) is recomputed only when some
@@ -60,16 +62,21 @@ public final class SnapshotStore: Sendable {
         return ContinuousClock.now - last < gzipDemandWindow
     }
 
-    /// Replaces (or adds) a target's snapshot; while gzip clients are asking, compresses it first (on the
-    /// caller's task, before the lock).
+    /// Replaces (or adds) a target's snapshot.
+    ///
+    /// While gzip clients are asking, the snapshot is compressed first (on the caller's task, before the lock) and,
+    /// once the observer has read its text, held compressed: gzip responses then copy, and the store holds about a
+    /// fourteenth of the text. Without gzip clients it stays text, which plain responses copy as it is.
     public func replace(_ snapshot: TargetSnapshot) {
-        if gzipWanted { _ = snapshot.deflated(using: RawDeflater()) }
+        let compress = gzipWanted
+        if compress { _ = snapshot.deflated(using: RawDeflater()) }
         let previous = state.withLock { state in
             let previous = state.snapshots.updateValue(snapshot, forKey: snapshot.key)
             if !Self.sameMetadata(previous, snapshot) { state.metadataGeneration += 1 }
             return previous
         }
         observer?.snapshotReplaced(snapshot, previous: previous)
+        if compress { snapshot.holdCompressed() }
     }
 
     /// Whether two snapshots of a target declare the same families (names, types, HELP, in order): then the merge

@@ -5,14 +5,16 @@ import Synchronization
 ///
 /// Sample lines of every family (the scrape's and the synthetic `up`, `scrape_*` series) sit in one contiguous
 /// buffer; ``families`` gives each family's byte range. A snapshot is replaced whole after every scrape.
+///
+/// The lines are held as text until the store compresses them (``deflated(using:)``, then ``holdCompressed()``):
+/// one raw-deflate piece per family, about a fourteenth of the text. Gzip responses copy the pieces; plain ones
+/// inflate them. What is served never changes, only how it is held.
 public final class TargetSnapshot: Sendable {
     /// The target.
     public let key: TargetKey
     /// The target labels.
     public let labels: [Label]
-    /// Sample lines, family after family.
-    public let bytes: [UInt8]
-    /// Families with their byte ranges in ``bytes``.
+    /// Families with their byte ranges in the text (``bytes``).
     public let families: [RenderedFamily]
     /// The families' metadata, in order (compared between scrapes to know when the merge plan must change);
     /// derived on demand, not held: every held byte is multiplied by the number of targets.
@@ -23,14 +25,30 @@ public final class TargetSnapshot: Sendable {
     public let health: ScrapeHealth
     /// Number of sample lines held (scraped and synthetic).
     public let seriesCount: Int
-    /// Where ``bytes`` go when the snapshot is gone (replaced, and no longer served): a later scrape renders into
-    /// them.
+    /// Length of the text, however it is held: what the target's next scrape reserves.
+    public let textCount: Int
+    /// Where the text buffer goes once no longer held (compressed, or the snapshot freed): a later scrape renders
+    /// into it.
     let recycler: BufferRecycler<[UInt8]>?
-    /// The families' lines compressed for gzip responses (one piece per family), made on first need.
-    private let deflatedCache = Mutex<DeflatedRanges?>(nil)
+
+    /// How the lines are held right now.
+    public enum Lines: Sendable {
+        /// As text.
+        case text([UInt8])
+        /// As raw-deflate pieces, one per family.
+        case compressed(DeflatedRanges)
+    }
+
+    /// The lines, and their pieces once made (kept beside the text until ``holdCompressed()``).
+    private struct Storage {
+        var lines: Lines
+        var deflated: DeflatedRanges?
+    }
+
+    private let storage: Mutex<Storage>
 
     /// Creates a snapshot holding `lines`: the scrape's lines followed by the synthetic ones; `recycler` gets the
-    /// lines' buffer back once the snapshot is freed.
+    /// lines' buffer back once the snapshot no longer holds it.
     public init(
         key: TargetKey,
         labels: [Label],
@@ -41,31 +59,99 @@ public final class TargetSnapshot: Sendable {
         self.key = key
         self.labels = labels
         self.health = health
-        self.bytes = lines.bytes
         self.families = lines.families
         self.seriesCount = lines.families.reduce(0) { $0 + $1.sampleCount }
+        self.textCount = lines.bytes.count
         self.recycler = recycler
+        self.storage = Mutex(Storage(lines: .text(lines.bytes), deflated: nil))
     }
 
     deinit {
-        recycler?.giveBack(bytes)
+        if case .text(let text) = storage.withLock({ $0.lines }) { recycler?.giveBack(text) }
+    }
+
+    /// The lines as held right now (a reference, not a copy): what a response reads for its whole length.
+    public var lines: Lines { storage.withLock { $0.lines } }
+
+    /// The sample lines, family after family: the text, or (held compressed) every piece inflated.
+    public var bytes: [UInt8] {
+        switch lines {
+        case .text(let text):
+            return text
+        case .compressed(let pieces):
+            let inflater = RawInflater()
+            var bytes = [UInt8](repeating: 0, count: textCount)
+            bytes.withUnsafeMutableBytes { bytes in
+                for (index, family) in families.enumerated() {
+                    let destination = UnsafeMutableRawBufferPointer(rebasing: bytes[family.range])
+                    _ = inflater.inflate(pieces, piece: index, into: destination)
+                }
+            }
+            return bytes
+        }
+    }
+
+    /// Calls `body` with family `index`'s lines: a slice of the text, or its piece inflated with `inflater`.
+    public func withFamilyBytes<Result>(
+        _ index: Int,
+        inflater: RawInflater,
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
+        switch lines {
+        case .text(let text):
+            return try text.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[families[index].range])) }
+        case .compressed(let pieces):
+            return try inflater.inflate(pieces, piece: index).withUnsafeBytes(body)
+        }
     }
 
     /// Each family's lines as raw deflate, piece `i` for ``families``[`i`]: what a gzip `/metrics` response copies
     /// instead of compressing. Compressed with `deflater` on first use (outside any lock; when two callers race,
     /// the first result is kept) and held for the snapshot's life.
     public func deflated(using deflater: RawDeflater) -> DeflatedRanges {
-        if let cached = deflatedCache.withLock({ $0 }) { return cached }
-        let made = DeflatedRanges(bytes, ranges: families.map(\.range), deflater: deflater)
-        return deflatedCache.withLock { cached in
-            if let cached { return cached }
-            cached = made
+        let text: [UInt8]
+        switch storage.withLock({ ($0.lines, $0.deflated) }) {
+        case (_, .some(let pieces)), (.compressed(let pieces), _): return pieces
+        case (.text(let lines), nil): text = lines
+        }
+        let made = DeflatedRanges(text, ranges: families.map(\.range), deflater: deflater)
+        return storage.withLock { storage in
+            if let pieces = storage.deflated { return pieces }
+            storage.deflated = made
             return made
         }
     }
 
     /// Whether ``deflated(using:)`` has been made.
-    public var isDeflated: Bool { deflatedCache.withLock { $0 != nil } }
+    public var isDeflated: Bool { storage.withLock { $0.deflated != nil } }
+
+    /// Whether the lines are held compressed only.
+    public var isHeldCompressed: Bool {
+        if case .compressed = lines { return true }
+        return false
+    }
+
+    /// Drops the text once the pieces are made, so that only they are held; the text buffer goes back to the
+    /// recycler. Does nothing unless the families cover the text exactly (else inflating could not rebuild it).
+    public func holdCompressed() {
+        guard Self.rangesCover(families, count: textCount) else { return }
+        let text = storage.withLock { storage -> [UInt8]? in
+            guard let pieces = storage.deflated, case .text(let text) = storage.lines else { return nil }
+            storage.lines = .compressed(pieces)
+            return text
+        }
+        if let text { recycler?.giveBack(text) }
+    }
+
+    /// Whether the families' ranges follow each other from 0 to `count`.
+    static func rangesCover(_ families: [RenderedFamily], count: Int) -> Bool {
+        var end = 0
+        for family in families {
+            guard family.range.lowerBound == end else { return false }
+            end = family.range.upperBound
+        }
+        return end == count
+    }
 
     /// Creates a snapshot from a rendered scrape (nil for a failed one) and the rendered synthetic series.
     ///
