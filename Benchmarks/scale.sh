@@ -11,6 +11,8 @@
 #     (now − lastScrape from /api/v1/clusters/NAME) must be below interval + its scrape duration + 1 s
 #     (lastScrape has second precision), and no scrape may take longer than the interval.
 # The per-cluster JSON is read only outside the CPU window. One gzip GET /metrics is timed after the window.
+# As a Prometheus would, a consumer fetches gzip /metrics once per interval from the moment every target is up
+# (its cost is the gateway's, inside the window); CONSUMER=0 leaves it out.
 #
 # With NODES > 0 every cluster also has NODES nodes whose kubelets serve cAdvisor for PODS_PER_NODE pods each, scraped
 # through the node proxy (nodes: cadvisor: true); samples per scrape are then series held ÷ targets.
@@ -34,8 +36,8 @@ ensure_peer curl curl
 build_bench_binaries
 
 work=$(mktemp -d /tmp/crowsnest-scale-XXXXXX)
-gateway_pid=""; sim_pid=""
-clean_up_at_exit gateway_pid sim_pid
+gateway_pid=""; sim_pid=""; consumer_pid=""
+clean_up_at_exit consumer_pid gateway_pid sim_pid
 
 echo "== simulating $clusters clusters × $pods pods × $series series = $((clusters * pods * series)) series" \
     "+ $nodes nodes × cAdvisor of $pods_per_node pods per cluster, interval ${interval}s"
@@ -58,6 +60,16 @@ for _ in $(seq 1 $((interval * 4))); do
 done
 [ "$up" -ge "$targets" ] || { echo "only $up of $targets targets up after $((interval * 4)) s"; tail -20 "$work/gateway.log"; exit 1; }
 printf '== all %d targets up %.1f s after start; warm-up %d s\n' "$targets" "$(python3 -c "print($(now) - $started)")" "$interval"
+if [ "${CONSUMER:-1}" = 1 ]; then
+    echo "== a gzip /metrics consumer every ${interval}s (CONSUMER=0 to leave it out)"
+    (
+        while true; do
+            curl -s -o /dev/null --max-time "$interval" -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics" || true
+            sleep "$interval"
+        done
+    ) &
+    consumer_pid=$!
+fi
 sleep "$interval"
 
 # Checks every target's last scrape; prints "targets max_age_s max_duration_s behind" (behind = count of targets

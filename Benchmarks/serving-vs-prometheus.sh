@@ -7,7 +7,8 @@
 # series each (ScrapeBench sim: one cluster, values changing every scrape) through KubeSim's pod proxy every
 # INTERVAL_S seconds and serves them on /metrics. For Crowsnest it reports:
 #   - memory as an operator measures it: peak RSS above the idle baseline (the same binary serving no cluster)
-#     over MINUTES minutes of scraping with a gzip /metrics consumer every interval, per series held; then the
+#     over MINUTES minutes of scraping, per series held, with a gzip /metrics consumer every interval running from
+#     before the gateway's start (as a Prometheus would be); then the
 #     peak during a storm of 10 concurrent /metrics clients (half gzip) for 3 intervals, and its ratio to the first;
 #   - /metrics plain and gzip: best of 3 total time, first byte, bytes.
 # Usage: Benchmarks/serving-vs-prometheus.sh [TARGETS] [SERIES] [INTERVAL_S] [MINUTES]   (default 1000 1000 10 5)
@@ -22,8 +23,8 @@ ensure_peer prometheus prometheus
 ensure_peer curl curl
 build_bench_binaries
 work=$(mktemp -d /tmp/crowsnest-federate-XXXXXX)
-prom_pid=""; http_pid=""; gateway_pid=""; sim_pid=""; sampler_pid=""
-clean_up_at_exit sampler_pid gateway_pid sim_pid prom_pid http_pid
+prom_pid=""; http_pid=""; gateway_pid=""; sim_pid=""; sampler_pid=""; consumer_pid=""
+clean_up_at_exit sampler_pid consumer_pid gateway_pid sim_pid prom_pid http_pid
 
 # Samples the RSS of PID $1 every 0.2 s and keeps the peak (KiB) in file $2 until killed.
 sample_peak() {
@@ -119,6 +120,14 @@ start_sim --clusters 1 --pods "$targets" --series "$series" --interval "$interva
 "$bin/crowsnest" serve --config-dir "$work/sim/clusters.d" --config "$work/sim/crowsnest.yaml" \
     --listen "127.0.0.1:$port" --log-level warning >"$work/gateway.log" 2>&1 &
 gateway_pid=$!
+# A Prometheus scraping the gateway is running before it starts, as in a deployment.
+(
+    while true; do
+        curl -s -o /dev/null --max-time 60 -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics" || true
+        sleep "$interval"
+    done
+) &
+consumer_pid=$!
 up=0
 for _ in $(seq 1 $((interval * 6))); do
     sleep 1
@@ -132,12 +141,8 @@ sleep "$interval"
 echo "   all $targets targets up; measuring $minutes minutes with a gzip /metrics consumer every ${interval}s"
 sample_peak "$gateway_pid" "$work/peak" &
 sampler_pid=$!
-end=$(( $(date +%s) + minutes * 60 ))
-while [ "$(date +%s)" -lt "$end" ]; do
-    curl -s -o /dev/null --max-time 60 -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics"
-    sleep "$interval"
-done
-kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true
+sleep $((minutes * 60))
+kill "$sampler_pid" "$consumer_pid"; wait "$sampler_pid" "$consumer_pid" 2>/dev/null || true; consumer_pid=""
 steady_peak=$(cat "$work/peak")
 steady_limit=$(metric_sum "http://127.0.0.1:$port/-/metrics" crowsnest_scrape_concurrency_limit)
 held=$(metric_sum "http://127.0.0.1:$port/-/metrics" crowsnest_series_held)

@@ -12,3 +12,11 @@ int crowsnest_fix_mmap_threshold(int bytes) {
     return 0;
 #endif
 }
+
+int crowsnest_release_free_memory(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}

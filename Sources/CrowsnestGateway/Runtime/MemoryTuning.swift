@@ -27,4 +27,18 @@ public enum MemoryTuning {
         return false
         #endif
     }
+
+    /// Returns free heap pages to the system; whether any were released (always false off glibc).
+    ///
+    /// glibc gives memory back on `free` only from the top of a heap. Snapshots are freed in bulk (held text
+    /// dropped once compressed, a cluster removed) between buffers still in use, so their pages would stay
+    /// resident, and RSS would show the peak instead of what is held. `malloc_trim` releases every free page.
+    @discardableResult
+    public static func releaseFreeMemory() -> Bool {
+        #if canImport(Glibc)
+        return crowsnest_release_free_memory() == 1
+        #else
+        return false
+        #endif
+    }
 }

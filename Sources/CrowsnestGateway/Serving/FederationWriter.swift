@@ -65,6 +65,11 @@ public struct FederationWriter: Sendable {
             return
         }
 
+        let wanted = view.groups.filter { request.selectors.isEmpty || Self.groupMayMatch($0, request.selectors) }
+        if !lineFiltered && wanted.allSatisfy({ $0.sampleNameFilter == nil }) {
+            try await writeWhole(wanted, view: view, included: included, allocator: allocator, sink: sink)
+            return
+        }
         var held = [TargetSnapshot.Lines?](repeating: nil, count: view.snapshots.count)
         for group in view.groups {
             if !request.selectors.isEmpty && !Self.groupMayMatch(group, request.selectors) { continue }
@@ -99,6 +104,77 @@ public struct FederationWriter: Sendable {
             }
         }
         if buffer.readableBytes > 0 { try await sink(buffer) }
+    }
+
+    /// One piece of a response whose families are copied whole: a group's HELP/TYPE lines, or one member family.
+    private enum Part: Sendable {
+        case header([UInt8])
+        case family(source: Int, family: Int)
+    }
+
+    /// Writes `groups` with every included member family copied whole (no line filter), in chunks of about
+    /// ``chunkSize`` rendered two at a time on separate tasks.
+    ///
+    /// The parts and their sizes are known before any byte is written, so chunk boundaries are fixed up front and
+    /// each chunk can be rendered on its own: for snapshots held compressed, rendering is inflating, and two
+    /// cores inflate twice as fast; for text it is a copy, which also splits.
+    private func writeWhole(
+        _ groups: [FamilyMerger.Group],
+        view: SnapshotStore.View,
+        included: [Bool],
+        allocator: ByteBufferAllocator,
+        sink: (ByteBuffer) async throws -> Void
+    ) async throws {
+        var held = [TargetSnapshot.Lines?](repeating: nil, count: view.snapshots.count)
+        var chunks: [[Part]] = []
+        var parts: [Part] = []
+        var size = 0
+        for group in groups {
+            var wroteHeader = false
+            for member in group.members where included[member.source] {
+                let snapshot = view.snapshots[member.source]
+                guard member.family < snapshot.families.count else { continue }
+                if !wroteHeader {
+                    let header = Self.header(group)
+                    parts.append(.header(header))
+                    size += header.count
+                    wroteHeader = true
+                }
+                if held[member.source] == nil { held[member.source] = snapshot.lines }
+                parts.append(.family(source: member.source, family: member.family))
+                size += snapshot.families[member.family].range.count
+                if size >= chunkSize {
+                    chunks.append(parts)
+                    parts = []
+                    size = 0
+                }
+            }
+        }
+        if !parts.isEmpty { chunks.append(parts) }
+        let lines = held
+        let capacity = chunkSize + 64 * 1024
+        @Sendable func render(_ parts: [Part]) -> ByteBuffer {
+            let inflater = RawInflater()
+            var buffer = allocator.buffer(capacity: capacity)
+            for part in parts {
+                switch part {
+                case .header(let bytes):
+                    buffer.writeBytes(bytes)
+                case .family(let source, let family):
+                    guard let held = lines[source] else { continue }
+                    Self.write(held, family: family, of: view.snapshots[source], into: &buffer, inflater: inflater)
+                }
+            }
+            return buffer
+        }
+        var index = 0
+        while index < chunks.count {
+            let following = index + 1 < chunks.count ? chunks[index + 1] : nil
+            async let second = following.map(render)
+            try await sink(render(chunks[index]))
+            if let buffer = await second { try await sink(buffer) }
+            index += 2
+        }
     }
 
     /// Streams `view` filtered by `request` as one gzip member of text 0.0.4: the same bytes ``write`` produces,
