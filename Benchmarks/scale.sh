@@ -11,8 +11,8 @@
 #     (now − lastScrape from /api/v1/clusters/NAME) must be below interval + its scrape duration + 1 s
 #     (lastScrape has second precision), and no scrape may take longer than the interval.
 # The per-cluster JSON is read only outside the CPU window. One gzip GET /metrics is timed after the window.
-# As a Prometheus would, a consumer fetches gzip /metrics once per interval from the moment every target is up
-# (its cost is the gateway's, inside the window); CONSUMER=0 leaves it out.
+# As a Prometheus would, a consumer fetches gzip /metrics once per interval from the gateway's start (its cost is
+# the gateway's, inside the window; VmHWM then shows the peak of a deployment); CONSUMER=0 leaves it out.
 #
 # With NODES > 0 every cluster also has NODES nodes whose kubelets serve cAdvisor for PODS_PER_NODE pods each, scraped
 # through the node proxy (nodes: cadvisor: true); samples per scrape are then series held ÷ targets.
@@ -49,6 +49,20 @@ started=$(now)
 "$bin/crowsnest" serve --config-dir "$dir/clusters.d" --config "$dir/crowsnest.yaml" \
     --listen "127.0.0.1:$port" --log-level warning >"$work/gateway.log" 2>&1 &
 gateway_pid=$!
+if [ "${CONSUMER:-1}" = 1 ]; then
+    echo "== a gzip /metrics consumer every ${interval}s (CONSUMER=0 to leave it out)"
+    (
+        while true; do
+            # Until the gateway listens, try again every second.
+            if curl -sf -o /dev/null --max-time "$interval" -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics"; then
+                sleep "$interval"
+            else
+                sleep 1
+            fi
+        done
+    ) &
+    consumer_pid=$!
+fi
 
 up=0
 for _ in $(seq 1 $((interval * 4))); do
@@ -60,16 +74,6 @@ for _ in $(seq 1 $((interval * 4))); do
 done
 [ "$up" -ge "$targets" ] || { echo "only $up of $targets targets up after $((interval * 4)) s"; tail -20 "$work/gateway.log"; exit 1; }
 printf '== all %d targets up %.1f s after start; warm-up %d s\n' "$targets" "$(python3 -c "print($(now) - $started)")" "$interval"
-if [ "${CONSUMER:-1}" = 1 ]; then
-    echo "== a gzip /metrics consumer every ${interval}s (CONSUMER=0 to leave it out)"
-    (
-        while true; do
-            curl -s -o /dev/null --max-time "$interval" -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics" || true
-            sleep "$interval"
-        done
-    ) &
-    consumer_pid=$!
-fi
 sleep "$interval"
 
 # Checks every target's last scrape; prints "targets max_age_s max_duration_s behind" (behind = count of targets

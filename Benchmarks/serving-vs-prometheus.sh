@@ -123,8 +123,12 @@ gateway_pid=$!
 # A Prometheus scraping the gateway is running before it starts, as in a deployment.
 (
     while true; do
-        curl -s -o /dev/null --max-time 60 -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics" || true
-        sleep "$interval"
+        # Until the gateway listens, try again every second.
+        if curl -sf -o /dev/null --max-time 60 -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/metrics"; then
+            sleep "$interval"
+        else
+            sleep 1
+        fi
     done
 ) &
 consumer_pid=$!

@@ -118,6 +118,33 @@ struct GzipServingTests {
         }
     }
 
+    @Test(
+        "a client gone mid-stream pins nothing: the snapshots it read are freed once replaced",
+        arguments: [false, true]
+    )
+    func disconnectMidStream(gzip: Bool) async throws {
+        let store = try Self.store(targets: 30, seed: 5, compressed: true)
+        let keys = store.view().snapshots.map(\.key)
+        weak var first = store.snapshot(for: keys[0])
+        struct Gone: Error {}
+        let writer = FederationWriter(chunkSize: 64)
+        var chunks = 0
+        await #expect(throws: Gone.self) {
+            let sink: (ByteBuffer) async throws -> Void = { _ in
+                chunks += 1
+                if chunks == 2 { throw Gone() }
+            }
+            if gzip {
+                try await writer.writeGzip(store.view(), request: FederationRequest(), sink: sink)
+            } else {
+                try await writer.write(store.view(), request: FederationRequest(), sink: sink)
+            }
+        }
+        #expect(first != nil)
+        store.replace(try FederationWriterTests.snapshot(cluster: keys[0].cluster, pod: keys[0].pod, payload: "x 1\n"))
+        #expect(first == nil)
+    }
+
     @Test("the same member read by Python's gzip and by zcat")
     func realReaders() async throws {
         let store = try Self.store(targets: 40, seed: 3)

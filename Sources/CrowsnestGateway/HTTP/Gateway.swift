@@ -109,7 +109,7 @@ public func buildGateway(
         ),
         // Remote write first: services stop in reverse order, so it stops after the clusters and sends (or buffers)
         // their last scrapes.
-        services: (remoteWrite.map { [$0] } ?? []) + [directory, MemoryTrimmer(interval: .seconds(10))],
+        services: (remoteWrite.map { [$0] } ?? []) + [directory, MemoryTrimmer(store: store)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: logger
     )

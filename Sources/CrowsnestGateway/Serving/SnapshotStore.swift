@@ -40,6 +40,10 @@ public final class SnapshotStore: Sendable {
     private let lastGzipRequest = Mutex<ContinuousClock.Instant?>(nil)
     /// How long one gzip request keeps snapshots being compressed as they arrive.
     public let gzipDemandWindow: Duration
+    /// Bytes of held lines let go in bulk since ``takeReleasedBytes()`` last ran: a target's text dropped for the
+    /// first time (its previous snapshot was text), removed snapshots. Not the steady churn of replacements,
+    /// whose buffers the next scrapes reuse.
+    private let releasedBytes = Atomic<Int>(0)
     /// Told about every change (remote write), outside the lock.
     private let observer: (any SnapshotObserver)?
 
@@ -76,7 +80,18 @@ public final class SnapshotStore: Sendable {
             return previous
         }
         observer?.snapshotReplaced(snapshot, previous: previous)
-        if compress { snapshot.holdCompressed() }
+        if compress {
+            snapshot.holdCompressed()
+            if let previous, !previous.isHeldCompressed {
+                releasedBytes.add(previous.textCount, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Returns the bytes let go in bulk since the last call (see ``releasedBytes``) and starts counting again:
+    /// what tells ``MemoryTrimmer`` that returning free pages is worth a walk over the heap.
+    public func takeReleasedBytes() -> Int {
+        releasedBytes.exchange(0, ordering: .relaxed)
     }
 
     /// Whether two snapshots of a target declare the same families (names, types, HELP, in order): then the merge
@@ -99,7 +114,10 @@ public final class SnapshotStore: Sendable {
             state.metadataGeneration += 1
             return removed
         }
-        if !removed.isEmpty { observer?.snapshotsRemoved(removed) }
+        if !removed.isEmpty {
+            releasedBytes.add(removed.reduce(0) { $0 + $1.heldBytes }, ordering: .relaxed)
+            observer?.snapshotsRemoved(removed)
+        }
     }
 
     /// The snapshot of one target.

@@ -125,6 +125,14 @@ public final class TargetSnapshot: Sendable {
     /// Whether ``deflated(using:)`` has been made.
     public var isDeflated: Bool { storage.withLock { $0.deflated != nil } }
 
+    /// Bytes the lines take as held now: the text, or the pieces.
+    public var heldBytes: Int {
+        switch lines {
+        case .text(let text): text.capacity
+        case .compressed(let pieces): pieces.heldBytes
+        }
+    }
+
     /// Whether the lines are held compressed only.
     public var isHeldCompressed: Bool {
         if case .compressed = lines { return true }
