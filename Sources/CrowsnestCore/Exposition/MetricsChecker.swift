@@ -194,6 +194,8 @@ public enum MetricsChecker {
         visitor: inout Visitor
     ) -> PieceOutcome {
         var run = ParserRun(parser: ExpositionParser(format: format, mode: .strict), bytes: piece)
+        // About one family per KiB at most in real payloads (a family-heavy one: one per 850 bytes).
+        run.validator.reserveCapacity(families: piece.count >> 10)
         run.collectedErrors = []
         run.maxErrors = 2
         var failed = false

@@ -74,6 +74,13 @@ struct StrictValidator {
         self.format = format
     }
 
+    /// Reserves room for about `families` families, so that the family and claimed-name tables do not grow
+    /// step by step (a piece of a payload checked in parallel knows its size; a family takes at least a line).
+    mutating func reserveCapacity(families: Int) {
+        seenFamilies.reserveCapacity(families)
+        claimedNames.reserveCapacity(families * 2)
+    }
+
     /// A validator that continues after families seen elsewhere (earlier pieces of the payload, all closed).
     init(format: ExpositionFormat, seenFamilies: Set<String>, claimedNames: [String: String]) {
         self.format = format
@@ -354,8 +361,9 @@ struct StrictValidator {
         // Sample names the family claims; another family may not claim them too.
         // In a fixed order (the family name first), so a clash names the same sample name on every run.
         var names = [state.name]
-        for suffix in state.type.sampleSuffixes(in: format) where !names.contains(state.name + suffix) {
-            names.append(state.name + suffix)
+        for suffix in state.type.sampleSuffixes(in: format) {
+            let name = state.name + suffix
+            if !names.contains(name) { names.append(name) }
         }
         for name in names {
             if let owner = claimedNames[name], owner != state.name {
