@@ -116,8 +116,9 @@ public struct FederationWriter: Sendable {
     /// ``chunkSize`` rendered two at a time on separate tasks.
     ///
     /// The parts and their sizes are known before any byte is written, so chunk boundaries are fixed up front and
-    /// each chunk can be rendered on its own: for snapshots held compressed, rendering is inflating, and two
-    /// cores inflate twice as fast; for text it is a copy, which also splits.
+    /// each chunk can be rendered on its own: for snapshots held compressed, rendering is inflating, which two
+    /// cores can share; for text it is a copy. (Over HTTP on two cores, with the client on the same machine, the
+    /// benchmark showed no clear gain: the socket and the client are the other half of the time.)
     private func writeWhole(
         _ groups: [FamilyMerger.Group],
         view: SnapshotStore.View,
